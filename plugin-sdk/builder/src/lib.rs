@@ -1,0 +1,196 @@
+//! Builds wasmgate plugin crates into `wasm32-wasip2` components from a build script.
+//!
+//! A build script (`build.rs`) calls [`build_plugins`] with the packages of its workspace that are
+//! plugins. They are compiled in release mode by a nested `cargo build` into a separate target
+//! directory (so it never waits on the outer build's lock), and each component is copied to
+//! `<workspace>/target/plugins/<crate_name>.wasm`, where configs and tests find it.
+//!
+//! ```no_run
+//! // In build.rs's `main`:
+//! wasmgate_plugin_builder::build_plugins(&["require-api-key"]).expect("plugins build");
+//! ```
+//!
+//! Set `WASMGATE_SKIP_PLUGIN_BUILD=1` to skip the nested build (e.g. for documentation builds).
+
+use std::env;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The Rust target plugins are compiled for.
+pub const PLUGIN_TARGET: &str = "wasm32-wasip2";
+
+/// Why the plugins could not be built.
+#[derive(Debug)]
+pub struct BuildError(String);
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds the named workspace packages as components and copies each to
+/// `<workspace>/target/plugins/<crate_name>.wasm`. Returns that directory.
+///
+/// Emits `cargo:rerun-if-changed` for the workspace's `wit/`, `plugin-sdk/` and each package's
+/// directory, so the outer build only re-runs the nested one when plugin sources change.
+pub fn build_plugins(packages: &[&str]) -> Result<PathBuf, BuildError> {
+    let workspace = workspace_root()?;
+    let out_dir = workspace.join("target").join("plugins");
+    println!("cargo:rerun-if-env-changed=WASMGATE_SKIP_PLUGIN_BUILD");
+    if env::var_os("WASMGATE_SKIP_PLUGIN_BUILD").is_some() {
+        return Ok(out_dir);
+    }
+    for dir in [
+        "wit",
+        "plugin-sdk/src",
+        "plugin-sdk/Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", workspace.join(dir).display());
+    }
+    let metadata = package_dirs(&workspace, packages)?;
+    for dir in &metadata {
+        println!("cargo:rerun-if-changed={}", dir.join("src").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            dir.join("Cargo.toml").display()
+        );
+    }
+
+    ensure_target_installed()?;
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let nested_target = out_dir.join("build");
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            PLUGIN_TARGET,
+            "--target-dir",
+        ])
+        .arg(&nested_target);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    // The outer build's settings (clippy's wrapper, flags for the host target) must not leak
+    // into the plugins' build.
+    for var in [
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_MANIFEST_DIR",
+        "CARGO_PKG_NAME",
+    ] {
+        command.env_remove(var);
+    }
+    let status = command
+        .status()
+        .map_err(|e| BuildError(format!("cannot run cargo to build plugins: {e}")))?;
+    if !status.success() {
+        return Err(BuildError(format!(
+            "building plugins {packages:?} for {PLUGIN_TARGET} failed ({status}); run \
+             `cargo build --release --target {PLUGIN_TARGET} -p <plugin>` to see why"
+        )));
+    }
+
+    let built = nested_target.join(PLUGIN_TARGET).join("release");
+    for package in packages {
+        let file = format!("{}.wasm", package.replace('-', "_"));
+        copy_if_changed(&built.join(&file), &out_dir.join(&file))?;
+    }
+    Ok(out_dir)
+}
+
+/// The workspace root: the nearest ancestor of the calling package with a `[workspace]` manifest.
+fn workspace_root() -> Result<PathBuf, BuildError> {
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .ok_or_else(|| BuildError("CARGO_MANIFEST_DIR is not set: call from build.rs".into()))?;
+    manifest_dir
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .map(Path::to_path_buf)
+        .ok_or_else(|| BuildError(format!("no workspace above {}", manifest_dir.display())))
+}
+
+/// The directories of the named packages, found by their `name = "…"` line in a manifest under
+/// `plugins/`, `examples/` or `tests/plugins/`.
+fn package_dirs(workspace: &Path, packages: &[&str]) -> Result<Vec<PathBuf>, BuildError> {
+    let mut found = Vec::new();
+    for package in packages {
+        let wanted = format!("name = \"{package}\"");
+        let dir = ["plugins", "examples", "tests/plugins"]
+            .iter()
+            .filter_map(|parent| std::fs::read_dir(workspace.join(parent)).ok())
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|dir| {
+                std::fs::read_to_string(dir.join("Cargo.toml"))
+                    .is_ok_and(|manifest| manifest.lines().any(|l| l.trim() == wanted))
+            })
+            .ok_or_else(|| BuildError(format!("no plugin package named `{package}`")))?;
+        found.push(dir);
+    }
+    Ok(found)
+}
+
+/// Installs the `wasm32-wasip2` standard library with rustup when it is missing.
+fn ensure_target_installed() -> Result<(), BuildError> {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| BuildError(format!("cannot run rustc: {e}")))?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot.join("lib/rustlib").join(PLUGIN_TARGET).exists() {
+        return Ok(());
+    }
+    let status = Command::new("rustup")
+        .args(["target", "add", PLUGIN_TARGET])
+        .status()
+        .map_err(|e| {
+            BuildError(format!(
+                "the {PLUGIN_TARGET} target is missing and rustup could not run: {e}"
+            ))
+        })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(BuildError(format!(
+            "`rustup target add {PLUGIN_TARGET}` failed ({status})"
+        )))
+    }
+}
+
+/// Copies `from` to `to` unless `to` already has the same bytes (keeps mtimes stable so file
+/// watchers and caches do not see spurious changes).
+fn copy_if_changed(from: &Path, to: &Path) -> Result<(), BuildError> {
+    let new = std::fs::read(from)
+        .map_err(|e| BuildError(format!("built plugin {} is missing: {e}", from.display())))?;
+    if std::fs::read(to).is_ok_and(|old| old == new) {
+        return Ok(());
+    }
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| BuildError(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    // Write next to the destination and rename, so a running gateway never reads half a file.
+    let tmp = to.with_extension("wasm.tmp");
+    std::fs::write(&tmp, &new)
+        .and_then(|()| std::fs::rename(&tmp, to))
+        .map_err(|e| BuildError(format!("cannot write {}: {e}", to.display())))
+}

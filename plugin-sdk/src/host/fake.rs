@@ -1,0 +1,289 @@
+//! The native backend: the in-memory request, response and context of [`testing`](crate::testing),
+//! applying the gateway's rules (declared body access, read-only stages and `gateway.` keys, valid
+//! edits).
+
+use crate::context::GATEWAY_PREFIX;
+use crate::header::{is_token_byte, is_valid_name, is_valid_value};
+use crate::testing::{FakeContext, FakeHeaders, FakeRequest, FakeResponse};
+use crate::{BodyError, EditError};
+
+/// A fake the plugin may edit (request-side stages) or only read.
+pub(crate) enum Access<'a, T> {
+    Write(&'a mut T),
+    Read(&'a T),
+}
+
+impl<T> Access<'_, T> {
+    fn get(&self) -> &T {
+        match self {
+            Access::Write(target) => target,
+            Access::Read(target) => target,
+        }
+    }
+
+    fn get_mut(&mut self) -> Result<&mut T, EditError> {
+        match self {
+            Access::Write(target) => Ok(target),
+            Access::Read(_) => Err(EditError::ReadOnly),
+        }
+    }
+}
+
+fn invalid(message: String) -> EditError {
+    EditError::Invalid(message)
+}
+
+fn check_header(name: &str, value: &[u8]) -> Result<(), EditError> {
+    if !is_valid_name(name) {
+        return Err(invalid(format!("invalid header name `{name}`")));
+    }
+    if !is_valid_value(value) {
+        return Err(invalid(format!("invalid value for header `{name}`")));
+    }
+    Ok(())
+}
+
+fn read_body(body: &[u8], cap: Option<u64>, declared: bool) -> Result<Vec<u8>, BodyError> {
+    match cap {
+        _ if !declared => Err(BodyError::NotDeclared),
+        Some(cap) if body.len() as u64 > cap => Err(BodyError::TooLarge(cap)),
+        _ => Ok(body.to_vec()),
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding of one query component.
+fn decode_query_component(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn header_names(headers: &FakeHeaders) -> Vec<String> {
+    headers.names().into_iter().map(str::to_owned).collect()
+}
+
+fn header_values(headers: &FakeHeaders, name: &str) -> Vec<Vec<u8>> {
+    headers
+        .get_all(name)
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// A fake request, borrowed for one stage call.
+pub(crate) struct RequestHandle<'a> {
+    request: Access<'a, FakeRequest>,
+    body_declared: bool,
+}
+
+impl<'a> RequestHandle<'a> {
+    pub(crate) fn new(request: Access<'a, FakeRequest>, body_declared: bool) -> Self {
+        RequestHandle {
+            request,
+            body_declared,
+        }
+    }
+
+    pub(crate) fn method(&self) -> String {
+        self.request.get().method.clone()
+    }
+    pub(crate) fn set_method(&mut self, method: &str) -> Result<(), EditError> {
+        let request = self.request.get_mut()?;
+        if method.is_empty() || !method.bytes().all(is_token_byte) {
+            return Err(invalid(format!("invalid method `{method}`")));
+        }
+        request.method = method.to_owned();
+        Ok(())
+    }
+    pub(crate) fn path(&self) -> String {
+        self.request.get().path.clone()
+    }
+    pub(crate) fn set_path(&mut self, path: &str) -> Result<(), EditError> {
+        let request = self.request.get_mut()?;
+        let visible = path
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#');
+        if !path.starts_with('/') || !visible {
+            return Err(invalid(format!(
+                "invalid path `{path}`: it must start with `/` and hold no space, control \
+                 character, `?` or `#`"
+            )));
+        }
+        request.path = path.to_owned();
+        Ok(())
+    }
+    pub(crate) fn query(&self) -> Option<String> {
+        self.request.get().query.clone()
+    }
+    pub(crate) fn set_query(&mut self, query: Option<&str>) -> Result<(), EditError> {
+        let request = self.request.get_mut()?;
+        if let Some(query) = query
+            && !query.bytes().all(|b| b.is_ascii_graphic() && b != b'#')
+        {
+            return Err(invalid(format!("invalid query `{query}`")));
+        }
+        request.query = query.map(str::to_owned);
+        Ok(())
+    }
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.request.get().query.as_deref()?;
+        query
+            .split('&')
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+            .find(|(key, _)| decode_query_component(key) == name)
+            .map(|(_, value)| decode_query_component(value))
+    }
+    pub(crate) fn path_param(&self, name: &str) -> Option<String> {
+        let params = &self.request.get().path_params;
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    }
+    pub(crate) fn path_params(&self) -> Vec<(String, String)> {
+        self.request.get().path_params.clone()
+    }
+    pub(crate) fn header(&self, name: &str) -> Option<Vec<u8>> {
+        self.request.get().headers.get(name).map(<[u8]>::to_vec)
+    }
+    pub(crate) fn header_values(&self, name: &str) -> Vec<Vec<u8>> {
+        header_values(&self.request.get().headers, name)
+    }
+    pub(crate) fn header_names(&self) -> Vec<String> {
+        header_names(&self.request.get().headers)
+    }
+    pub(crate) fn set_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
+        let request = self.request.get_mut()?;
+        check_header(name, value)?;
+        request.headers.set(name, value);
+        Ok(())
+    }
+    pub(crate) fn append_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
+        let request = self.request.get_mut()?;
+        check_header(name, value)?;
+        request.headers.append(name, value);
+        Ok(())
+    }
+    pub(crate) fn remove_header(&mut self, name: &str) -> Result<(), EditError> {
+        let request = self.request.get_mut()?;
+        check_header(name, b"")?;
+        request.headers.remove(name);
+        Ok(())
+    }
+    pub(crate) fn body(&self) -> Result<Vec<u8>, BodyError> {
+        let request = self.request.get();
+        read_body(&request.body, request.body_cap, self.body_declared)
+    }
+    pub(crate) fn set_body(&mut self, body: &[u8]) -> Result<(), EditError> {
+        self.request.get_mut()?.body = body.to_vec();
+        Ok(())
+    }
+}
+
+/// A fake response, borrowed for one stage call.
+pub(crate) struct ResponseHandle<'a> {
+    response: Access<'a, FakeResponse>,
+    body_declared: bool,
+}
+
+impl<'a> ResponseHandle<'a> {
+    pub(crate) fn new(response: Access<'a, FakeResponse>, body_declared: bool) -> Self {
+        ResponseHandle {
+            response,
+            body_declared,
+        }
+    }
+
+    pub(crate) fn status(&self) -> u16 {
+        self.response.get().status
+    }
+    pub(crate) fn set_status(&mut self, status: u16) -> Result<(), EditError> {
+        let response = self.response.get_mut()?;
+        if !(100..=599).contains(&status) {
+            return Err(invalid(format!(
+                "invalid status {status}: it must be 100–599"
+            )));
+        }
+        response.status = status;
+        Ok(())
+    }
+    pub(crate) fn header(&self, name: &str) -> Option<Vec<u8>> {
+        self.response.get().headers.get(name).map(<[u8]>::to_vec)
+    }
+    pub(crate) fn header_values(&self, name: &str) -> Vec<Vec<u8>> {
+        header_values(&self.response.get().headers, name)
+    }
+    pub(crate) fn header_names(&self) -> Vec<String> {
+        header_names(&self.response.get().headers)
+    }
+    pub(crate) fn set_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
+        let response = self.response.get_mut()?;
+        check_header(name, value)?;
+        response.headers.set(name, value);
+        Ok(())
+    }
+    pub(crate) fn append_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
+        let response = self.response.get_mut()?;
+        check_header(name, value)?;
+        response.headers.append(name, value);
+        Ok(())
+    }
+    pub(crate) fn remove_header(&mut self, name: &str) -> Result<(), EditError> {
+        let response = self.response.get_mut()?;
+        check_header(name, b"")?;
+        response.headers.remove(name);
+        Ok(())
+    }
+    pub(crate) fn body(&self) -> Result<Vec<u8>, BodyError> {
+        let response = self.response.get();
+        read_body(&response.body, response.body_cap, self.body_declared)
+    }
+    pub(crate) fn set_body(&mut self, body: &[u8]) -> Result<(), EditError> {
+        self.response.get_mut()?.body = body.to_vec();
+        Ok(())
+    }
+}
+
+/// A fake context, borrowed for one stage call.
+pub(crate) struct ContextHandle<'a>(pub(crate) Access<'a, FakeContext>);
+
+impl ContextHandle<'_> {
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
+        self.0.get().entries.get(key).cloned()
+    }
+    pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<(), EditError> {
+        let context = self.0.get_mut()?;
+        if key.starts_with(GATEWAY_PREFIX) {
+            return Err(EditError::ReadOnly);
+        }
+        context.entries.insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+    pub(crate) fn remove(&mut self, key: &str) -> Result<(), EditError> {
+        let context = self.0.get_mut()?;
+        if key.starts_with(GATEWAY_PREFIX) {
+            return Err(EditError::ReadOnly);
+        }
+        context.entries.remove(key);
+        Ok(())
+    }
+    pub(crate) fn keys(&self) -> Vec<String> {
+        self.0.get().entries.keys().cloned().collect()
+    }
+}
