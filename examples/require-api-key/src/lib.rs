@@ -1,0 +1,80 @@
+//! A custom wasmgate plugin: reject requests without an API key.
+//!
+//! Requests without a non-empty `x-api-key` header (the name is configurable) get a 401 JSON
+//! error of type `UNAUTHORIZED`; responses get `x-api-key-checked: true`.
+//!
+//! ```toml
+//! [plugins.api-key]
+//! path = "target/wasm32-wasip2/release/require_api_key.wasm"
+//! config = { header = "x-api-key" }   # optional, this is the default
+//! ```
+//!
+//! Build it, then call a route that runs it:
+//!
+//! ```text
+//! $ cargo build --release --target wasm32-wasip2 -p require-api-key
+//! $ curl -i localhost:8080/v1/hello
+//! HTTP/1.1 401 Unauthorized
+//! content-type: application/json
+//! x-api-key-checked: true
+//!
+//! {"message":"missing x-api-key header","type":"UNAUTHORIZED","requestId":"…"}
+//! $ curl -i -H 'x-api-key: k1' localhost:8080/v1/hello
+//! HTTP/1.1 200 OK
+//! x-api-key-checked: true
+//! ```
+//!
+//! Test it natively with `cargo test -p require-api-key` (see `tests/`).
+
+use serde::Deserialize;
+use wasmgate_plugin_sdk::{Action, Context, InitError, Plugin, Request, Response, Stages, header};
+
+/// Rejects requests that carry no API key.
+pub struct RequireApiKey {
+    header: String,
+}
+
+/// The plugin's config: `config = { header = "x-api-key" }`.
+#[derive(Deserialize)]
+pub struct Config {
+    /// The header that must carry the key; default `x-api-key`.
+    header: Option<String>,
+}
+
+impl Plugin for RequireApiKey {
+    type Config = Config;
+
+    fn init(config: Config) -> Result<Self, InitError> {
+        let header = config.header.unwrap_or_else(|| "x-api-key".into());
+        if !header::is_valid_name(&header) {
+            return Err(InitError::invalid_config("header", "invalid header name"));
+        }
+        Ok(RequireApiKey { header })
+    }
+
+    fn stages(&self) -> Stages {
+        Stages::METHOD_REQUEST | Stages::METHOD_RESPONSE
+    }
+
+    fn on_method_request(&self, request: &mut Request<'_>, context: &mut Context<'_>) -> Action {
+        let key = request.header(&self.header).unwrap_or_default();
+        if !key.is_empty() {
+            return Action::Continue;
+        }
+        let message = format!("missing {} header", self.header);
+        Action::json_error(context, 401, "UNAUTHORIZED", message)
+    }
+
+    fn on_method_response(
+        &self,
+        _: &Request<'_>,
+        response: &mut Response<'_>,
+        _: &mut Context<'_>,
+    ) -> Action {
+        // Cannot fail: a valid name and value, at a stage where the response is editable.
+        let _ = response.set_header("x-api-key-checked", "true");
+        Action::Continue
+    }
+}
+
+wasmgate_plugin_sdk::export_plugin!(RequireApiKey);
