@@ -1,0 +1,139 @@
+//! The gateway's configuration: one TOML file, read into serde surface types and validated into the
+//! [`model`] types the rest of the gateway consumes.
+//!
+//! ```text
+//! TOML text ──► surface (serde, deny_unknown_fields) ──► validate ──► model::Config
+//!              syntax and shape errors stop here         every problem is reported
+//! ```
+//!
+//! Errors say what is wrong, where (file, line, column, key path) and how to fix it; see
+//! [`ConfigError`]. Files the config names (plugin `.wasm` files, the engine cache) resolve
+//! against the config file's directory; their existence is checked by the plugin host, which
+//! points its errors at [`PluginDef::path_origin`] with [`ConfigError::at`].
+//!
+//! # The format
+//!
+//! Every key, with its default where it has one:
+//!
+//! ```toml
+//! [gateway]                           # all optional
+//! request_id_header = "x-request-id"  # the header carrying the request id
+//! max_body_bytes = 10485760           # 10 MiB: body buffering cap for plugins that read bodies
+//! shutdown_grace_ms = 30000           # in-flight requests' time after SIGTERM (0 to 3600000)
+//!
+//! [[listeners]]                       # at least one
+//! name = "public"                     # default "listener-<index>"; unique
+//! address = "127.0.0.1:8080"          # an IP address and a port; port 0 picks a free one
+//!
+//! [engine]                            # all optional
+//! cache_dir = ".wasmgate-cache"       # compiled plugins, relative to this file; absent: no cache
+//! max_instances = 512                 # plugin instances alive at once, all plugins (1 to 10000)
+//! max_memory_mb = 256                 # ceiling for any plugin's `memory_mb` (1 to 4096)
+//!
+//! [versioning]                        # all optional
+//! header = "x-api-version"            # the header naming the version
+//! query_param = "version"             # the query parameter naming the version
+//! default_version = "v1"              # when the client names none; must be some route's version
+//!
+//! [upstreams.orders]                  # a named backend
+//! url = "http://127.0.0.1:9000/api"   # http only (no https yet); optional base path; no query
+//! connect_timeout_ms = 1000           # TCP connect timeout (1 to 600000)
+//! timeout_ms = 29000                  # the whole backend call (1 to 3600000)
+//!
+//! [plugins.auth]                      # a plugin; name: lower-case letters, digits, `_`, `-`
+//! path = "plugins/auth.wasm"          # the component, relative to this file
+//! failure_policy = "closed"           # when the plugin fails: closed = a 500 | open = skip it
+//! instance_mode = "pooled"            # pooled = reuse initialised instances | fresh = per call
+//! deadline_ms = 100                   # wall-time budget per call (1 to 60000)
+//! memory_mb = 32                      # linear memory cap (1 to engine.max_memory_mb)
+//! max_instances = 64                  # instances alive at once (1 to engine.max_instances)
+//! [plugins.auth.config]               # any table, given to the plugin's `init` as JSON
+//! header = "x-api-key"                # (date-times become RFC 3339 strings; absent: `{}`)
+//!
+//! [chain]
+//! plugins = ["auth"]                  # the global chain: runs first, on every route
+//!
+//! [[routes]]
+//! id = "get-order"                    # unique; default "<METHODS> <path>", e.g. "ANY /x",
+//!                                     # "GET,HEAD /orders/{id}", plus " (v2)" when versioned
+//! methods = ["GET", "HEAD"]           # absent or empty: any method
+//! path = "/orders/{id}"               # `{name}` parameter, `{*rest}` catch-all at the end,
+//!                                     # `{{` and `}}` literal braces
+//! version = "v2"                      # absent: unversioned
+//! plugins = ["rate-limit"]            # after the global chain; no plugin twice in the two
+//! [routes.integration]
+//! type = "http"                       # proxy to an upstream
+//! upstream = "orders"
+//! [routes.deprecation]                # optional; RFC 9745 `Deprecation`, RFC 8594 `Sunset`
+//! since = 2025-01-01T00:00:00Z        # a TOML offset date-time or an RFC 3339 string
+//! sunset = 2026-06-30T00:00:00Z       # not before `since`
+//! link = "https://example.com/migrate"
+//!
+//! [[routes]]
+//! path = "/health"
+//! [routes.integration]
+//! type = "mock"                       # a fixed response
+//! status = 200                        # 100 to 599; default 200
+//! headers = { content-type = "application/json" }
+//! body = '{"ok":true}'                # default empty
+//! ```
+//!
+//! Two routes may not match the same (version, path template, method); a route without `methods`
+//! overlaps every route on its template. Templates the router cannot tell apart (`/{a}` and
+//! `/{b}`) are rejected too.
+
+mod de;
+mod error;
+pub mod model;
+mod surface;
+mod validate;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use error::{ConfigError, ConfigErrors};
+pub use model::*;
+
+/// Read, parse and validate a config file. `path` is kept as the operator named it for messages;
+/// `Config::source` is made absolute.
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ConfigError::in_file(path, format!("cannot read the config file: {e}"), None)
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let end = Some(valid.len()..valid.len());
+        let help = Some("save the file as UTF-8".to_owned());
+        error::Locator::new(path, valid).error(
+            end,
+            None,
+            "the config file is not valid UTF-8",
+            help,
+        )
+    })?;
+    parse(path, &text)
+}
+
+/// Parse and validate config text that came from `path` (relative file references resolve against
+/// path's directory).
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
+    let loc = error::Locator::new(path, text);
+    let file = de::parse_surface(&loc, text)?;
+    let source = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    validate::validate(&loc, file, source, sha256_hex(text.as_bytes()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+#[cfg(test)]
+mod tests;

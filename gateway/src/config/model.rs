@@ -1,0 +1,206 @@
+//! The validated configuration: what the rest of the gateway consumes.
+//!
+//! These types never derive `Deserialize`; they are built from the serde surface types in
+//! `config::surface` by `config::validate`, which checks every cross-reference (plugin names in
+//! chains, upstream names in routes, path templates, durations) and resolves file paths relative
+//! to the config file. Anything that holds one of these can rely on it being coherent.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+
+/// A fully validated gateway configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the configuration was read from (absolute).
+    pub source: PathBuf,
+    /// SHA-256 of the config file's bytes, lower-case hex.
+    pub source_digest: String,
+    /// Where the gateway accepts traffic. At least one.
+    pub listeners: Vec<Listener>,
+    /// Gateway-wide request handling settings.
+    pub gateway: GatewaySettings,
+    /// How the Wasm engine runs plugins.
+    pub engine: EngineSettings,
+    /// How clients select an API version.
+    pub versioning: Versioning,
+    /// Named backends, by name.
+    pub upstreams: BTreeMap<String, Upstream>,
+    /// Plugin instances, by name.
+    pub plugins: BTreeMap<String, PluginDef>,
+    /// Plugins run on every route before the route's own, in order (names of `plugins`).
+    pub global_chain: Vec<String>,
+    /// Routes, in config order.
+    pub routes: Vec<Route>,
+}
+
+/// A traffic listener.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// A name for logs and metrics.
+    pub name: String,
+    /// The socket address to bind (port 0 picks a free port).
+    pub address: SocketAddr,
+}
+
+/// Gateway-wide request handling settings.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// The header carrying the request id; generated when the client sent none.
+    pub request_id_header: HeaderName,
+    /// The largest body the gateway buffers for plugins that read bodies (bytes).
+    pub max_body_bytes: u64,
+    /// How long in-flight requests may run after SIGTERM/SIGINT before the process exits.
+    pub shutdown_grace: Duration,
+}
+
+/// How the Wasm engine runs plugins.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Where compiled components are cached on disk (`None`: no disk cache).
+    pub cache_dir: Option<PathBuf>,
+    /// The most plugin instances alive at once, over all plugins (sizes the pooling allocator).
+    pub max_instances: u32,
+    /// The largest linear memory any plugin may be granted (bytes).
+    pub max_memory_bytes: u64,
+}
+
+/// How clients select an API version.
+#[derive(Debug, Clone)]
+pub struct Versioning {
+    /// The header naming the version (default `x-api-version`).
+    pub header: HeaderName,
+    /// The query parameter naming the version (default `version`).
+    pub query_param: String,
+    /// The version assumed when the client names none.
+    pub default_version: Option<String>,
+}
+
+/// A named backend.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// The upstream's name in config.
+    pub name: String,
+    /// The base URL: scheme (`http`), authority and an optional base path prepended to the
+    /// request path. The base path has no trailing `/`; `url.path()` is `/` when there is none.
+    pub url: http::Uri,
+    /// How long to wait for a TCP connection.
+    pub connect_timeout: Duration,
+    /// How long the whole backend call may take (default 29 s, like a managed gateway).
+    pub timeout: Duration,
+}
+
+/// What happens to a request when a plugin fails (traps, hits its deadline or memory cap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Answer with a `PLUGIN_FAILURE` 500 gateway response.
+    Closed,
+    /// Skip the plugin and go on with the chain.
+    Open,
+}
+
+/// How plugin instances are reused between requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceMode {
+    /// Initialised instances are kept in a pool and reused; a failed one is discarded.
+    Pooled,
+    /// Every request gets a newly instantiated and initialised instance (strongest isolation).
+    Fresh,
+}
+
+/// A plugin instance definition.
+#[derive(Debug, Clone)]
+pub struct PluginDef {
+    /// The plugin's name in config (used in chains, logs and metrics).
+    pub name: String,
+    /// The component file (absolute).
+    pub path: PathBuf,
+    /// The plugin's own config section, passed to its `init` as JSON (an empty object when the
+    /// plugin has none; TOML date-times become RFC 3339 strings).
+    pub config: serde_json::Value,
+    /// What happens to a request when the plugin fails.
+    pub failure_policy: FailurePolicy,
+    /// How instances are reused.
+    pub instance_mode: InstanceMode,
+    /// Wall-clock budget of one call (epoch deadline).
+    pub deadline: Duration,
+    /// Linear memory cap per instance (bytes).
+    pub memory_limit_bytes: u64,
+    /// The most instances of this plugin alive at once.
+    pub max_instances: u32,
+    /// Where the `path` key is in the config file, for a missing or invalid `.wasm`.
+    pub path_origin: Origin,
+    /// Where the `config` key is (or the plugin's table when it has none), for a plugin that
+    /// rejects its config in `init`.
+    pub config_origin: Origin,
+}
+
+/// A place in a config file: used to point load errors found after parsing at the right line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The config file, as the operator named it.
+    pub file: PathBuf,
+    /// 1-based line of the key's value (or of the table's header, for a whole table).
+    pub line: u32,
+    /// 1-based column, in characters, of the key's value (or of the table's header).
+    pub column: u32,
+    /// The dotted key path, e.g. `plugins.auth.path`.
+    pub key: String,
+}
+
+/// A route: which requests it matches and what answers them.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// A stable id for logs and metrics. Defaults to `METHODS path` (`GET,HEAD /orders/{id}`,
+    /// `ANY /health`), followed by ` (version)` on a versioned route.
+    pub id: String,
+    /// The methods matched; empty means any method.
+    pub methods: Vec<Method>,
+    /// The path template, matchit syntax: `/v1/orders/{id}`, catch-all `/files/{*rest}`.
+    pub path: String,
+    /// The API version this route belongs to (`None`: unversioned).
+    pub version: Option<String>,
+    /// Plugins run after the global chain, in order (names of `Config::plugins`).
+    pub plugins: Vec<String>,
+    /// What answers the request.
+    pub integration: Integration,
+    /// Deprecation notice sent with every response of the route.
+    pub deprecation: Option<Deprecation>,
+}
+
+/// What answers a route's requests.
+#[derive(Debug, Clone)]
+pub enum Integration {
+    /// Proxy to a named upstream.
+    Http {
+        /// The upstream's name (a key of `Config::upstreams`).
+        upstream: String,
+    },
+    /// A fixed response from config.
+    Mock(MockResponse),
+}
+
+/// A fixed response from config.
+#[derive(Debug, Clone)]
+pub struct MockResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body.
+    pub body: bytes::Bytes,
+}
+
+/// A deprecation notice for a route (RFC 9745 `Deprecation`, RFC 8594 `Sunset`).
+#[derive(Debug, Clone)]
+pub struct Deprecation {
+    /// When the route was deprecated, as Unix seconds (`Deprecation: @<seconds>`).
+    pub since: Option<i64>,
+    /// When the route goes away, as Unix seconds (`Sunset: <HTTP-date>`).
+    pub sunset: Option<i64>,
+    /// A link to migration docs (`Link: <url>; rel="deprecation"`).
+    pub link: Option<String>,
+}

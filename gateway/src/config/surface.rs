@@ -1,0 +1,210 @@
+//! The serde surface: the TOML file exactly as an operator writes it.
+//!
+//! Every table denies unknown keys, and every field's doc comment shows its TOML line. Nothing is
+//! checked here beyond TOML types; [`super::validate`] turns these into the [`super::model`] types.
+//! Fields an error may point at are [`Spanned`], so messages carry a line and column; optional
+//! numbers stay `Option` so their defaults are applied (and documented) in one place.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ConfigFile {
+    /// `[gateway]`
+    #[serde(default)]
+    pub(super) gateway: GatewaySection,
+    /// `[[listeners]]` (at least one)
+    #[serde(default)]
+    pub(super) listeners: Vec<ListenerSection>,
+    /// `[engine]`
+    #[serde(default)]
+    pub(super) engine: EngineSection,
+    /// `[versioning]`
+    #[serde(default)]
+    pub(super) versioning: VersioningSection,
+    /// `[upstreams.orders]`
+    #[serde(default)]
+    pub(super) upstreams: BTreeMap<String, Spanned<UpstreamSection>>,
+    /// `[plugins.auth]`
+    #[serde(default)]
+    pub(super) plugins: BTreeMap<String, Spanned<PluginSection>>,
+    /// `[chain]`
+    #[serde(default)]
+    pub(super) chain: ChainSection,
+    /// `[[routes]]`
+    #[serde(default)]
+    pub(super) routes: Vec<RouteSection>,
+}
+
+/// `[gateway]`: request handling settings. All optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GatewaySection {
+    /// `request_id_header = "x-request-id"` (the default)
+    pub(super) request_id_header: Option<Spanned<String>>,
+    /// `max_body_bytes = 10485760` (default 10 MiB)
+    pub(super) max_body_bytes: Option<Spanned<u64>>,
+    /// `shutdown_grace_ms = 30000` (default 30 s)
+    pub(super) shutdown_grace_ms: Option<Spanned<u64>>,
+}
+
+/// `[[listeners]]`: one traffic listener.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListenerSection {
+    /// `name = "public"` (default `listener-<index>`)
+    pub(super) name: Option<Spanned<String>>,
+    /// `address = "127.0.0.1:8080"`
+    pub(super) address: Spanned<String>,
+}
+
+/// `[engine]`: how the Wasm engine runs plugins. All optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EngineSection {
+    /// `cache_dir = ".wasmgate-cache"` (relative to the config file; absent: no disk cache)
+    pub(super) cache_dir: Option<Spanned<String>>,
+    /// `max_instances = 512` (the default; 1 to 10000)
+    pub(super) max_instances: Option<Spanned<u64>>,
+    /// `max_memory_mb = 256` (the default; 1 to 4096)
+    pub(super) max_memory_mb: Option<Spanned<u64>>,
+}
+
+/// `[versioning]`: how clients select an API version. All optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VersioningSection {
+    /// `header = "x-api-version"` (the default)
+    pub(super) header: Option<Spanned<String>>,
+    /// `query_param = "version"` (the default)
+    pub(super) query_param: Option<Spanned<String>>,
+    /// `default_version = "v1"` (must be the `version` of some route)
+    pub(super) default_version: Option<Spanned<String>>,
+}
+
+/// `[upstreams.<name>]`: a named backend.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UpstreamSection {
+    /// `url = "http://127.0.0.1:9000"` (`http` only; may have a base path, no query)
+    pub(super) url: Spanned<String>,
+    /// `connect_timeout_ms = 1000` (the default)
+    pub(super) connect_timeout_ms: Option<Spanned<u64>>,
+    /// `timeout_ms = 29000` (the default)
+    pub(super) timeout_ms: Option<Spanned<u64>>,
+}
+
+/// `[plugins.<name>]`: a plugin instance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PluginSection {
+    /// `path = "plugins/auth.wasm"` (relative to the config file)
+    pub(super) path: Spanned<String>,
+    /// `failure_policy = "closed"` (the default) or `"open"`
+    pub(super) failure_policy: Option<FailurePolicy>,
+    /// `instance_mode = "pooled"` (the default) or `"fresh"`
+    pub(super) instance_mode: Option<InstanceMode>,
+    /// `deadline_ms = 100` (the default; 1 to 60000)
+    pub(super) deadline_ms: Option<Spanned<u64>>,
+    /// `memory_mb = 32` (the default; at most `engine.max_memory_mb`)
+    pub(super) memory_mb: Option<Spanned<u64>>,
+    /// `max_instances = 64` (the default; at most `engine.max_instances`)
+    pub(super) max_instances: Option<Spanned<u64>>,
+    /// `[plugins.<name>.config]` or `config = { header = "x-api-key" }`: any table, given to the
+    /// plugin's `init` as JSON
+    pub(super) config: Option<Spanned<toml::Table>>,
+}
+
+/// `failure_policy = "closed"`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum FailurePolicy {
+    /// `failure_policy = "closed"`
+    Closed,
+    /// `failure_policy = "open"`
+    Open,
+}
+
+/// `instance_mode = "pooled"`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum InstanceMode {
+    /// `instance_mode = "pooled"`
+    Pooled,
+    /// `instance_mode = "fresh"`
+    Fresh,
+}
+
+/// `[chain]`: the global chain.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChainSection {
+    /// `plugins = ["auth", "rate-limit"]` (run on every route, before the route's own)
+    #[serde(default)]
+    pub(super) plugins: Vec<Spanned<String>>,
+}
+
+/// `[[routes]]`: one route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteSection {
+    /// `id = "get-order"` (default `"<METHODS> <path>"`)
+    pub(super) id: Option<Spanned<String>>,
+    /// `methods = ["GET", "HEAD"]` (absent or empty: any method)
+    pub(super) methods: Option<Vec<Spanned<String>>>,
+    /// `path = "/orders/{id}"`
+    pub(super) path: Spanned<String>,
+    /// `version = "v2"`
+    pub(super) version: Option<Spanned<String>>,
+    /// `plugins = ["auth"]` (after the global chain)
+    #[serde(default)]
+    pub(super) plugins: Vec<Spanned<String>>,
+    /// `[routes.integration]`
+    pub(super) integration: Spanned<IntegrationSection>,
+    /// `[routes.deprecation]`
+    pub(super) deprecation: Option<DeprecationSection>,
+}
+
+/// `[routes.integration]`: what answers the route. One flat table tagged by `type`, so an unknown
+/// key lists every key the table may hold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IntegrationSection {
+    /// `type = "http"` or `type = "mock"`
+    #[serde(rename = "type")]
+    pub(super) kind: Spanned<IntegrationKind>,
+    /// `upstream = "orders"` (`http` only)
+    pub(super) upstream: Option<Spanned<String>>,
+    /// `status = 200` (`mock` only; default 200)
+    pub(super) status: Option<Spanned<u64>>,
+    /// `headers = { content-type = "application/json" }` (`mock` only)
+    pub(super) headers: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// `body = '{"ok":true}'` (`mock` only; default empty)
+    pub(super) body: Option<Spanned<String>>,
+}
+
+/// `type = "http"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum IntegrationKind {
+    /// `type = "http"`
+    Http,
+    /// `type = "mock"`
+    Mock,
+}
+
+/// `[routes.deprecation]`: a deprecation notice.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeprecationSection {
+    /// `since = 2025-01-01T00:00:00Z` (a TOML offset datetime or an RFC 3339 string)
+    pub(super) since: Option<Spanned<toml::Value>>,
+    /// `sunset = 2026-06-30T00:00:00Z` (a TOML offset datetime or an RFC 3339 string)
+    pub(super) sunset: Option<Spanned<toml::Value>>,
+    /// `link = "https://example.com/migrate"`
+    pub(super) link: Option<Spanned<String>>,
+}

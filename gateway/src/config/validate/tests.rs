@@ -1,0 +1,330 @@
+//! One test per kind of validation error: each says what, where and how to fix.
+
+use std::path::Path;
+
+use super::super::{ConfigError, ConfigErrors, parse};
+
+const LISTENER: &str = "[[listeners]]\naddress = \"127.0.0.1:8080\"\n";
+
+fn errors(text: &str) -> Vec<ConfigError> {
+    match parse(Path::new("gw.toml"), text) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(errors) => errors.0,
+    }
+}
+
+/// The only error for `LISTENER` + `text`.
+fn error(text: &str) -> ConfigError {
+    let mut errors = errors(&format!("{LISTENER}{text}"));
+    assert_eq!(errors.len(), 1, "{}", ConfigErrors(errors.clone()));
+    errors.remove(0)
+}
+
+#[test]
+fn rejects_a_config_without_listeners() {
+    let e = errors("");
+    assert_eq!(
+        (e[0].message.as_str(), e[0].line, e[0].key.as_deref()),
+        ("no listeners", None, Some("listeners"))
+    );
+}
+
+#[test]
+fn rejects_duplicate_listeners_except_on_port_zero() {
+    let text = "[[listeners]]\nname = \"a\"\naddress = \"127.0.0.1:80\"\n[[listeners]]\nname = \"a\"\naddress = \"127.0.0.1:80\"\n";
+    let messages: Vec<_> = errors(text).into_iter().map(|e| e.message).collect();
+    assert_eq!(
+        messages,
+        [
+            "duplicate listener name `a`",
+            "listener address `127.0.0.1:80` is used twice"
+        ]
+    );
+    assert!(
+        parse(
+            Path::new("x"),
+            &"[[listeners]]\naddress = \"127.0.0.1:0\"\n".repeat(2)
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn rejects_bad_upstream_urls() {
+    let url = |u: &str| error(&format!("[upstreams.o]\nurl = \"{u}\"\n")).message;
+    assert_eq!(
+        url("https://o.example.com"),
+        "https upstreams are not supported yet"
+    );
+    assert_eq!(url("ftp://o"), "unsupported upstream URL scheme `ftp`");
+    assert_eq!(url("o:80"), "upstream URL `o:80` has no scheme");
+    assert_eq!(
+        url("http://o/?a=1"),
+        "upstream URLs cannot have a query or a fragment"
+    );
+    assert_eq!(
+        url("http://u:p@o/"),
+        "credentials in upstream URLs are not supported"
+    );
+    assert_eq!(
+        url("http://o:99999"),
+        "invalid port in upstream URL `http://o:99999`"
+    );
+    assert!(url("http://o o").starts_with("invalid upstream URL"));
+}
+
+#[test]
+fn rejects_unknown_references_with_the_defined_names() {
+    let e = error(
+        "[upstreams.a]\nurl = \"http://a\"\n[[routes]]\npath = \"/\"\nintegration = { type = \"http\", upstream = \"b\" }\n",
+    );
+    assert_eq!(
+        (e.message.as_str(), e.help.as_deref()),
+        ("unknown upstream `b`", Some("defined upstreams: `a`"))
+    );
+    assert_eq!(e.key.as_deref(), Some("routes[0].integration.upstream"));
+    let e = error(
+        "[plugins.a]\npath = \"a\"\n[plugins.b]\npath = \"b\"\n[chain]\nplugins = [\"a\", \"c\"]\n",
+    );
+    assert_eq!(
+        (e.message.as_str(), e.help.as_deref()),
+        ("unknown plugin `c`", Some("defined plugins: `a`, `b`"))
+    );
+    assert_eq!(
+        (e.key.as_deref(), e.line, e.column),
+        (Some("chain.plugins[1]"), Some(8), Some(17))
+    );
+    let e = error("[[routes]]\npath = \"/\"\nintegration = { type = \"http\" }\n");
+    assert_eq!(e.message, "an `http` integration needs an `upstream`");
+}
+
+#[test]
+fn rejects_a_plugin_twice_in_a_chain() {
+    let plugins = "[plugins.a]\npath = \"a\"\n";
+    let e = error(&format!("{plugins}[chain]\nplugins = [\"a\", \"a\"]\n"));
+    assert_eq!(e.message, "plugin `a` appears twice in the chain");
+    let e = error(&format!(
+        "{plugins}[chain]\nplugins = [\"a\"]\n[[routes]]\npath = \"/\"\nplugins = [\"a\"]\nintegration = {{ type = \"mock\" }}\n"
+    ));
+    assert_eq!(
+        (e.message.as_str(), e.key.as_deref()),
+        (
+            "plugin `a` is already in the global chain",
+            Some("routes[0].plugins[0]")
+        )
+    );
+}
+
+#[test]
+fn rejects_limits_out_of_range() {
+    let e = error("[engine]\nmax_instances = 0\n");
+    assert_eq!(
+        (e.message.as_str(), e.help.as_deref()),
+        (
+            "`max_instances = 0` is out of range",
+            Some("use a value from 1 to 10000")
+        )
+    );
+    let e = error("[plugins.a]\npath = \"a\"\nmax_instances = 513\n");
+    assert_eq!(
+        e.message,
+        "`max_instances = 513` is above the engine's ceiling of 512"
+    );
+    assert_eq!(
+        e.help.as_deref(),
+        Some("lower `max_instances`, or raise `engine.max_instances`")
+    );
+    let e = error("[plugins.a]\npath = \"a\"\ndeadline_ms = 60001\n");
+    assert_eq!(e.key.as_deref(), Some("plugins.a.deadline_ms"));
+    assert!(
+        error("[gateway]\nmax_body_bytes = -1\n")
+            .message
+            .contains("expected a non-negative integer")
+    );
+}
+
+#[test]
+fn rejects_overlapping_routes() {
+    let route = |methods: &str, path: &str, version: &str| {
+        format!(
+            "[[routes]]\n{methods}path = \"{path}\"\n{version}integration = {{ type = \"mock\" }}\n"
+        )
+    };
+    let get = route("methods = [\"GET\", \"PUT\"]\n", "/a/{id}", "");
+    let e = error(&format!(
+        "{get}{}",
+        route("methods = [\"put\"]\n", "/a/{id}", "")
+    ));
+    assert_eq!(
+        e.message,
+        "duplicate route: `PUT /a/{id}` is already routed by routes[0] (`GET,PUT /a/{id}`)"
+    );
+    assert_eq!((e.line, e.key.as_deref()), (Some(9), Some("routes[1]")));
+    let e = error(&format!("{get}{}", route("", "/a/{id}", "")));
+    assert!(
+        e.message.starts_with("duplicate route: `ANY /a/{id}`"),
+        "{e}"
+    );
+    // Other methods, another version, or another template do not overlap.
+    parse(
+        Path::new("x"),
+        &format!(
+            "{LISTENER}{get}{}",
+            route("methods = [\"POST\"]\n", "/a/{id}", "")
+        ),
+    )
+    .unwrap();
+    parse(
+        Path::new("x"),
+        &format!(
+            "{LISTENER}{get}{}",
+            route("", "/a/{id}", "version = \"v2\"\n")
+        ),
+    )
+    .unwrap();
+    parse(
+        Path::new("x"),
+        &format!("{LISTENER}{get}{}", route("", "/a/{id}/b", "")),
+    )
+    .unwrap();
+    let e = error(&format!("{get}{}", route("", "/a/{name}", "")));
+    assert_eq!(
+        e.message,
+        "route path `/a/{name}` conflicts with `/a/{id}` (routes[0])"
+    );
+}
+
+#[test]
+fn rejects_duplicate_route_ids() {
+    let route = |id: &str, path: &str| {
+        format!(
+            "[[routes]]\nid = \"{id}\"\npath = \"{path}\"\nintegration = {{ type = \"mock\" }}\n"
+        )
+    };
+    let e = error(&format!("{}{}", route("x", "/a"), route("x", "/b")));
+    assert_eq!(
+        (e.message.as_str(), e.key.as_deref()),
+        ("duplicate route id `x`", Some("routes[1].id"))
+    );
+}
+
+#[test]
+fn rejects_bad_methods_paths_and_versions() {
+    let route = |extra: &str| {
+        format!("[[routes]]\npath = \"/a\"\n{extra}integration = {{ type = \"mock\" }}\n")
+    };
+    let e = error(&route("methods = [\"GTE\"]\n"));
+    assert_eq!(
+        (e.message.as_str(), e.key.as_deref()),
+        ("unknown HTTP method `GTE`", Some("routes[0].methods[0]"))
+    );
+    assert_eq!(
+        error(&route("methods = [\"ANY\"]\n")).message,
+        "`ANY` is not a method"
+    );
+    assert_eq!(
+        error(&route("methods = [\"GET\", \"get\"]\n")).message,
+        "method `GET` is listed twice"
+    );
+    assert_eq!(
+        error(&route("version = \"v 2\"\n")).message,
+        "invalid version `v 2`"
+    );
+    let e = error("[[routes]]\npath = \"/a/{*rest}/b\"\nintegration = { type = \"mock\" }\n");
+    assert_eq!(
+        (e.key.as_deref(), e.line, e.column),
+        (Some("routes[0].path"), Some(4), Some(8))
+    );
+}
+
+#[test]
+fn rejects_bad_mock_responses() {
+    let mock = |extra: &str| {
+        format!("[[routes]]\npath = \"/a\"\n[routes.integration]\ntype = \"mock\"\n{extra}")
+    };
+    assert_eq!(
+        error(&mock("status = 600\n")).message,
+        "`status = 600` is not an HTTP status code"
+    );
+    let e = error(&mock("headers = { \"a b\" = \"x\" }\n"));
+    assert_eq!(
+        (e.message.as_str(), e.key.as_deref()),
+        (
+            "invalid header name `a b`",
+            Some("routes[0].integration.headers.\"a b\"")
+        )
+    );
+    assert_eq!(
+        error(&mock("headers = { a = \"x\\ny\" }\n")).message,
+        "invalid value for header `a`"
+    );
+    let e = error(&mock("upstream = \"a\"\n"));
+    assert_eq!(
+        (e.message.as_str(), e.help.as_deref()),
+        (
+            "`upstream` does not apply to `type = \"mock\"`",
+            Some("remove it, or set `type = \"http\"`")
+        )
+    );
+}
+
+#[test]
+fn rejects_bad_deprecations() {
+    let route = |d: &str| {
+        format!(
+            "[[routes]]\npath = \"/a\"\nintegration = {{ type = \"mock\" }}\ndeprecation = {{ {d} }}\n"
+        )
+    };
+    let e = error(&route(
+        "since = 2026-01-01T00:00:00Z, sunset = \"2025-01-01T00:00:00Z\"",
+    ));
+    assert_eq!(
+        (e.message.as_str(), e.key.as_deref()),
+        (
+            "`sunset` is before `since`",
+            Some("routes[0].deprecation.sunset")
+        )
+    );
+    assert!(
+        error(&route("since = 2025-01-01"))
+            .message
+            .contains("needs a date, a time and a UTC offset")
+    );
+    assert_eq!(
+        error(&route("link = \"/migrate\"")).message,
+        "invalid deprecation link `/migrate`"
+    );
+}
+
+#[test]
+fn rejects_an_unused_default_version() {
+    let e = error("[versioning]\ndefault_version = \"v1\"\n");
+    assert_eq!(
+        e.message,
+        "default version `v1` is not the version of any route"
+    );
+    assert_eq!(e.key.as_deref(), Some("versioning.default_version"));
+}
+
+#[test]
+fn rejects_bad_names() {
+    assert_eq!(
+        error("[plugins.Auth]\npath = \"a\"\n").message,
+        "invalid plugin name `Auth`"
+    );
+    assert_eq!(
+        error("[gateway]\nrequest_id_header = \"x id\"\n").message,
+        "invalid header name `x id`"
+    );
+    assert_eq!(
+        error("[versioning]\nquery_param = \"a&b\"\n").message,
+        "invalid query parameter name `a&b`"
+    );
+    assert_eq!(error("[plugins.a]\npath = \"\"\n").message, "empty path");
+}
+
+#[test]
+fn rejects_plugin_config_that_json_cannot_carry() {
+    let e = error("[plugins.a]\npath = \"a\"\nconfig = { x = [nan] }\n");
+    assert_eq!(e.key.as_deref(), Some("plugins.a.config.x[0]"));
+}
