@@ -1,0 +1,9 @@
+//! Builds the built-in and example plugins into `target/plugins/*.wasm`, so that the gateway
+//! and the plugins its example configs reference come out of one `cargo build`.
+
+fn main() {
+    if let Err(error) = wasmgate_plugin_builder::build_plugins(&["headers", "require-api-key"]) {
+        println!("cargo:warning={error}");
+        std::process::exit(1);
+    }
+}

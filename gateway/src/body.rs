@@ -1,0 +1,111 @@
+//! Body types: what the gateway sends and receives, buffering under a cap, and a wrapper that
+//! tells when the response has been sent (so the log stage runs after it).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full, Limited};
+use tokio::sync::oneshot;
+
+/// The error type of gateway bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body of every request the gateway sends upstream and every response it sends back.
+pub type GatewayBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// A body holding `bytes`.
+pub fn full(bytes: impl Into<Bytes>) -> GatewayBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// An empty body.
+pub fn empty() -> GatewayBody {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+/// Streams `body` through without buffering it.
+pub fn stream<B>(body: B) -> GatewayBody
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_err(Into::into).boxed_unsync()
+}
+
+/// Why a body could not be buffered.
+#[derive(Debug, thiserror::Error)]
+pub enum BufferError {
+    /// The body is larger than the cap.
+    #[error("body exceeds {0} bytes")]
+    TooLarge(u64),
+    /// Reading failed.
+    #[error("{0}")]
+    Read(String),
+}
+
+/// Reads a whole body, refusing it as soon as it grows past `limit` bytes (the rest is never
+/// read, so an oversized body costs at most `limit` bytes of memory).
+pub async fn buffer<B>(body: B, limit: u64) -> Result<Bytes, BufferError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    if body.size_hint().lower() > limit {
+        return Err(BufferError::TooLarge(limit));
+    }
+    let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(BufferError::TooLarge(limit))
+        }
+        Err(error) => Err(BufferError::Read(error.to_string())),
+    }
+}
+
+/// A response body that signals, when dropped, that the response is done (fully sent, or the
+/// client went away).
+pub struct NotifyWhenDone {
+    inner: GatewayBody,
+    _done: oneshot::Sender<()>,
+}
+
+impl NotifyWhenDone {
+    /// Wraps `inner`; `done` resolves (with an error, as the sender is dropped) once the
+    /// returned body is dropped.
+    pub fn new(inner: GatewayBody) -> (Self, oneshot::Receiver<()>) {
+        let (sender, receiver) = oneshot::channel();
+        (
+            NotifyWhenDone {
+                inner,
+                _done: sender,
+            },
+            receiver,
+        )
+    }
+}
+
+impl Body for NotifyWhenDone {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,161 @@
+//! The running gateway: loads a config into a snapshot, binds its listeners and serves until
+//! told to stop. Also the `check` pipeline that loads everything without serving.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::{self, ConfigError, ConfigErrors};
+use crate::plugin::PluginEngine;
+use crate::snapshot::Snapshot;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The config (or a plugin it references) is invalid.
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    /// A listener could not bind.
+    #[error("cannot listen on {address} (listener `{name}`): {source}")]
+    Bind {
+        /// The listener's name.
+        name: String,
+        /// The address.
+        address: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// What `check` found in a valid config.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// Number of routes.
+    pub routes: usize,
+    /// Plugin names with the SHA-256 of their component.
+    pub plugins: Vec<(String, String)>,
+}
+
+/// Runs the whole load pipeline — parse, validate, compile, init every plugin — without serving.
+pub async fn check(path: &Path) -> Result<CheckReport, ConfigErrors> {
+    let (snapshot, _engine) = load(path).await?;
+    Ok(CheckReport {
+        routes: snapshot.routes.len(),
+        plugins: snapshot
+            .plugins
+            .values()
+            .map(|p| (p.name().to_owned(), p.compiled().digest().to_owned()))
+            .collect(),
+    })
+}
+
+async fn load(path: &Path) -> Result<(Snapshot, Arc<PluginEngine>), ConfigErrors> {
+    let config = config::load(path)?;
+    let engine = PluginEngine::new(&config.engine).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: path.to_owned(),
+            line: None,
+            column: None,
+            key: Some("engine".into()),
+            message: e.to_string(),
+            help: None,
+        }])
+    })?;
+    let snapshot = Snapshot::build(config, &engine, 1).await?;
+    Ok((snapshot, engine))
+}
+
+/// A gateway serving traffic.
+pub struct RunningGateway {
+    config_path: PathBuf,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    engine: Arc<PluginEngine>,
+    addresses: Vec<(String, SocketAddr)>,
+    shutdown: watch::Sender<bool>,
+    listeners: JoinSet<()>,
+}
+
+impl RunningGateway {
+    /// Loads `config_path`, binds every listener and starts serving.
+    pub async fn start(config_path: &Path) -> Result<Self, StartError> {
+        let (snapshot, engine) = load(config_path).await?;
+        let grace = snapshot.config.gateway.shutdown_grace;
+        let mut bound = Vec::new();
+        for listener in &snapshot.config.listeners {
+            let (socket, local) =
+                crate::server::bind(listener.address)
+                    .await
+                    .map_err(|source| StartError::Bind {
+                        name: listener.name.clone(),
+                        address: listener.address,
+                        source,
+                    })?;
+            bound.push((listener.name.clone(), socket, local));
+        }
+        tracing::info!(
+            generation = snapshot.generation,
+            routes = snapshot.routes.len(),
+            plugins = snapshot.plugins.len(),
+            "config loaded"
+        );
+        let snapshot = Arc::new(ArcSwap::from_pointee(snapshot));
+        let (shutdown, _) = watch::channel(false);
+        let mut listeners = JoinSet::new();
+        let mut addresses = Vec::new();
+        for (name, socket, local) in bound {
+            tracing::info!(listener = %name, address = %local, "listening");
+            addresses.push((name.clone(), local));
+            listeners.spawn(crate::server::serve(
+                socket,
+                name,
+                snapshot.clone(),
+                shutdown.subscribe(),
+                grace,
+            ));
+        }
+        Ok(RunningGateway {
+            config_path: config_path.to_owned(),
+            snapshot,
+            engine,
+            addresses,
+            shutdown,
+            listeners,
+        })
+    }
+
+    /// The bound traffic addresses, by listener name (useful with port 0).
+    pub fn addresses(&self) -> &[(String, SocketAddr)] {
+        &self.addresses
+    }
+
+    /// The address of the first listener.
+    pub fn address(&self) -> SocketAddr {
+        self.addresses[0].1
+    }
+
+    /// The snapshot currently served.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// The config file the gateway was started with.
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    /// The plugin engine.
+    pub fn engine(&self) -> &Arc<PluginEngine> {
+        &self.engine
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the configured grace period),
+    /// and returns when every listener is done.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.listeners.join_next().await.is_some() {}
+    }
+}

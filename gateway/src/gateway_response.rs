@@ -1,0 +1,191 @@
+//! Responses the gateway itself produces: one registry of stable types, and the one function
+//! that maps internal errors to them.
+//!
+//! Every gateway response has a JSON body `{"message": …, "type": …, "requestId": …}`. The
+//! message is meant for API clients: internal details (a plugin's trap, an upstream's address)
+//! go to the log, never into the body.
+
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::plugin::{PluginFailure, ResponseState, Stage};
+
+/// A gateway response type: a stable name, a status and a default client-facing message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseType {
+    /// The stable name, e.g. `RESOURCE_NOT_FOUND`.
+    pub name: &'static str,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The message clients see.
+    pub message: &'static str,
+}
+
+macro_rules! response_types {
+    ($($(#[$doc:meta])* $ident:ident = ($status:ident, $message:literal);)*) => {
+        $( $(#[$doc])* pub const $ident: ResponseType = ResponseType {
+            name: stringify!($ident),
+            status: StatusCode::$status,
+            message: $message,
+        }; )*
+        /// Every gateway response type.
+        pub const ALL: &[ResponseType] = &[$($ident),*];
+    };
+}
+
+response_types! {
+    /// No route matches the path.
+    RESOURCE_NOT_FOUND = (NOT_FOUND, "Resource not found");
+    /// A route matches the path but not the method.
+    METHOD_NOT_ALLOWED = (METHOD_NOT_ALLOWED, "Method not allowed");
+    /// The request body is larger than the gateway accepts.
+    REQUEST_TOO_LARGE = (PAYLOAD_TOO_LARGE, "Request body too large");
+    /// The request body could not be read.
+    BAD_REQUEST_BODY = (BAD_REQUEST, "Invalid request body");
+    /// A plugin failed and its failure policy is `closed`.
+    PLUGIN_FAILURE = (INTERNAL_SERVER_ERROR, "Internal server error");
+    /// The backend could not be reached or sent an invalid answer.
+    INTEGRATION_FAILURE = (BAD_GATEWAY, "Bad gateway");
+    /// The backend did not answer in time.
+    INTEGRATION_TIMEOUT = (GATEWAY_TIMEOUT, "Gateway timeout");
+    /// The gateway cannot take the request right now (shutting down, overloaded).
+    UNAVAILABLE = (SERVICE_UNAVAILABLE, "Service unavailable");
+}
+
+/// Everything that makes the gateway answer a request itself.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// No route matches.
+    #[error("no route matches {method} {path}")]
+    NoRoute {
+        /// The request method.
+        method: Method,
+        /// The request path.
+        path: String,
+    },
+    /// The path matches, the method does not.
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The request method.
+        method: Method,
+        /// The request path.
+        path: String,
+        /// The methods the path has.
+        allow: Vec<Method>,
+    },
+    /// The request body exceeds the buffering cap.
+    #[error("request body exceeds {limit} bytes")]
+    BodyTooLarge {
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// The request body could not be read from the client.
+    #[error("cannot read request body: {0}")]
+    BodyRead(String),
+    /// A plugin failed with failure policy `closed`.
+    #[error("plugin `{plugin}` failed at {stage}: {failure}")]
+    Plugin {
+        /// The plugin's name.
+        plugin: String,
+        /// The stage.
+        stage: Stage,
+        /// What went wrong.
+        failure: PluginFailure,
+    },
+    /// The backend could not be reached or its answer could not be read.
+    #[error("upstream `{upstream}` failed: {reason}")]
+    Upstream {
+        /// The upstream's name.
+        upstream: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The backend did not answer within the integration timeout.
+    #[error("upstream `{upstream}` did not answer within {timeout_ms} ms")]
+    UpstreamTimeout {
+        /// The upstream's name.
+        upstream: String,
+        /// The timeout.
+        timeout_ms: u128,
+    },
+}
+
+impl GatewayError {
+    /// The gateway response type this error is answered with.
+    pub fn response_type(&self) -> ResponseType {
+        match self {
+            GatewayError::NoRoute { .. } => RESOURCE_NOT_FOUND,
+            GatewayError::MethodNotAllowed { .. } => METHOD_NOT_ALLOWED,
+            GatewayError::BodyTooLarge { .. } => REQUEST_TOO_LARGE,
+            GatewayError::BodyRead(_) => BAD_REQUEST_BODY,
+            GatewayError::Plugin { .. } => PLUGIN_FAILURE,
+            GatewayError::Upstream { .. } => INTEGRATION_FAILURE,
+            GatewayError::UpstreamTimeout { .. } => INTEGRATION_TIMEOUT,
+        }
+    }
+
+    /// The response the client receives for this error: the one mapping from internal errors
+    /// to gateway responses.
+    pub fn to_response(&self, request_id: &str) -> ResponseState {
+        let mut response = render(self.response_type(), request_id);
+        if let GatewayError::MethodNotAllowed { allow, .. } = self {
+            let allow = allow
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                response.headers.insert(ALLOW, value);
+            }
+        }
+        response
+    }
+}
+
+/// Renders a gateway response of `kind` for the request `request_id`.
+pub fn render(kind: ResponseType, request_id: &str) -> ResponseState {
+    let body = serde_json::json!({
+        "message": kind.message,
+        "type": kind.name,
+        "requestId": request_id,
+    });
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("x-wasmgate-error", HeaderValue::from_static(kind.name));
+    ResponseState {
+        status: kind.status,
+        headers,
+        body: Some(Bytes::from(body.to_string())),
+        body_replaced: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = ALL.iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn method_not_allowed_lists_allowed_methods() {
+        let error = GatewayError::MethodNotAllowed {
+            method: Method::DELETE,
+            path: "/x".into(),
+            allow: vec![Method::GET, Method::PUT],
+        };
+        let response = error.to_response("req-1");
+        assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers[ALLOW], "GET, PUT");
+        let body: serde_json::Value =
+            serde_json::from_slice(response.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["type"], "METHOD_NOT_ALLOWED");
+        assert_eq!(body["requestId"], "req-1");
+    }
+}

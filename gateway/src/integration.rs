@@ -1,0 +1,221 @@
+//! Integrations: what answers a route once the request-side chains let it through — an HTTP
+//! upstream (pooled keep-alive client) or a mock response from config.
+
+use std::net::SocketAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, Uri};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::body::GatewayBody;
+use crate::config::{MockResponse, Upstream};
+use crate::gateway_response::GatewayError;
+use crate::plugin::{RequestState, ResponseState};
+
+/// What answers a route.
+pub enum IntegrationRuntime {
+    /// Proxy to an upstream.
+    Http(std::sync::Arc<HttpUpstream>),
+    /// A fixed response.
+    Mock(MockResponse),
+}
+
+impl IntegrationRuntime {
+    /// The mock's response, as plugins see it.
+    pub fn mock_response(mock: &MockResponse) -> ResponseState {
+        let mut headers = HeaderMap::with_capacity(mock.headers.len());
+        for (name, value) in &mock.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        ResponseState {
+            status: mock.status,
+            headers,
+            body: Some(mock.body.clone()),
+            body_replaced: true,
+        }
+    }
+}
+
+/// An upstream with its connection pool.
+pub struct HttpUpstream {
+    name: String,
+    base: Uri,
+    timeout: std::time::Duration,
+    client: Client<HttpConnector, GatewayBody>,
+}
+
+/// Where the client's request came from, for the `X-Forwarded-*` headers.
+pub struct Forwarded<'a> {
+    /// The client's address.
+    pub client: SocketAddr,
+    /// The `Host` (or `:authority`) the client asked for.
+    pub host: Option<&'a HeaderValue>,
+    /// `http` or `https`.
+    pub proto: &'static str,
+}
+
+impl HttpUpstream {
+    /// A client for `upstream`, with keep-alive pooling and its connect timeout.
+    pub fn new(upstream: &Upstream) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(upstream.connect_timeout));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .build(connector);
+        HttpUpstream {
+            name: upstream.name.clone(),
+            base: upstream.url.clone(),
+            timeout: upstream.timeout,
+            client,
+        }
+    }
+
+    /// Sends the request as the chains left it, with `body`, and waits for the response head
+    /// within the integration timeout.
+    pub async fn send(
+        &self,
+        request: &RequestState,
+        body: GatewayBody,
+        forwarded: Forwarded<'_>,
+    ) -> Result<Response<Incoming>, GatewayError> {
+        let uri = self.target_uri(request)?;
+        let mut headers = request.headers.clone();
+        strip_hop_by_hop(&mut headers);
+        add_forwarded(&mut headers, &forwarded);
+        if let Some(authority) = uri.authority()
+            && let Ok(host) = HeaderValue::from_str(authority.as_str())
+        {
+            headers.insert(header::HOST, host);
+        }
+        let mut outgoing = Request::new(body);
+        *outgoing.method_mut() = request.method.clone();
+        *outgoing.uri_mut() = uri;
+        *outgoing.headers_mut() = headers;
+
+        match tokio::time::timeout(self.timeout, self.client.request(outgoing)).await {
+            Err(_) => Err(GatewayError::UpstreamTimeout {
+                upstream: self.name.clone(),
+                timeout_ms: self.timeout.as_millis(),
+            }),
+            Ok(Err(error)) => Err(GatewayError::Upstream {
+                upstream: self.name.clone(),
+                reason: describe_client_error(&error),
+            }),
+            Ok(Ok(mut response)) => {
+                strip_hop_by_hop(response.headers_mut());
+                Ok(response)
+            }
+        }
+    }
+
+    /// The upstream's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The integration timeout.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout
+    }
+
+    /// Base URL + request path + query.
+    fn target_uri(&self, request: &RequestState) -> Result<Uri, GatewayError> {
+        let base_path = self.base.path().trim_end_matches('/');
+        let mut path_and_query = format!("{base_path}{}", request.path);
+        if let Some(query) = &request.query {
+            path_and_query.push('?');
+            path_and_query.push_str(query);
+        }
+        let mut parts = self.base.clone().into_parts();
+        parts.path_and_query =
+            Some(path_and_query.parse().map_err(|e| GatewayError::Upstream {
+                upstream: self.name.clone(),
+                reason: format!("invalid upstream path `{path_and_query}`: {e}"),
+            })?);
+        Uri::from_parts(parts).map_err(|e| GatewayError::Upstream {
+            upstream: self.name.clone(),
+            reason: format!("invalid upstream URI: {e}"),
+        })
+    }
+}
+
+/// The error's cause chain in one line (hyper-util's top-level message alone is vague).
+fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1); never forwarded.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Removes hop-by-hop headers, including those the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+    headers.remove("proxy-connection");
+}
+
+fn add_forwarded(headers: &mut HeaderMap, forwarded: &Forwarded<'_>) {
+    let client_ip = forwarded.client.ip().to_string();
+    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(previous) => format!("{previous}, {client_ip}"),
+        None => client_ip,
+    };
+    if let Ok(value) = HeaderValue::from_str(&xff) {
+        headers.insert("x-forwarded-for", value);
+    }
+    headers.insert(
+        "x-forwarded-proto",
+        HeaderValue::from_static(forwarded.proto),
+    );
+    if let Some(host) = forwarded.host {
+        headers.insert("x-forwarded-host", host.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_headers_and_those_named_by_connection() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONNECTION, "keep-alive, x-secret".parse().unwrap());
+        headers.insert("x-secret", "1".parse().unwrap());
+        headers.insert("keep-alive", "timeout=5".parse().unwrap());
+        headers.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
+        headers.insert("x-kept", "1".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(
+            headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+            ["x-kept"]
+        );
+    }
+}

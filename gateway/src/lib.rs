@@ -1,0 +1,28 @@
+//! wasmgate: a programmable API gateway whose every request stage runs a chain of sandboxed
+//! WebAssembly plugins.
+//!
+//! ```text
+//! client ─► listener ─► route match ─► METHOD REQUEST chain ─► INTEGRATION REQUEST chain
+//!        ─► integration (http upstream | mock) ─► INTEGRATION RESPONSE chain
+//!        ─► METHOD RESPONSE chain ─► client ─► LOG chain
+//! ```
+//!
+//! - [`config`] — TOML surface types and the validated model;
+//! - [`plugin`] — the Wasm plugin host (engine, compile, configure, instantiate, call);
+//! - [`snapshot`] — one immutable generation of routes, chains and plugins;
+//! - [`pipeline`] — the request lifecycle above;
+//! - [`routing`], [`integration`], [`gateway_response`], [`body`] — its parts;
+//! - [`gateway`] — start, serve, check.
+
+pub mod body;
+pub mod config;
+pub mod gateway;
+pub mod gateway_response;
+pub mod integration;
+pub mod pipeline;
+pub mod plugin;
+pub mod routing;
+mod server;
+pub mod snapshot;
+
+pub use gateway::{CheckReport, RunningGateway, StartError, check};

@@ -1,0 +1,164 @@
+//! A plugin definition bound to its compiled component and config, with its instance pool:
+//! the second step of a plugin's lifecycle (compile → configure → instantiate → call).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::bindings::{BodyAccess, Stages};
+use super::compile::CompiledPlugin;
+use super::error::{PluginFailure, PluginLoadError};
+use super::exchange::{Exchange, Stage};
+use super::instance::{PluginInstance, StageAction};
+use crate::config::{FailurePolicy, InstanceMode, PluginDef};
+
+/// A plugin ready to be called: its definition, what it declared at `init`, and its instances.
+pub struct ConfiguredPlugin {
+    name: Arc<str>,
+    compiled: Arc<CompiledPlugin>,
+    config_json: String,
+    failure_policy: FailurePolicy,
+    instance_mode: InstanceMode,
+    deadline: Duration,
+    memory_limit: u64,
+    max_instances: u32,
+    stages: Stages,
+    body_access: BodyAccess,
+    /// Bounds the instances alive at once.
+    permits: Semaphore,
+    /// Initialised instances waiting for a call (pooled mode).
+    idle: Mutex<Vec<PluginInstance>>,
+}
+
+impl ConfiguredPlugin {
+    /// Creates and initialises a first instance (which validates the config and learns the
+    /// plugin's stages), keeping it in the pool.
+    pub async fn configure(
+        def: &PluginDef,
+        compiled: Arc<CompiledPlugin>,
+    ) -> Result<Self, PluginLoadError> {
+        let name: Arc<str> = Arc::from(def.name.as_str());
+        let config_json = def.config.to_string();
+        let mut first =
+            PluginInstance::instantiate(&compiled, name.clone(), def.memory_limit_bytes)
+                .await
+                .map_err(|e| PluginLoadError::InitFailed(format!("cannot instantiate: {e:#}")))?;
+        let info = first.init(&config_json, def.deadline).await?;
+        if info.stages == Stages::empty() {
+            return Err(PluginLoadError::NoStages);
+        }
+        let plugin = ConfiguredPlugin {
+            name,
+            compiled,
+            config_json,
+            failure_policy: def.failure_policy,
+            instance_mode: def.instance_mode,
+            deadline: def.deadline,
+            memory_limit: def.memory_limit_bytes,
+            max_instances: def.max_instances,
+            stages: info.stages,
+            body_access: info.body_access,
+            permits: Semaphore::new(def.max_instances as usize),
+            idle: Mutex::new(Vec::new()),
+        };
+        if plugin.instance_mode == InstanceMode::Pooled {
+            plugin.lock_idle().push(first);
+        }
+        Ok(plugin)
+    }
+
+    /// The plugin's name in config.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The compiled component.
+    pub fn compiled(&self) -> &Arc<CompiledPlugin> {
+        &self.compiled
+    }
+
+    /// What happens to a request when this plugin fails.
+    pub fn failure_policy(&self) -> FailurePolicy {
+        self.failure_policy
+    }
+
+    /// Whether the plugin declared `stage`.
+    pub fn runs_at(&self, stage: Stage) -> bool {
+        self.stages.contains(stage_flag(stage))
+    }
+
+    /// Whether the plugin reads the request body.
+    pub fn reads_request_body(&self) -> bool {
+        self.body_access.contains(BodyAccess::REQUEST)
+    }
+
+    /// Whether the plugin reads the response body.
+    pub fn reads_response_body(&self) -> bool {
+        self.body_access.contains(BodyAccess::RESPONSE)
+    }
+
+    /// Runs the plugin at `stage` on `exchange`: takes an idle instance (or creates one, waiting
+    /// at most the deadline for a free slot), calls it, and returns it to the pool unless the
+    /// call failed or the plugin runs in fresh mode.
+    pub async fn call(
+        &self,
+        stage: Stage,
+        exchange: &mut Exchange,
+    ) -> Result<StageAction, PluginFailure> {
+        let _permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => tokio::time::timeout(self.deadline, self.permits.acquire())
+                .await
+                .map_err(|_| PluginFailure::Saturated(self.max_instances))?
+                .map_err(|_| PluginFailure::Saturated(self.max_instances))?,
+        };
+        let mut instance = match self.take_idle() {
+            Some(instance) => instance,
+            None => self.new_instance().await?,
+        };
+        let result = instance
+            .call(stage, exchange, self.body_access, self.deadline)
+            .await;
+        if result.is_ok() && self.instance_mode == InstanceMode::Pooled {
+            self.lock_idle().push(instance);
+        }
+        result
+    }
+
+    /// A newly instantiated and initialised instance.
+    async fn new_instance(&self) -> Result<PluginInstance, PluginFailure> {
+        let mut instance =
+            PluginInstance::instantiate(&self.compiled, self.name.clone(), self.memory_limit)
+                .await
+                .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
+        instance
+            .init(&self.config_json, self.deadline)
+            .await
+            .map_err(|e| PluginFailure::Instantiate(e.to_string()))?;
+        Ok(instance)
+    }
+
+    fn take_idle(&self) -> Option<PluginInstance> {
+        if self.instance_mode == InstanceMode::Fresh {
+            return None;
+        }
+        self.lock_idle().pop()
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<PluginInstance>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn stage_flag(stage: Stage) -> Stages {
+    match stage {
+        Stage::MethodRequest => Stages::METHOD_REQUEST,
+        Stage::IntegrationRequest => Stages::INTEGRATION_REQUEST,
+        Stage::IntegrationResponse => Stages::INTEGRATION_RESPONSE,
+        Stage::MethodResponse => Stages::METHOD_RESPONSE,
+        Stage::Log => Stages::LOG,
+    }
+}

@@ -1,0 +1,208 @@
+//! The Wasm engine shared by every plugin: one `wasmtime::Engine` with the pooling allocator and
+//! copy-on-write memory images, the linker with the host's imports, an epoch ticker that enforces
+//! call deadlines, and the compiled-component cache (in memory by content digest, and on disk).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use super::bindings::WasmgatePluginPre;
+use super::compile::CompiledPlugin;
+use super::error::PluginLoadError;
+use super::host::{self, HostState};
+use crate::config::EngineSettings;
+
+/// How often the engine's epoch advances; the granularity of plugin deadlines.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// The engine plugins run on. Built once per process; shared by every snapshot.
+pub struct PluginEngine {
+    engine: Engine,
+    linker: Linker<HostState>,
+    settings: EngineSettings,
+    /// Compiled components by SHA-256 of their bytes, so a reload that leaves a `.wasm`
+    /// unchanged recompiles nothing.
+    compiled: Mutex<HashMap<String, Arc<CompiledPlugin>>>,
+}
+
+impl PluginEngine {
+    /// Builds the engine: pooling allocator sized by `settings`, epoch interruption with a
+    /// background ticker (async calls yield to the runtime at every tick).
+    pub fn new(settings: &EngineSettings) -> Result<Arc<Self>, PluginLoadError> {
+        let mut pool = PoolingAllocationConfig::new();
+        let instances = settings.max_instances;
+        // A Rust wasm32-wasip2 component holds a handful of core instances (the program plus
+        // adapter shims), one memory and a few tables.
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * 8)
+            .total_memories(instances * 2)
+            .total_tables(instances * 4)
+            .total_stacks(instances)
+            .max_memory_size(settings.max_memory_bytes as usize);
+
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .memory_init_cow(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
+
+        let mut linker = Linker::new(&engine);
+        host::link(&mut linker).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
+
+        spawn_epoch_ticker(&engine);
+        Ok(Arc::new(PluginEngine {
+            engine,
+            linker,
+            settings: settings.clone(),
+            compiled: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The settings the engine was built with (they take effect only at process start).
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    /// Compiles the component at `path`, or returns the already compiled one with the same
+    /// content. Blocking: call it off the request path.
+    pub fn compile(&self, path: &Path) -> Result<Arc<CompiledPlugin>, PluginLoadError> {
+        let bytes = std::fs::read(path).map_err(|source| PluginLoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let digest = hex::encode(Sha256::digest(&bytes));
+        if let Some(hit) = self.lock_compiled().get(&digest) {
+            return Ok(hit.clone());
+        }
+        check_is_component(path, &bytes)?;
+        let component = self.load_component(path, &digest, &bytes)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(WasmgatePluginPre::new)
+            .map_err(|e| PluginLoadError::Link {
+                path: path.to_owned(),
+                reason: format!("{e:#}"),
+            })?;
+        let compiled = Arc::new(CompiledPlugin::new(digest.clone(), pre));
+        self.lock_compiled().insert(digest, compiled.clone());
+        Ok(compiled)
+    }
+
+    /// Forgets compiled components no longer used by any live snapshot.
+    pub fn retain_compiled(&self, in_use: impl Fn(&str) -> bool) {
+        self.lock_compiled().retain(|digest, _| in_use(digest));
+    }
+
+    fn lock_compiled(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<CompiledPlugin>>> {
+        self.compiled
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Compiles `bytes`, going through the disk cache when one is configured.
+    fn load_component(
+        &self,
+        path: &Path,
+        digest: &str,
+        bytes: &[u8],
+    ) -> Result<Component, PluginLoadError> {
+        let cached = self.cache_file(digest);
+        if let Some(file) = cached.as_deref().filter(|f| f.exists()) {
+            match deserialize_cached(&self.engine, file) {
+                Ok(component) => return Ok(component),
+                Err(error) => {
+                    tracing::warn!(file = %file.display(), %error, "ignoring unusable compiled-plugin cache entry")
+                }
+            }
+        }
+        let component =
+            Component::new(&self.engine, bytes).map_err(|e| PluginLoadError::Compile {
+                path: path.to_owned(),
+                reason: format!("{e:#}"),
+            })?;
+        if let Some(file) = cached
+            && let Err(error) = write_cache(&component, &file)
+        {
+            tracing::warn!(file = %file.display(), %error, "cannot write compiled-plugin cache");
+        }
+        Ok(component)
+    }
+
+    /// Where the compiled form of `digest` is cached: keyed by content and by the engine's
+    /// compatibility hash, so a different wasmtime or setting never loads a stale artifact.
+    fn cache_file(&self, digest: &str) -> Option<PathBuf> {
+        let dir = self.settings.cache_dir.as_ref()?;
+        let mut engine_hash = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(
+            &self.engine.precompile_compatibility_hash(),
+            &mut engine_hash,
+        );
+        let engine_hash = std::hash::Hasher::finish(&engine_hash);
+        Some(dir.join(format!("{digest}-{engine_hash:016x}.cwasm")))
+    }
+}
+
+/// Refuses files that are not Wasm components, with a message saying what they are instead.
+fn check_is_component(path: &Path, bytes: &[u8]) -> Result<(), PluginLoadError> {
+    use wasmtime::wasmparser::Parser;
+    let reason = if Parser::is_component(bytes) {
+        return Ok(());
+    } else if Parser::is_core_wasm(bytes) {
+        "it is a core WebAssembly module, not a component: build the plugin with \
+         `--target wasm32-wasip2`"
+    } else {
+        "it is not a WebAssembly component (bad magic bytes)"
+    };
+    Err(PluginLoadError::NotAComponent {
+        path: path.to_owned(),
+        reason: reason.into(),
+    })
+}
+
+#[allow(unsafe_code)]
+fn deserialize_cached(engine: &Engine, file: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: the file was written by `write_cache` from `Component::serialize` of this very
+    // engine configuration (its name carries the engine's compatibility hash) into a directory
+    // the operator dedicated to this cache; wasmtime validates the header and version as well.
+    unsafe { Component::deserialize_file(engine, file) }
+}
+
+fn write_cache(component: &Component, file: &Path) -> wasmtime::Result<()> {
+    let bytes = component.serialize()?;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, file)?;
+    Ok(())
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("wasmgate-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the epoch ticker: plugin deadlines will not fire");
+    }
+}

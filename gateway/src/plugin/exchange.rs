@@ -1,0 +1,155 @@
+//! The data of one HTTP exchange as plugins see it: held by the host, lent to a plugin instance
+//! for the duration of one stage call, read and edited through the WIT handles.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+
+/// A stage of the request lifecycle (see the diagram in `wit/plugin.wit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Authenticate, authorise, throttle, validate; may answer.
+    MethodRequest,
+    /// Shape the backend call; may answer.
+    IntegrationRequest,
+    /// Reshape the backend's answer.
+    IntegrationResponse,
+    /// Final touches on what the client receives.
+    MethodResponse,
+    /// After the response was sent; read-only.
+    Log,
+}
+
+impl Stage {
+    /// Every stage, in lifecycle order.
+    pub const ALL: [Stage; 5] = [
+        Stage::MethodRequest,
+        Stage::IntegrationRequest,
+        Stage::IntegrationResponse,
+        Stage::MethodResponse,
+        Stage::Log,
+    ];
+
+    /// The kebab-case name used in WIT, logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::MethodRequest => "method-request",
+            Stage::IntegrationRequest => "integration-request",
+            Stage::IntegrationResponse => "integration-response",
+            Stage::MethodResponse => "method-response",
+            Stage::Log => "log",
+        }
+    }
+
+    /// Whether plugins may edit the request at this stage.
+    pub fn request_editable(self) -> bool {
+        matches!(self, Stage::MethodRequest | Stage::IntegrationRequest)
+    }
+
+    /// Whether plugins may edit the response at this stage.
+    pub fn response_editable(self) -> bool {
+        matches!(self, Stage::IntegrationResponse | Stage::MethodResponse)
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The client's request as it travels through the chains.
+#[derive(Debug, Default)]
+pub struct RequestState {
+    /// The method the backend will see.
+    pub method: Method,
+    /// The path the backend will see (percent-encoded, no query).
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    /// The headers the backend will see.
+    pub headers: HeaderMap,
+    /// Parameters captured by the route template, in template order.
+    pub path_params: Vec<(String, String)>,
+    /// The body, when some plugin of the route declared it reads it.
+    pub body: Option<Bytes>,
+    /// Whether a plugin replaced the body (so the host recomputes `content-length`).
+    pub body_replaced: bool,
+}
+
+/// The response on its way back to the client.
+#[derive(Debug, Default)]
+pub struct ResponseState {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, when some plugin of the route declared it reads it (or it came from a mock or
+    /// a plugin's own response).
+    pub body: Option<Bytes>,
+    /// Whether a plugin replaced the body.
+    pub body_replaced: bool,
+}
+
+/// The per-request context bag shared down the chain.
+#[derive(Debug, Default, Clone)]
+pub struct ContextBag {
+    values: BTreeMap<String, String>,
+}
+
+impl ContextBag {
+    /// Keys under this prefix are set by the gateway and read-only to plugins.
+    pub const GATEWAY_PREFIX: &'static str = "gateway.";
+    /// The request id.
+    pub const REQUEST_ID: &'static str = "gateway.request-id";
+    /// The matched route's id.
+    pub const ROUTE_ID: &'static str = "gateway.route-id";
+    /// The client's IP address.
+    pub const CLIENT_IP: &'static str = "gateway.client-ip";
+    /// The selected API version, when the route has one.
+    pub const API_VERSION: &'static str = "gateway.api-version";
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    /// Sets a value, whatever its key (the host's own writes).
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.values.insert(key.into(), value.into());
+    }
+
+    /// Removes a value.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.values.remove(key)
+    }
+
+    /// Every key, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
+    /// Every entry, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Everything a plugin can see of one exchange.
+#[derive(Debug, Default)]
+pub struct Exchange {
+    /// The request.
+    pub request: RequestState,
+    /// The response, from the integration-response stage on.
+    pub response: Option<ResponseState>,
+    /// The context bag.
+    pub context: ContextBag,
+}
+
+impl Exchange {
+    /// The request id the gateway assigned (empty before it did).
+    pub fn request_id(&self) -> &str {
+        self.context.get(ContextBag::REQUEST_ID).unwrap_or_default()
+    }
+}

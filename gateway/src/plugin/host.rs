@@ -1,0 +1,489 @@
+//! The host side of the plugin contract: the store data of a plugin instance and the imports it
+//! is linked with (request/response/context handles, log, clock).
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{self, BodyAccess, BodyError, EditError, clock, log, types};
+use super::exchange::{ContextBag, Exchange, Stage};
+use super::limits::MemoryLimiter;
+
+/// The `rep` of the request handle lent to a stage call.
+pub(super) const REQUEST_REP: u32 = 0;
+/// The `rep` of the response handle lent to a stage call.
+pub(super) const RESPONSE_REP: u32 = 1;
+/// The `rep` of the context handle lent to a stage call.
+pub(super) const CONTEXT_REP: u32 = 2;
+
+/// The data of one plugin instance's store.
+pub(crate) struct HostState {
+    /// The plugin's name, for logs.
+    plugin: Arc<str>,
+    /// WASI with an empty context: no files, env, args or sockets.
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Enforces the plugin's memory cap and records when it was hit.
+    pub(super) limiter: MemoryLimiter,
+    /// The exchange lent to the stage call in progress.
+    pub(super) call: Option<ActiveCall>,
+    /// When the call in progress must end (checked at every epoch tick).
+    pub(super) deadline: Option<Instant>,
+    /// Set when the epoch callback stopped a call for running past its deadline.
+    pub(super) deadline_hit: bool,
+}
+
+/// A stage call in progress: the exchange and what the plugin may do with it.
+pub(super) struct ActiveCall {
+    pub(super) exchange: Exchange,
+    pub(super) stage: Stage,
+    pub(super) body_access: BodyAccess,
+}
+
+impl HostState {
+    /// A store's data for a new instance of `plugin` with a memory cap of `memory_limit` bytes.
+    pub(super) fn new(plugin: Arc<str>, memory_limit: usize) -> Self {
+        HostState {
+            plugin,
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(memory_limit),
+            call: None,
+            deadline: None,
+            deadline_hit: false,
+        }
+    }
+
+    fn call(&self) -> &ActiveCall {
+        self.call
+            .as_ref()
+            .expect("handles are only lent to the guest during a stage call")
+    }
+
+    fn call_mut(&mut self) -> &mut ActiveCall {
+        self.call
+            .as_mut()
+            .expect("handles are only lent to the guest during a stage call")
+    }
+
+    fn editable_request(&mut self) -> Result<&mut ActiveCall, EditError> {
+        let call = self.call_mut();
+        if call.stage.request_editable() {
+            Ok(call)
+        } else {
+            Err(EditError::ReadOnly)
+        }
+    }
+
+    fn editable_response(&mut self) -> Result<&mut super::exchange::ResponseState, EditError> {
+        let call = self.call_mut();
+        if !call.stage.response_editable() {
+            return Err(EditError::ReadOnly);
+        }
+        call.exchange.response.as_mut().ok_or(EditError::ReadOnly)
+    }
+
+    fn response(&self) -> Option<&super::exchange::ResponseState> {
+        self.call().exchange.response.as_ref()
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn header_name(name: &str) -> Result<HeaderName, EditError> {
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| EditError::Invalid(format!("`{name}` is not a valid header name")))
+}
+
+fn header_value(name: &str, value: &[u8]) -> Result<HeaderValue, EditError> {
+    HeaderValue::from_bytes(value)
+        .map_err(|_| EditError::Invalid(format!("invalid value for header `{name}`")))
+}
+
+fn first_value(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
+    headers.get(name).map(|v| v.as_bytes().to_vec())
+}
+
+fn all_values(headers: &HeaderMap, name: &str) -> Vec<Vec<u8>> {
+    headers
+        .get_all(name)
+        .iter()
+        .map(|v| v.as_bytes().to_vec())
+        .collect()
+}
+
+fn names(headers: &HeaderMap) -> Vec<String> {
+    headers.keys().map(|k| k.as_str().to_owned()).collect()
+}
+
+fn set_header(headers: &mut HeaderMap, name: &str, value: &[u8]) -> Result<(), EditError> {
+    headers.insert(header_name(name)?, header_value(name, value)?);
+    Ok(())
+}
+
+fn append_header(headers: &mut HeaderMap, name: &str, value: &[u8]) -> Result<(), EditError> {
+    headers.append(header_name(name)?, header_value(name, value)?);
+    Ok(())
+}
+
+fn remove_header(headers: &mut HeaderMap, name: &str) -> Result<(), EditError> {
+    headers.remove(header_name(name)?);
+    Ok(())
+}
+
+fn read_body(body: Option<&Bytes>, declared: bool) -> Result<Vec<u8>, BodyError> {
+    match (declared, body) {
+        (false, _) => Err(BodyError::NotDeclared),
+        (true, Some(body)) => Ok(body.to_vec()),
+        (true, None) => Ok(Vec::new()),
+    }
+}
+
+impl types::Host for HostState {}
+
+impl types::HostRequest for HostState {
+    fn method(&mut self, _: Resource<types::Request>) -> String {
+        self.call().exchange.request.method.to_string()
+    }
+
+    fn set_method(&mut self, _: Resource<types::Request>, method: String) -> Result<(), EditError> {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| EditError::Invalid(format!("`{method}` is not a valid HTTP method")))?;
+        self.editable_request()?.exchange.request.method = method;
+        Ok(())
+    }
+
+    fn path(&mut self, _: Resource<types::Request>) -> String {
+        self.call().exchange.request.path.clone()
+    }
+
+    fn set_path(&mut self, _: Resource<types::Request>, path: String) -> Result<(), EditError> {
+        if !path.starts_with('/')
+            || path.contains('?')
+            || path.parse::<http::uri::PathAndQuery>().is_err()
+        {
+            return Err(EditError::Invalid(format!(
+                "`{path}` is not a valid path (it must start with `/` and hold no query)"
+            )));
+        }
+        self.editable_request()?.exchange.request.path = path;
+        Ok(())
+    }
+
+    fn query(&mut self, _: Resource<types::Request>) -> Option<String> {
+        self.call().exchange.request.query.clone()
+    }
+
+    fn set_query(
+        &mut self,
+        _: Resource<types::Request>,
+        query: Option<String>,
+    ) -> Result<(), EditError> {
+        if let Some(query) = &query
+            && format!("/?{query}")
+                .parse::<http::uri::PathAndQuery>()
+                .is_err()
+        {
+            return Err(EditError::Invalid(format!(
+                "`{query}` is not a valid query string"
+            )));
+        }
+        self.editable_request()?.exchange.request.query = query;
+        Ok(())
+    }
+
+    fn query_param(&mut self, _: Resource<types::Request>, name: String) -> Option<String> {
+        let query = self.call().exchange.request.query.as_deref()?;
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+
+    fn path_param(&mut self, _: Resource<types::Request>, name: String) -> Option<String> {
+        let params = &self.call().exchange.request.path_params;
+        params
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn path_params(&mut self, _: Resource<types::Request>) -> Vec<(String, String)> {
+        self.call().exchange.request.path_params.clone()
+    }
+
+    fn header(&mut self, _: Resource<types::Request>, name: String) -> Option<Vec<u8>> {
+        first_value(&self.call().exchange.request.headers, &name)
+    }
+
+    fn header_values(&mut self, _: Resource<types::Request>, name: String) -> Vec<Vec<u8>> {
+        all_values(&self.call().exchange.request.headers, &name)
+    }
+
+    fn header_names(&mut self, _: Resource<types::Request>) -> Vec<String> {
+        names(&self.call().exchange.request.headers)
+    }
+
+    fn set_header(
+        &mut self,
+        _: Resource<types::Request>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), EditError> {
+        set_header(
+            &mut self.editable_request()?.exchange.request.headers,
+            &name,
+            &value,
+        )
+    }
+
+    fn append_header(
+        &mut self,
+        _: Resource<types::Request>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), EditError> {
+        append_header(
+            &mut self.editable_request()?.exchange.request.headers,
+            &name,
+            &value,
+        )
+    }
+
+    fn remove_header(
+        &mut self,
+        _: Resource<types::Request>,
+        name: String,
+    ) -> Result<(), EditError> {
+        remove_header(
+            &mut self.editable_request()?.exchange.request.headers,
+            &name,
+        )
+    }
+
+    fn body(&mut self, _: Resource<types::Request>) -> Result<Vec<u8>, BodyError> {
+        let call = self.call();
+        let declared = call.body_access.contains(BodyAccess::REQUEST);
+        read_body(call.exchange.request.body.as_ref(), declared)
+    }
+
+    fn set_body(&mut self, _: Resource<types::Request>, body: Vec<u8>) -> Result<(), EditError> {
+        let request = &mut self.editable_request()?.exchange.request;
+        request.body = Some(Bytes::from(body));
+        request.body_replaced = true;
+        Ok(())
+    }
+
+    fn drop(&mut self, _: Resource<types::Request>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+}
+
+impl types::HostResponse for HostState {
+    fn status(&mut self, _: Resource<types::Response>) -> u16 {
+        self.response().map_or(0, |r| r.status.as_u16())
+    }
+
+    fn set_status(&mut self, _: Resource<types::Response>, status: u16) -> Result<(), EditError> {
+        let status = StatusCode::from_u16(status)
+            .ok()
+            .filter(|s| (100..600).contains(&s.as_u16()))
+            .ok_or_else(|| EditError::Invalid(format!("{status} is not a valid status code")))?;
+        self.editable_response()?.status = status;
+        Ok(())
+    }
+
+    fn header(&mut self, _: Resource<types::Response>, name: String) -> Option<Vec<u8>> {
+        first_value(&self.response()?.headers, &name)
+    }
+
+    fn header_values(&mut self, _: Resource<types::Response>, name: String) -> Vec<Vec<u8>> {
+        self.response()
+            .map(|r| all_values(&r.headers, &name))
+            .unwrap_or_default()
+    }
+
+    fn header_names(&mut self, _: Resource<types::Response>) -> Vec<String> {
+        self.response()
+            .map(|r| names(&r.headers))
+            .unwrap_or_default()
+    }
+
+    fn set_header(
+        &mut self,
+        _: Resource<types::Response>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), EditError> {
+        set_header(&mut self.editable_response()?.headers, &name, &value)
+    }
+
+    fn append_header(
+        &mut self,
+        _: Resource<types::Response>,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), EditError> {
+        append_header(&mut self.editable_response()?.headers, &name, &value)
+    }
+
+    fn remove_header(
+        &mut self,
+        _: Resource<types::Response>,
+        name: String,
+    ) -> Result<(), EditError> {
+        remove_header(&mut self.editable_response()?.headers, &name)
+    }
+
+    fn body(&mut self, _: Resource<types::Response>) -> Result<Vec<u8>, BodyError> {
+        let call = self.call();
+        let declared = call.body_access.contains(BodyAccess::RESPONSE);
+        read_body(
+            call.exchange
+                .response
+                .as_ref()
+                .and_then(|r| r.body.as_ref()),
+            declared,
+        )
+    }
+
+    fn set_body(&mut self, _: Resource<types::Response>, body: Vec<u8>) -> Result<(), EditError> {
+        let response = self.editable_response()?;
+        response.body = Some(Bytes::from(body));
+        response.body_replaced = true;
+        Ok(())
+    }
+
+    fn drop(&mut self, _: Resource<types::Response>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+}
+
+impl types::HostContext for HostState {
+    fn get(&mut self, _: Resource<types::Context>, key: String) -> Option<String> {
+        self.call().exchange.context.get(&key).map(str::to_owned)
+    }
+
+    fn set(
+        &mut self,
+        _: Resource<types::Context>,
+        key: String,
+        value: String,
+    ) -> Result<(), EditError> {
+        let call = self.call_mut();
+        if call.stage == Stage::Log || key.starts_with(ContextBag::GATEWAY_PREFIX) {
+            return Err(EditError::ReadOnly);
+        }
+        call.exchange.context.insert(key, value);
+        Ok(())
+    }
+
+    fn remove(&mut self, _: Resource<types::Context>, key: String) -> Result<(), EditError> {
+        let call = self.call_mut();
+        if call.stage == Stage::Log || key.starts_with(ContextBag::GATEWAY_PREFIX) {
+            return Err(EditError::ReadOnly);
+        }
+        call.exchange.context.remove(&key);
+        Ok(())
+    }
+
+    fn keys(&mut self, _: Resource<types::Context>) -> Vec<String> {
+        self.call()
+            .exchange
+            .context
+            .keys()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn drop(&mut self, _: Resource<types::Context>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+}
+
+impl log::Host for HostState {
+    fn enabled(&mut self, level: log::Level) -> bool {
+        match level {
+            log::Level::Trace => tracing::enabled!(target: "plugin", tracing::Level::TRACE),
+            log::Level::Debug => tracing::enabled!(target: "plugin", tracing::Level::DEBUG),
+            log::Level::Info => tracing::enabled!(target: "plugin", tracing::Level::INFO),
+            log::Level::Warn => tracing::enabled!(target: "plugin", tracing::Level::WARN),
+            log::Level::Error => tracing::enabled!(target: "plugin", tracing::Level::ERROR),
+        }
+    }
+
+    fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
+        let plugin = &*self.plugin;
+        let (stage, request_id) = match &self.call {
+            Some(call) => (call.stage.as_str(), call.exchange.request_id()),
+            None => ("init", ""),
+        };
+        let fields = FieldList(&fields);
+        macro_rules! emit {
+            ($level:expr) => {
+                tracing::event!(target: "plugin", $level, plugin, stage, request_id, fields = %fields, "{message}")
+            };
+        }
+        match level {
+            log::Level::Trace => emit!(tracing::Level::TRACE),
+            log::Level::Debug => emit!(tracing::Level::DEBUG),
+            log::Level::Info => emit!(tracing::Level::INFO),
+            log::Level::Warn => emit!(tracing::Level::WARN),
+            log::Level::Error => emit!(tracing::Level::ERROR),
+        }
+    }
+}
+
+/// Plugin log fields rendered as `key=value` pairs.
+struct FieldList<'a>(&'a [(String, String)]);
+
+impl std::fmt::Display for FieldList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{key}={value:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl clock::Host for HostState {
+    fn now(&mut self) -> clock::Datetime {
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        clock::Datetime {
+            seconds: since_epoch.as_secs(),
+            nanoseconds: since_epoch.subsec_nanos(),
+        }
+    }
+
+    fn monotonic_nanos(&mut self) -> u64 {
+        monotonic_origin().elapsed().as_nanos() as u64
+    }
+}
+
+/// The process-wide origin of the monotonic clock plugins see.
+fn monotonic_origin() -> Instant {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+/// Links the plugin world's imports and an empty WASI into `linker`.
+pub(super) fn link(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    bindings::WasmgatePlugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(linker, |s| s)
+}

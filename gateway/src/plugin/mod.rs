@@ -1,0 +1,26 @@
+//! The plugin host: runs plugins through their lifecycle.
+//!
+//! - [`PluginEngine`] — the one wasmtime engine (pooling allocator, epoch deadlines) and the
+//!   compiled-component cache;
+//! - [`CompiledPlugin`] — a component compiled once per content digest and pre-linked;
+//! - [`ConfiguredPlugin`] — a plugin definition with its config, what it declared at `init`, and
+//!   its pool of initialised instances;
+//! - `PluginInstance` — one store and instance; a call lends it the [`Exchange`] under a deadline
+//!   and a memory cap. A failed instance is discarded.
+
+mod bindings;
+mod compile;
+mod configure;
+mod engine;
+mod error;
+mod exchange;
+mod host;
+mod instance;
+mod limits;
+
+pub use compile::CompiledPlugin;
+pub use configure::ConfiguredPlugin;
+pub use engine::PluginEngine;
+pub use error::{PluginFailure, PluginLoadError};
+pub use exchange::{ContextBag, Exchange, RequestState, ResponseState, Stage};
+pub use instance::StageAction;

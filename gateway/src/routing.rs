@@ -1,0 +1,321 @@
+//! Route matching: method + path template, with API version selection by path prefix, header
+//! or query parameter.
+//!
+//! Each API version (and the unversioned routes) has its own `matchit` tree; a tree maps a path
+//! template to the routes registered on it by method. A request whose version was selected is
+//! matched against that version's tree first and then against the unversioned routes. When the
+//! version comes from a path prefix (`/v2/orders/1`), the prefix is stripped before matching and
+//! the backend sees the path without it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use http::{HeaderMap, Method};
+
+use crate::config::{Route, Versioning};
+
+/// The result of matching a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteMatch {
+    /// A route matched.
+    Found(Matched),
+    /// A route has this path but not this method; `allow` lists the methods it has.
+    MethodNotAllowed {
+        /// The methods registered on the path.
+        allow: Vec<Method>,
+    },
+    /// No route has this path.
+    NotFound,
+}
+
+/// A matched route and what the match captured.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Matched {
+    /// Index of the route in the config's route list.
+    pub route: usize,
+    /// Path parameters, percent-decoded, in template order.
+    pub params: Vec<(String, String)>,
+    /// The API version selected, when the route belongs to one.
+    pub version: Option<String>,
+    /// The path to send on (the version prefix stripped when it selected the version).
+    pub path: String,
+}
+
+/// The routes registered on one path template.
+#[derive(Debug, Default)]
+struct MethodTable {
+    by_method: Vec<(Method, usize)>,
+    any_method: Option<usize>,
+}
+
+impl MethodTable {
+    fn get(&self, method: &Method) -> Option<usize> {
+        self.by_method
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, route)| *route)
+            .or(self.any_method)
+    }
+
+    fn allowed(&self) -> Vec<Method> {
+        self.by_method.iter().map(|(m, _)| m.clone()).collect()
+    }
+}
+
+/// All routes of one config, ready to match requests.
+#[derive(Debug)]
+pub struct Router {
+    trees: HashMap<Option<String>, matchit::Router<usize>>,
+    tables: Vec<MethodTable>,
+    versions: BTreeSet<String>,
+    versioning: Versioning,
+}
+
+/// A path template that `matchit` refused (the config layer validates templates, so this only
+/// fires for conflicts it could not see).
+#[derive(Debug, thiserror::Error)]
+#[error("route `{route}`: path `{path}` cannot be registered: {reason}")]
+pub struct RouteError {
+    /// The route's id.
+    pub route: String,
+    /// Its path template.
+    pub path: String,
+    /// Why matchit refused it.
+    pub reason: String,
+}
+
+impl Router {
+    /// Builds the trees for `routes`.
+    pub fn new(routes: &[Route], versioning: &Versioning) -> Result<Self, RouteError> {
+        let mut router = Router {
+            trees: HashMap::new(),
+            tables: Vec::new(),
+            versions: routes.iter().filter_map(|r| r.version.clone()).collect(),
+            versioning: versioning.clone(),
+        };
+        let mut table_of: HashMap<(Option<String>, String), usize> = HashMap::new();
+        for (index, route) in routes.iter().enumerate() {
+            let key = (route.version.clone(), route.path.clone());
+            let table = match table_of.get(&key) {
+                Some(table) => *table,
+                None => {
+                    let table = router.tables.len();
+                    router.tables.push(MethodTable::default());
+                    router
+                        .trees
+                        .entry(route.version.clone())
+                        .or_default()
+                        .insert(route.path.clone(), table)
+                        .map_err(|e| RouteError {
+                            route: route.id.clone(),
+                            path: route.path.clone(),
+                            reason: e.to_string(),
+                        })?;
+                    table_of.insert(key, table);
+                    table
+                }
+            };
+            let methods = &mut router.tables[table];
+            if route.methods.is_empty() {
+                methods.any_method = Some(index);
+            } else {
+                for method in &route.methods {
+                    methods.by_method.push((method.clone(), index));
+                }
+            }
+        }
+        Ok(router)
+    }
+
+    /// Matches a request.
+    pub fn lookup(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> RouteMatch {
+        let (version, path) = self.select_version(path, headers, query);
+        let mut result = RouteMatch::NotFound;
+        if version.is_some() {
+            result = self.lookup_in(&version, method, &path);
+        }
+        if result == RouteMatch::NotFound {
+            result = self.lookup_in(&None, method, &path);
+        }
+        result
+    }
+
+    fn lookup_in(&self, version: &Option<String>, method: &Method, path: &str) -> RouteMatch {
+        let Some(tree) = self.trees.get(version) else {
+            return RouteMatch::NotFound;
+        };
+        let Ok(found) = tree.at(path) else {
+            return RouteMatch::NotFound;
+        };
+        let table = &self.tables[*found.value];
+        let Some(route) = table.get(method) else {
+            return RouteMatch::MethodNotAllowed {
+                allow: table.allowed(),
+            };
+        };
+        let params = found
+            .params
+            .iter()
+            .map(|(name, value)| {
+                let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+                (name.to_owned(), decoded.into_owned())
+            })
+            .collect();
+        RouteMatch::Found(Matched {
+            route,
+            params,
+            version: version.clone(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The version a request asks for — path prefix, then header, then query parameter, then
+    /// the configured default — and the path with a version prefix stripped.
+    fn select_version(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> (Option<String>, String) {
+        if self.versions.is_empty() {
+            return (None, path.to_owned());
+        }
+        let first_segment = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        if self.versions.contains(first_segment) {
+            let rest = &path[1 + first_segment.len()..];
+            let rest = if rest.is_empty() { "/" } else { rest };
+            return (Some(first_segment.to_owned()), rest.to_owned());
+        }
+        let from_header = headers
+            .get(&self.versioning.header)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let from_query = || {
+            form_urlencoded::parse(query?.as_bytes())
+                .find(|(key, _)| *key == self.versioning.query_param)
+                .map(|(_, value)| value.into_owned())
+        };
+        let version = from_header
+            .or_else(from_query)
+            .or_else(|| self.versioning.default_version.clone());
+        (version, path.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Integration, MockResponse};
+
+    fn route(id: &str, methods: &[&str], path: &str, version: Option<&str>) -> Route {
+        Route {
+            id: id.into(),
+            methods: methods.iter().map(|m| m.parse().unwrap()).collect(),
+            path: path.into(),
+            version: version.map(Into::into),
+            plugins: vec![],
+            integration: Integration::Mock(MockResponse {
+                status: http::StatusCode::OK,
+                headers: vec![],
+                body: bytes::Bytes::new(),
+            }),
+            deprecation: None,
+        }
+    }
+
+    fn versioning() -> Versioning {
+        Versioning {
+            header: http::HeaderName::from_static("x-api-version"),
+            query_param: "version".into(),
+            default_version: None,
+        }
+    }
+
+    fn router() -> Router {
+        let routes = [
+            route("get-order", &["GET"], "/orders/{id}", None),
+            route("put-order", &["PUT"], "/orders/{id}", None),
+            route("v2-order", &["GET"], "/orders/{id}", Some("v2")),
+            route("anything", &[], "/any", None),
+        ];
+        Router::new(&routes, &versioning()).unwrap()
+    }
+
+    fn found(m: RouteMatch) -> Matched {
+        match m {
+            RouteMatch::Found(m) => m,
+            other => panic!("expected a match, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn captures_percent_decoded_path_params() {
+        let m = found(router().lookup(&Method::GET, "/orders/a%20b", &HeaderMap::new(), None));
+        assert_eq!(m.route, 0);
+        assert_eq!(m.params, vec![("id".to_owned(), "a b".to_owned())]);
+    }
+
+    #[test]
+    fn wrong_method_is_method_not_allowed_listing_the_allowed_ones() {
+        let m = router().lookup(&Method::DELETE, "/orders/1", &HeaderMap::new(), None);
+        assert_eq!(
+            m,
+            RouteMatch::MethodNotAllowed {
+                allow: vec![Method::GET, Method::PUT]
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_path_is_not_found() {
+        let m = router().lookup(&Method::GET, "/nope", &HeaderMap::new(), None);
+        assert_eq!(m, RouteMatch::NotFound);
+    }
+
+    #[test]
+    fn route_without_methods_matches_any_method() {
+        let m = found(router().lookup(&Method::PATCH, "/any", &HeaderMap::new(), None));
+        assert_eq!(m.route, 3);
+    }
+
+    #[test]
+    fn version_from_path_prefix_is_stripped() {
+        let m = found(router().lookup(&Method::GET, "/v2/orders/7", &HeaderMap::new(), None));
+        assert_eq!(
+            (m.route, m.version.as_deref(), m.path.as_str()),
+            (2, Some("v2"), "/orders/7")
+        );
+    }
+
+    #[test]
+    fn version_from_header_and_from_query() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-version", "v2".parse().unwrap());
+        assert_eq!(
+            found(router().lookup(&Method::GET, "/orders/7", &headers, None)).route,
+            2
+        );
+        let m = router().lookup(
+            &Method::GET,
+            "/orders/7",
+            &HeaderMap::new(),
+            Some("version=v2"),
+        );
+        assert_eq!(found(m).route, 2);
+    }
+
+    #[test]
+    fn unversioned_routes_answer_when_the_version_has_no_match() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-version", "v2".parse().unwrap());
+        assert_eq!(
+            found(router().lookup(&Method::GET, "/any", &headers, None)).route,
+            3
+        );
+    }
+}

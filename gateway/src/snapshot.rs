@@ -1,0 +1,233 @@
+//! The immutable snapshot the gateway serves from: routes, chains, configured plugins and
+//! upstream clients of one config generation. Built off the request path, fully validated,
+//! then swapped in whole; a request loads it once and keeps it to the end.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderName, HeaderValue};
+
+use crate::config::{Config, ConfigError, ConfigErrors, Deprecation, Integration, PluginDef};
+use crate::integration::{HttpUpstream, IntegrationRuntime};
+use crate::plugin::{ConfiguredPlugin, PluginEngine, PluginLoadError, Stage};
+use crate::routing::Router;
+
+/// The plugins of one route (global chain first), split by the stage they run at.
+#[derive(Default)]
+pub struct Chains {
+    by_stage: [Vec<Arc<ConfiguredPlugin>>; 5],
+    reads_request_body: bool,
+    reads_response_body: bool,
+}
+
+impl Chains {
+    fn new(plugins: &[Arc<ConfiguredPlugin>]) -> Self {
+        let mut chains = Chains::default();
+        for (slot, stage) in chains.by_stage.iter_mut().zip(Stage::ALL) {
+            *slot = plugins
+                .iter()
+                .filter(|p| p.runs_at(stage))
+                .cloned()
+                .collect();
+        }
+        chains.reads_request_body = plugins.iter().any(|p| p.reads_request_body());
+        chains.reads_response_body = plugins.iter().any(|p| p.reads_response_body());
+        chains
+    }
+
+    /// The plugins that declared `stage`, in chain order.
+    pub fn at(&self, stage: Stage) -> &[Arc<ConfiguredPlugin>] {
+        let index = Stage::ALL
+            .iter()
+            .position(|s| *s == stage)
+            .unwrap_or_default();
+        &self.by_stage[index]
+    }
+
+    /// Whether some plugin reads the request body (so the gateway buffers it).
+    pub fn reads_request_body(&self) -> bool {
+        self.reads_request_body
+    }
+
+    /// Whether some plugin reads the response body (so the gateway buffers it).
+    pub fn reads_response_body(&self) -> bool {
+        self.reads_response_body
+    }
+}
+
+/// A route ready to serve.
+pub struct RouteRuntime {
+    /// The route's id.
+    pub id: String,
+    /// Its plugins by stage.
+    pub chains: Chains,
+    /// What answers it.
+    pub integration: IntegrationRuntime,
+    /// `Deprecation` / `Sunset` / `Link` headers added to every response.
+    pub deprecation_headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// One generation of the gateway's configuration, ready to serve.
+pub struct Snapshot {
+    /// Increases by one with every successful load.
+    pub generation: u64,
+    /// When the snapshot was built.
+    pub loaded_at: SystemTime,
+    /// The validated config it was built from.
+    pub config: Config,
+    /// Route matching.
+    pub router: Router,
+    /// Routes by index (as in the config).
+    pub routes: Vec<RouteRuntime>,
+    /// The global chain alone, for requests no route matches.
+    pub global: Chains,
+    /// Every configured plugin, by name.
+    pub plugins: BTreeMap<String, Arc<ConfiguredPlugin>>,
+}
+
+impl Snapshot {
+    /// Compiles (reusing unchanged components by digest), configures and initialises every
+    /// plugin, builds the routes. Reports every problem found, each pointing into the config.
+    pub async fn build(
+        config: Config,
+        engine: &Arc<PluginEngine>,
+        generation: u64,
+    ) -> Result<Self, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut plugins = BTreeMap::new();
+        for def in config.plugins.values() {
+            match load_plugin(def, engine).await {
+                Ok(plugin) => {
+                    plugins.insert(def.name.clone(), Arc::new(plugin));
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+        let router = Router::new(&config.routes, &config.versioning).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: config.source.clone(),
+                line: None,
+                column: None,
+                key: Some("routes".into()),
+                message: e.to_string(),
+                help: None,
+            }])
+        });
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        let router = router?;
+
+        let upstreams: BTreeMap<&str, Arc<HttpUpstream>> = config
+            .upstreams
+            .iter()
+            .map(|(name, upstream)| (name.as_str(), Arc::new(HttpUpstream::new(upstream))))
+            .collect();
+        let chain_of = |names: &mut dyn Iterator<Item = &String>| -> Vec<Arc<ConfiguredPlugin>> {
+            names
+                .filter_map(|name| plugins.get(name).cloned())
+                .collect()
+        };
+        let global = Chains::new(&chain_of(&mut config.global_chain.iter()));
+        let routes = config
+            .routes
+            .iter()
+            .map(|route| {
+                let names = &mut config.global_chain.iter().chain(route.plugins.iter());
+                let integration = match &route.integration {
+                    Integration::Http { upstream } => IntegrationRuntime::Http(
+                        upstreams
+                            .get(upstream.as_str())
+                            .cloned()
+                            .expect("validated upstream"),
+                    ),
+                    Integration::Mock(mock) => IntegrationRuntime::Mock(mock.clone()),
+                };
+                RouteRuntime {
+                    id: route.id.clone(),
+                    chains: Chains::new(&chain_of(names)),
+                    integration,
+                    deprecation_headers: route
+                        .deprecation
+                        .as_ref()
+                        .map(deprecation_headers)
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        Ok(Snapshot {
+            generation,
+            loaded_at: SystemTime::now(),
+            config,
+            router,
+            routes,
+            global,
+            plugins,
+        })
+    }
+}
+
+/// Compiles a plugin on a blocking thread, then configures it; errors point at the config key
+/// responsible (`path` for the file, `config` for what `init` refused).
+async fn load_plugin(
+    def: &PluginDef,
+    engine: &Arc<PluginEngine>,
+) -> Result<ConfiguredPlugin, ConfigError> {
+    let path = def.path.clone();
+    let compile_engine = engine.clone();
+    let compiled = tokio::task::spawn_blocking(move || compile_engine.compile(&path))
+        .await
+        .map_err(|e| PluginLoadError::Engine(format!("compiler thread failed: {e}")))
+        .and_then(|compiled| compiled)
+        .map_err(|error| {
+            let help = match &error {
+                PluginLoadError::Read { .. } => Some(
+                    "check the path (relative paths start at the config file's directory); \
+                     build plugins with `cargo build --release --target wasm32-wasip2`"
+                        .to_owned(),
+                ),
+                PluginLoadError::Link { .. } => Some(
+                    "rebuild the plugin against this gateway's plugin SDK (WIT package \
+                     wasmgate:plugin@0.1.0)"
+                        .to_owned(),
+                ),
+                _ => None,
+            };
+            ConfigError::at(
+                &def.path_origin,
+                format!("plugin `{}`: {error}", def.name),
+                help,
+            )
+        })?;
+    ConfiguredPlugin::configure(def, compiled)
+        .await
+        .map_err(|error| {
+            ConfigError::at(
+                &def.config_origin,
+                format!("plugin `{}`: {error}", def.name),
+                None,
+            )
+        })
+}
+
+fn deprecation_headers(deprecation: &Deprecation) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = Vec::new();
+    if let Some(since) = deprecation.since
+        && let Ok(value) = HeaderValue::from_str(&format!("@{since}"))
+    {
+        headers.push((HeaderName::from_static("deprecation"), value));
+    }
+    if let Some(sunset) = deprecation.sunset.and_then(|s| u64::try_from(s).ok()) {
+        let date = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(sunset));
+        if let Ok(value) = HeaderValue::from_str(&date) {
+            headers.push((HeaderName::from_static("sunset"), value));
+        }
+    }
+    if let Some(link) = &deprecation.link
+        && let Ok(value) = HeaderValue::from_str(&format!("<{link}>; rel=\"deprecation\""))
+    {
+        headers.push((http::header::LINK, value));
+    }
+    headers
+}

@@ -1,0 +1,10 @@
+//! Support for the end-to-end tests: a gateway started in-process on a real loopback listener
+//! (port 0) from a TOML config, real compiled plugins, an echo upstream, and an HTTP client.
+
+pub mod client;
+pub mod gateway;
+pub mod upstream;
+
+pub use client::{TestResponse, http1, http2};
+pub use gateway::{TestGateway, plugin_path};
+pub use upstream::EchoUpstream;

@@ -1,0 +1,103 @@
+//! A plugin that traps, loops forever or grows its memory without end loses only its own
+//! request: `closed` answers 500 `PLUGIN_FAILURE`, `open` skips the plugin, within the deadline,
+//! and the next request is served normally.
+
+use std::time::{Duration, Instant};
+
+use wasmgate_tests::{TestGateway, http1, plugin_path};
+
+/// A gateway with one mock route guarded by `misbehave` in `mode`, under `policy`, and a
+/// second route with a well-behaved plugin to check the rest of the gateway is unaffected.
+async fn gateway_with(mode: &str, policy: &str) -> TestGateway {
+    TestGateway::start(&format!(
+        r#"
+[plugins.bad]
+path = "{misbehave}"
+failure_policy = "{policy}"
+deadline_ms = 200
+memory_mb = 16
+config = {{ mode = "{mode}" }}
+
+[plugins.good]
+path = "{misbehave}"
+config = {{ mode = "none" }}
+
+[[routes]]
+path = "/guarded"
+plugins = ["bad"]
+integration = {{ type = "mock", status = 200, body = "served" }}
+
+[[routes]]
+path = "/other"
+plugins = ["good"]
+integration = {{ type = "mock", status = 200, body = "other" }}
+"#,
+        misbehave = plugin_path("misbehave"),
+    ))
+    .await
+}
+
+async fn assert_loses_only_its_request(mode: &str) {
+    let closed = gateway_with(mode, "closed").await;
+    let client = http1();
+    for attempt in 0..2 {
+        let started = Instant::now();
+        let response = client.get(&closed.url("/guarded")).await;
+        assert_eq!(response.status, 500, "{mode} attempt {attempt}");
+        assert_eq!(response.json()["type"], "PLUGIN_FAILURE");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{mode} answered after {:?}",
+            started.elapsed()
+        );
+        let other = client.get(&closed.url("/other")).await;
+        assert_eq!(
+            (other.status.as_u16(), &other.body[..]),
+            (200, &b"other"[..])
+        );
+        assert_eq!(other.header("x-misbehave"), Some("none"));
+    }
+
+    let open = gateway_with(mode, "open").await;
+    for _ in 0..2 {
+        let response = client.get(&open.url("/guarded")).await;
+        assert_eq!(
+            (response.status.as_u16(), &response.body[..]),
+            (200, &b"served"[..]),
+            "{mode} with open policy"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trapping_plugin_loses_only_its_request() {
+    assert_loses_only_its_request("trap").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looping_plugin_is_stopped_at_its_deadline() {
+    assert_loses_only_its_request("loop").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_growing_memory_without_end_is_stopped_at_its_cap() {
+    assert_loses_only_its_request("grow-memory").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looping_plugin_does_not_stall_other_requests() {
+    let gateway = gateway_with("loop", "closed").await;
+    let client = http1();
+    let looping = tokio::spawn({
+        let client = client.clone();
+        let url = gateway.url("/guarded");
+        async move { client.get(&url).await }
+    });
+    // While the loop burns its budget, other requests are served: the plugin yields to the
+    // runtime at every epoch tick.
+    for _ in 0..5 {
+        let other = client.get(&gateway.url("/other")).await;
+        assert_eq!(other.status, 200);
+    }
+    assert_eq!(looping.await.unwrap().status, 500);
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests: a real gateway listener, real compiled plugins, a real upstream, all on
+//! loopback with OS-chosen ports.
+
+mod chains;
+mod config_errors;
+mod failures;
+mod proxying;
+mod routing;
