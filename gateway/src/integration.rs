@@ -85,6 +85,7 @@ impl HttpUpstream {
         let uri = self.target_uri(request)?;
         let mut headers = request.headers.clone();
         strip_hop_by_hop(&mut headers);
+        join_cookies(&mut headers);
         add_forwarded(&mut headers, &forwarded);
         if let Some(authority) = uri.authority()
             && let Ok(host) = HeaderValue::from_str(authority.as_str())
@@ -167,6 +168,12 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::UPGRADE,
 ];
 
+/// Whether `name` frames the message or describes the connection: plugins may not edit these,
+/// and the gateway never forwards them as received.
+pub fn is_connection_header(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name) || name == header::CONTENT_LENGTH || name == "proxy-connection"
+}
+
 /// Removes hop-by-hop headers, including those the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
@@ -182,12 +189,32 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove("proxy-connection");
 }
 
+/// HTTP/2 clients send each cookie as its own field; HTTP/1.1 backends expect one `cookie`
+/// line (RFC 9113 §8.2.3).
+fn join_cookies(headers: &mut HeaderMap) {
+    if headers.get_all(header::COOKIE).iter().nth(1).is_none() {
+        return;
+    }
+    let joined = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect::<Vec<_>>()
+        .join(&b"; "[..]);
+    if let Ok(value) = HeaderValue::from_bytes(&joined) {
+        headers.insert(header::COOKIE, value);
+    }
+}
+
 fn add_forwarded(headers: &mut HeaderMap, forwarded: &Forwarded<'_>) {
     let client_ip = forwarded.client.ip().to_string();
-    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(previous) => format!("{previous}, {client_ip}"),
-        None => client_ip,
-    };
+    let mut chain: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    chain.push(&client_ip);
+    let xff = chain.join(", ");
     if let Ok(value) = HeaderValue::from_str(&xff) {
         headers.insert("x-forwarded-for", value);
     }
@@ -195,9 +222,10 @@ fn add_forwarded(headers: &mut HeaderMap, forwarded: &Forwarded<'_>) {
         "x-forwarded-proto",
         HeaderValue::from_static(forwarded.proto),
     );
-    if let Some(host) = forwarded.host {
-        headers.insert("x-forwarded-host", host.clone());
-    }
+    match forwarded.host {
+        Some(host) => headers.insert("x-forwarded-host", host.clone()),
+        None => headers.remove("x-forwarded-host"),
+    };
 }
 
 #[cfg(test)]

@@ -9,32 +9,58 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, HeaderValue, TRANSFER_ENCODING};
-use http::{Request, Response};
+use http::header::{CONTENT_LENGTH, HeaderValue};
+use http::{HeaderName, Method, Request, Response};
 use hyper::body::Incoming;
 
 use crate::body::{self, BufferError, GatewayBody, NotifyWhenDone};
+use crate::config::FailurePolicy;
 use crate::gateway_response::GatewayError;
-use crate::integration::{Forwarded, IntegrationRuntime};
-use crate::plugin::{ContextBag, Exchange, RequestState, ResponseState, Stage, StageAction};
-use crate::routing::RouteMatch;
-use crate::snapshot::{Chains, Snapshot};
+use crate::integration::{Forwarded, HttpUpstream, IntegrationRuntime, strip_hop_by_hop};
+use crate::plugin::{
+    ConfiguredPlugin, ContextBag, Exchange, RequestState, ResponseState, Stage, StageAction,
+};
+use crate::routing::{Matched, RouteMatch, normalize_path};
+use crate::snapshot::{Chains, RouteRuntime, Snapshot};
 
-/// What a chain decided.
-enum ChainOutcome {
-    /// Every plugin let the request through.
-    Continue,
-    /// A plugin (or a plugin failure) produced this response.
-    Respond(ResponseState),
+/// How long a client may take to send a body the gateway buffers for plugins.
+const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The response being assembled: its head as plugins see it, and, when no plugin buffered or
+/// replaced it, the body still streaming from the backend.
+struct Answer {
+    response: ResponseState,
+    streaming_body: Option<GatewayBody>,
 }
 
-/// The response being assembled: its head as plugins see it (in the exchange) and, when no
-/// plugin buffered it, the body still streaming from the backend.
-struct Pending {
-    exchange: Exchange,
-    streaming_body: Option<GatewayBody>,
+impl Answer {
+    fn buffered(response: ResponseState) -> Self {
+        Answer {
+            response,
+            streaming_body: None,
+        }
+    }
+}
+
+/// Which chains a request runs through.
+#[derive(Clone, Copy)]
+enum ChainsOf {
+    /// The matched route's (global plugins first).
+    Route(usize),
+    /// The global chain alone: no route matched.
+    Global,
+}
+
+impl ChainsOf {
+    fn resolve(self, snapshot: &Snapshot) -> &Chains {
+        match self {
+            ChainsOf::Route(index) => &snapshot.routes[index].chains,
+            ChainsOf::Global => &snapshot.global,
+        }
+    }
 }
 
 /// Serves one request on `snapshot`, which the caller loaded once for this request.
@@ -44,179 +70,206 @@ pub async fn handle(
     client: SocketAddr,
 ) -> Response<NotifyWhenDone> {
     let (parts, incoming) = request.into_parts();
-    let settings = &snapshot.config.gateway;
-    let request_id = request_id(&parts.headers, &settings.request_id_header);
+    let request_id = request_id(&parts.headers, &snapshot.config.gateway.request_id_header);
     let mut context = ContextBag::default();
-    context.insert(ContextBag::REQUEST_ID, request_id.clone());
+    context.insert(ContextBag::REQUEST_ID, request_id);
     context.insert(ContextBag::CLIENT_IP, client.ip().to_string());
-
-    let path = parts.uri.path().to_owned();
-    let query = parts.uri.query().map(str::to_owned);
-    let found = match snapshot
-        .router
-        .lookup(&parts.method, &path, &parts.headers, query.as_deref())
-    {
-        RouteMatch::Found(found) => found,
-        RouteMatch::NotFound => {
-            let error = GatewayError::NoRoute {
-                method: parts.method.clone(),
-                path,
-            };
-            let exchange = unrouted_exchange(parts, context);
-            return gateway_error_response(&snapshot, error, exchange).await;
-        }
-        RouteMatch::MethodNotAllowed { allow } => {
-            let error = GatewayError::MethodNotAllowed {
-                method: parts.method.clone(),
-                path,
-                allow,
-            };
-            let exchange = unrouted_exchange(parts, context);
-            return gateway_error_response(&snapshot, error, exchange).await;
-        }
-    };
-
-    let route = &snapshot.routes[found.route];
-    context.insert(ContextBag::ROUTE_ID, route.id.clone());
-    if let Some(version) = &found.version {
-        context.insert(ContextBag::API_VERSION, version.clone());
-    }
-    let mut headers = parts.headers;
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        headers.insert(settings.request_id_header.clone(), value);
-    }
+    let client_method = parts.method.clone();
+    let host = parts.headers.get(http::header::HOST).cloned().or_else(|| {
+        let authority = parts.uri.authority()?;
+        HeaderValue::from_str(authority.as_str()).ok()
+    });
     let mut exchange = Exchange {
         request: RequestState {
             method: parts.method,
-            path: found.path,
-            query,
-            headers,
-            path_params: found.params,
-            body: None,
-            body_replaced: false,
+            path: normalize_path(parts.uri.path()),
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers,
+            ..RequestState::default()
         },
         response: None,
         context,
     };
-    let host = exchange
-        .request
-        .headers
-        .get(http::header::HOST)
-        .cloned()
-        .or_else(|| {
-            parts
-                .uri
-                .authority()
-                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-        });
+
+    let request = &exchange.request;
+    let lookup = snapshot.router.lookup(
+        &request.method,
+        &request.path,
+        &request.headers,
+        request.query.as_deref(),
+    );
+    let (chains, answer) = match lookup {
+        RouteMatch::Found(found) => {
+            let index = found.route;
+            let route = &snapshot.routes[index];
+            let forwarded = Forwarded {
+                client,
+                host: host.as_ref(),
+                proto: "http",
+            };
+            let answer =
+                serve_route(&snapshot, route, found, &mut exchange, incoming, forwarded).await;
+            (ChainsOf::Route(index), answer)
+        }
+        RouteMatch::NotFound => {
+            let error = GatewayError::NoRoute {
+                method: exchange.request.method.clone(),
+                path: exchange.request.path.clone(),
+            };
+            (ChainsOf::Global, gateway_error(error, &exchange))
+        }
+        RouteMatch::MethodNotAllowed { allow } => {
+            let error = GatewayError::MethodNotAllowed {
+                method: exchange.request.method.clone(),
+                path: exchange.request.path.clone(),
+                allow,
+            };
+            (ChainsOf::Global, gateway_error(error, &exchange))
+        }
+    };
+    let answer = respond(
+        chains.resolve(&snapshot),
+        Stage::MethodResponse,
+        &mut exchange,
+        answer,
+    )
+    .await;
+    let extra_headers = match chains {
+        ChainsOf::Route(index) => snapshot.routes[index].deprecation_headers.as_slice(),
+        ChainsOf::Global => &[],
+    };
+    finish(
+        snapshot.clone(),
+        chains,
+        exchange,
+        answer,
+        extra_headers,
+        &client_method,
+    )
+}
+
+/// The request side, the integration and the integration-response stage of a matched route.
+async fn serve_route(
+    snapshot: &Snapshot,
+    route: &RouteRuntime,
+    found: Matched,
+    exchange: &mut Exchange,
+    incoming: Incoming,
+    forwarded: Forwarded<'_>,
+) -> Answer {
+    exchange
+        .context
+        .insert(ContextBag::ROUTE_ID, route.id.clone());
+    if let Some(version) = found.version {
+        exchange.context.insert(ContextBag::API_VERSION, version);
+    }
+    exchange.request.path = found.path;
+    exchange.request.path_params = found.params;
+    let settings = &snapshot.config.gateway;
+    if let Ok(value) = HeaderValue::from_str(exchange.request_id()) {
+        let name = settings.request_id_header.clone();
+        exchange.request.headers.insert(name, value);
+    }
 
     // Bodies are buffered only when a plugin of the route reads them.
     let mut request_body = Some(incoming);
     if route.chains.reads_request_body() {
         let incoming = request_body.take().expect("body not yet taken");
-        match body::buffer(incoming, settings.max_body_bytes).await {
-            Ok(bytes) => exchange.request.body = Some(bytes),
-            Err(BufferError::TooLarge(limit)) => {
-                let error = GatewayError::BodyTooLarge { limit };
-                return respond_with_error(
-                    &snapshot,
-                    &route.chains,
-                    error,
-                    exchange,
-                    &route.deprecation_headers,
-                )
-                .await;
+        let buffered = tokio::time::timeout(
+            REQUEST_BODY_TIMEOUT,
+            body::buffer(incoming, settings.max_body_bytes),
+        );
+        match buffered.await {
+            Ok(Ok(bytes)) => exchange.request.body = Some(bytes),
+            Ok(Err(BufferError::TooLarge(limit))) => {
+                return gateway_error(GatewayError::BodyTooLarge { limit }, exchange);
             }
-            Err(BufferError::Read(reason)) => {
-                let error = GatewayError::BodyRead(reason);
-                return respond_with_error(
-                    &snapshot,
-                    &route.chains,
-                    error,
-                    exchange,
-                    &route.deprecation_headers,
-                )
-                .await;
+            Ok(Err(BufferError::Read(reason))) => {
+                return gateway_error(GatewayError::BodyRead(reason), exchange);
+            }
+            Err(_) => {
+                let reason = format!("not received within {REQUEST_BODY_TIMEOUT:?}");
+                return gateway_error(GatewayError::BodyRead(reason), exchange);
             }
         }
     }
 
-    let mut pending = 'answer: {
-        for stage in [Stage::MethodRequest, Stage::IntegrationRequest] {
-            if let ChainOutcome::Respond(response) =
-                run_chain(stage, route.chains.at(stage), &mut exchange).await
-            {
-                exchange.response = Some(response);
-                break 'answer Pending {
-                    exchange,
-                    streaming_body: None,
-                };
-            }
+    for stage in [Stage::MethodRequest, Stage::IntegrationRequest] {
+        if let Some(response) = run_chain(stage, route.chains.at(stage), exchange).await {
+            return Answer::buffered(response);
         }
-        let mut pending = match &route.integration {
-            IntegrationRuntime::Mock(mock) => {
-                exchange.response = Some(IntegrationRuntime::mock_response(mock));
-                Pending {
-                    exchange,
-                    streaming_body: None,
-                }
+    }
+    let answer = match &route.integration {
+        IntegrationRuntime::Mock(mock) => Answer::buffered(IntegrationRuntime::mock_response(mock)),
+        IntegrationRuntime::Http(upstream) => {
+            let outgoing_body = match (exchange.request.body.clone(), request_body) {
+                (Some(bytes), _) => body::full(bytes),
+                (None, Some(incoming)) => body::stream(incoming),
+                (None, None) => body::empty(),
+            };
+            if exchange.request.body.is_some() {
+                // In memory, possibly replaced: the client sets the length from the body.
+                exchange.request.headers.remove(CONTENT_LENGTH);
             }
-            IntegrationRuntime::Http(upstream) => {
-                let outgoing_body = match (exchange.request.body.clone(), request_body.take()) {
-                    (Some(bytes), _) => body::full(bytes),
-                    (None, Some(incoming)) => body::stream(incoming),
-                    (None, None) => body::empty(),
-                };
-                if exchange.request.body_replaced {
-                    exchange.request.headers.remove(CONTENT_LENGTH);
-                    exchange.request.headers.remove(TRANSFER_ENCODING);
-                }
-                let forwarded = Forwarded {
-                    client,
-                    host: host.as_ref(),
-                    proto: "http",
-                };
-                match upstream
-                    .send(&exchange.request, outgoing_body, forwarded)
-                    .await
-                {
-                    Ok(response) => {
-                        match upstream_response(
-                            response,
-                            &route.chains,
-                            settings.max_body_bytes,
-                            upstream.name(),
-                        )
-                        .await
-                        {
-                            Ok((state, streaming_body)) => {
-                                exchange.response = Some(state);
-                                Pending {
-                                    exchange,
-                                    streaming_body,
-                                }
-                            }
-                            Err(error) => error_pending(error, exchange),
-                        }
-                    }
-                    Err(error) => error_pending(error, exchange),
-                }
-            }
-        };
-        run_response_chain(Stage::IntegrationResponse, &route.chains, &mut pending).await;
-        pending
+            call_upstream(
+                upstream,
+                &route.chains,
+                exchange,
+                outgoing_body,
+                forwarded,
+                settings.max_body_bytes,
+            )
+            .await
+            .unwrap_or_else(|error| gateway_error(error, exchange))
+        }
     };
-    run_response_chain(Stage::MethodResponse, &route.chains, &mut pending).await;
-    finish(
-        snapshot.clone(),
-        found.route,
-        pending,
-        &route.deprecation_headers,
-    )
+    respond(&route.chains, Stage::IntegrationResponse, exchange, answer).await
+}
+
+/// Calls the upstream and takes its response, buffering the body when a plugin reads it
+/// (within what is left of the integration timeout).
+async fn call_upstream(
+    upstream: &HttpUpstream,
+    chains: &Chains,
+    exchange: &Exchange,
+    body: GatewayBody,
+    forwarded: Forwarded<'_>,
+    limit: u64,
+) -> Result<Answer, GatewayError> {
+    let started = tokio::time::Instant::now();
+    let response = upstream.send(&exchange.request, body, forwarded).await?;
+    let (parts, incoming) = response.into_parts();
+    let mut state = ResponseState {
+        status: parts.status,
+        headers: parts.headers,
+        body: None,
+        body_replaced: false,
+    };
+    if !chains.reads_response_body() {
+        return Ok(Answer {
+            response: state,
+            streaming_body: Some(body::stream(incoming)),
+        });
+    }
+    let remaining = upstream.timeout().saturating_sub(started.elapsed());
+    match tokio::time::timeout(remaining, body::buffer(incoming, limit)).await {
+        Ok(Ok(bytes)) => {
+            state.body = Some(bytes);
+            Ok(Answer::buffered(state))
+        }
+        Ok(Err(error)) => Err(GatewayError::Upstream {
+            upstream: upstream.name().to_owned(),
+            reason: format!("cannot buffer the response for plugins: {error}"),
+        }),
+        Err(_) => Err(GatewayError::UpstreamTimeout {
+            upstream: upstream.name().to_owned(),
+            timeout_ms: upstream.timeout().as_millis(),
+        }),
+    }
 }
 
 /// The request id: the client's (when it sent a sane one) or a new UUID.
-fn request_id(headers: &http::HeaderMap, header: &http::HeaderName) -> String {
+fn request_id(headers: &http::HeaderMap, header: &HeaderName) -> String {
     headers
         .get(header)
         .and_then(|v| v.to_str().ok())
@@ -225,66 +278,29 @@ fn request_id(headers: &http::HeaderMap, header: &http::HeaderName) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-fn unrouted_exchange(parts: http::request::Parts, context: ContextBag) -> Exchange {
-    Exchange {
-        request: RequestState {
-            method: parts.method,
-            path: parts.uri.path().to_owned(),
-            query: parts.uri.query().map(str::to_owned),
-            headers: parts.headers,
-            ..RequestState::default()
-        },
-        response: None,
-        context,
+/// The gateway response for `error`, logged with the request id.
+fn gateway_error(error: GatewayError, exchange: &Exchange) -> Answer {
+    let request_id = exchange.request_id();
+    match &error {
+        GatewayError::NoRoute { .. } | GatewayError::MethodNotAllowed { .. } => {
+            tracing::debug!(request_id, %error, "gateway response");
+        }
+        _ => tracing::warn!(request_id, %error, "gateway response"),
     }
+    Answer::buffered(error.to_response(request_id))
 }
 
-fn error_pending(error: GatewayError, mut exchange: Exchange) -> Pending {
-    tracing::warn!(request_id = exchange.request_id(), %error, "integration failed");
-    exchange.response = Some(error.to_response(exchange.request_id()));
-    Pending {
-        exchange,
-        streaming_body: None,
-    }
-}
-
-/// Answers a request no route matched with a gateway response, through the global chain's
-/// method-response and log stages.
-async fn gateway_error_response(
-    snapshot: &Arc<Snapshot>,
-    error: GatewayError,
-    exchange: Exchange,
-) -> Response<NotifyWhenDone> {
-    respond_with_error(snapshot, &snapshot.global, error, exchange, &[]).await
-}
-
-async fn respond_with_error(
-    snapshot: &Arc<Snapshot>,
-    chains: &Chains,
-    error: GatewayError,
-    mut exchange: Exchange,
-    extra_headers: &[(http::HeaderName, HeaderValue)],
-) -> Response<NotifyWhenDone> {
-    tracing::debug!(request_id = exchange.request_id(), %error, "gateway response");
-    exchange.response = Some(error.to_response(exchange.request_id()));
-    let mut pending = Pending {
-        exchange,
-        streaming_body: None,
-    };
-    run_response_chain(Stage::MethodResponse, chains, &mut pending).await;
-    finish_with(snapshot.clone(), LogChain::Global, pending, extra_headers)
-}
-
-/// Runs a request-side chain.
+/// Runs a chain; returns the response a plugin answered with (or the gateway response for a
+/// plugin that failed under the `closed` policy).
 async fn run_chain(
     stage: Stage,
-    plugins: &[Arc<crate::plugin::ConfiguredPlugin>],
+    plugins: &[Arc<ConfiguredPlugin>],
     exchange: &mut Exchange,
-) -> ChainOutcome {
+) -> Option<ResponseState> {
     for plugin in plugins {
         match plugin.call(stage, exchange).await {
             Ok(StageAction::Continue) => {}
-            Ok(StageAction::Respond(response)) => return ChainOutcome::Respond(response),
+            Ok(StageAction::Respond(response)) => return Some(response),
             Err(failure) => {
                 tracing::warn!(
                     plugin = plugin.name(),
@@ -294,129 +310,90 @@ async fn run_chain(
                     policy = ?plugin.failure_policy(),
                     "{failure}"
                 );
-                if plugin.failure_policy() == crate::config::FailurePolicy::Closed
-                    && stage != Stage::Log
-                {
+                if plugin.failure_policy() == FailurePolicy::Closed && stage != Stage::Log {
                     let error = GatewayError::Plugin {
                         plugin: plugin.name().to_owned(),
                         stage,
                         failure,
                     };
-                    return ChainOutcome::Respond(error.to_response(exchange.request_id()));
+                    return Some(error.to_response(exchange.request_id()));
                 }
             }
         }
     }
-    ChainOutcome::Continue
+    None
 }
 
-/// Runs a response-side chain; a plugin's answer replaces the response.
-async fn run_response_chain(stage: Stage, chains: &Chains, pending: &mut Pending) {
-    if let ChainOutcome::Respond(response) =
-        run_chain(stage, chains.at(stage), &mut pending.exchange).await
-    {
-        pending.exchange.response = Some(response);
-        pending.streaming_body = None;
+/// Runs a response-side stage: the response is lent to the plugins, and a plugin's answer
+/// replaces it.
+async fn respond(chains: &Chains, stage: Stage, exchange: &mut Exchange, answer: Answer) -> Answer {
+    let plugins = chains.at(stage);
+    if plugins.is_empty() {
+        return answer;
+    }
+    let Answer {
+        response,
+        streaming_body,
+    } = answer;
+    exchange.response = Some(response);
+    let replaced = run_chain(stage, plugins, exchange).await;
+    let lent_back = exchange.response.take().unwrap_or_default();
+    match replaced {
+        Some(response) => Answer::buffered(response),
+        None => Answer {
+            response: lent_back,
+            streaming_body,
+        },
     }
 }
 
-/// Takes the backend's response head, buffering its body when a plugin reads it.
-async fn upstream_response(
-    response: Response<Incoming>,
-    chains: &Chains,
-    limit: u64,
-    upstream: &str,
-) -> Result<(ResponseState, Option<GatewayBody>), GatewayError> {
-    let (parts, incoming) = response.into_parts();
-    let mut state = ResponseState {
-        status: parts.status,
-        headers: parts.headers,
-        body: None,
-        body_replaced: false,
-    };
-    if !chains.reads_response_body() {
-        return Ok((state, Some(body::stream(incoming))));
-    }
-    match body::buffer(incoming, limit).await {
-        Ok(bytes) => {
-            state.body = Some(bytes);
-            Ok((state, None))
-        }
-        Err(error) => Err(GatewayError::Upstream {
-            upstream: upstream.to_owned(),
-            reason: format!("cannot buffer the response for plugins: {error}"),
-        }),
-    }
-}
-
-/// Which chain's log stage runs after the response.
-enum LogChain {
-    Route(usize),
-    Global,
-}
-
+/// Builds the response to send and, when the chain has log plugins, schedules them to run once
+/// it has been sent.
 fn finish(
     snapshot: Arc<Snapshot>,
-    route: usize,
-    pending: Pending,
-    extra_headers: &[(http::HeaderName, HeaderValue)],
+    chains: ChainsOf,
+    mut exchange: Exchange,
+    answer: Answer,
+    extra_headers: &[(HeaderName, HeaderValue)],
+    client_method: &Method,
 ) -> Response<NotifyWhenDone> {
-    finish_with(snapshot, LogChain::Route(route), pending, extra_headers)
-}
-
-/// Builds the response to send and, when the chain has log plugins, schedules them to run
-/// once it has been sent.
-fn finish_with(
-    snapshot: Arc<Snapshot>,
-    log_chain: LogChain,
-    pending: Pending,
-    extra_headers: &[(http::HeaderName, HeaderValue)],
-) -> Response<NotifyWhenDone> {
-    let Pending {
-        mut exchange,
+    let Answer {
+        mut response,
         streaming_body,
-    } = pending;
-    let mut state = exchange.response.take().unwrap_or_default();
+    } = answer;
+    strip_hop_by_hop(&mut response.headers);
     let request_id_header = snapshot.config.gateway.request_id_header.clone();
     if let Ok(value) = HeaderValue::from_str(exchange.request_id()) {
-        state.headers.insert(request_id_header, value);
+        response.headers.insert(request_id_header, value);
     }
     for (name, value) in extra_headers {
-        state.headers.insert(name.clone(), value.clone());
+        response.headers.insert(name.clone(), value.clone());
     }
-    let body = match (state.body_replaced, streaming_body) {
+    let body = match (response.body_replaced, streaming_body) {
         (false, Some(stream)) => stream,
         (replaced, _) => {
-            if replaced {
-                state.headers.remove(CONTENT_LENGTH);
-                state.headers.remove(TRANSFER_ENCODING);
+            // The body is in memory: hyper sets `content-length` from it. A HEAD answer keeps
+            // the backend's length, which describes the body a GET would have had.
+            if replaced || client_method != Method::HEAD {
+                response.headers.remove(CONTENT_LENGTH);
             }
-            body::full(state.body.clone().unwrap_or_else(Bytes::new))
+            body::full(response.body.clone().unwrap_or_else(Bytes::new))
         }
     };
-    let chains = match log_chain {
-        LogChain::Route(index) => &snapshot.routes[index].chains,
-        LogChain::Global => &snapshot.global,
-    };
-    let has_log_plugins = !chains.at(Stage::Log).is_empty();
-    let (body, done) = NotifyWhenDone::new(body);
-    let mut response = Response::new(body);
-    *response.status_mut() = state.status;
-    if has_log_plugins {
-        *response.headers_mut() = state.headers.clone();
-        exchange.response = Some(state);
-        let snapshot = snapshot.clone();
-        tokio::spawn(async move {
-            // Resolves when the response body is dropped: fully sent or abandoned.
-            let _ = done.await;
-            let chains = match log_chain {
-                LogChain::Route(index) => &snapshot.routes[index].chains,
-                LogChain::Global => &snapshot.global,
-            };
-            run_chain(Stage::Log, chains.at(Stage::Log), &mut exchange).await;
-        });
-    } else {
-        *response.headers_mut() = state.headers;
+    let (body, sent) = NotifyWhenDone::new(body);
+    let mut outgoing = Response::new(body);
+    *outgoing.status_mut() = response.status;
+    if chains.resolve(&snapshot).at(Stage::Log).is_empty() {
+        *outgoing.headers_mut() = response.headers;
+        return outgoing;
     }
-    response
+    *outgoing.headers_mut() = response.headers.clone();
+    exchange.response = Some(response);
+    tokio::spawn(async move {
+        // Resolves when the response body is dropped: fully sent, or the client went away.
+        let _ = sent.await;
+        let plugins = chains.resolve(&snapshot).at(Stage::Log);
+        run_chain(Stage::Log, plugins, &mut exchange).await;
+    });
+    outgoing
 }

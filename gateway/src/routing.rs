@@ -49,15 +49,28 @@ struct MethodTable {
 
 impl MethodTable {
     fn get(&self, method: &Method) -> Option<usize> {
-        self.by_method
-            .iter()
-            .find(|(m, _)| m == method)
-            .map(|(_, route)| *route)
+        let exact = |wanted: &Method| {
+            self.by_method
+                .iter()
+                .find(|(m, _)| m == wanted)
+                .map(|(_, route)| *route)
+        };
+        exact(method)
             .or(self.any_method)
+            // A GET route answers HEAD too (the server sends the head without the body).
+            .or_else(|| {
+                (method == Method::HEAD)
+                    .then(|| exact(&Method::GET))
+                    .flatten()
+            })
     }
 
     fn allowed(&self) -> Vec<Method> {
-        self.by_method.iter().map(|(m, _)| m.clone()).collect()
+        let mut allowed: Vec<Method> = self.by_method.iter().map(|(m, _)| m.clone()).collect();
+        if allowed.contains(&Method::GET) && !allowed.contains(&Method::HEAD) {
+            allowed.push(Method::HEAD);
+        }
+        allowed
     }
 }
 
@@ -185,9 +198,10 @@ impl Router {
         if self.versions.is_empty() {
             return (None, path.to_owned());
         }
-        let first_segment = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let trimmed = path.trim_start_matches('/');
+        let first_segment = trimmed.split('/').next().unwrap_or("");
         if self.versions.contains(first_segment) {
-            let rest = &path[1 + first_segment.len()..];
+            let rest = &trimmed[first_segment.len()..];
             let rest = if rest.is_empty() { "/" } else { rest };
             return (Some(first_segment.to_owned()), rest.to_owned());
         }
@@ -205,6 +219,37 @@ impl Router {
             .or_else(|| self.versioning.default_version.clone());
         (version, path.to_owned())
     }
+}
+
+/// Resolves `.` and `..` segments (also percent-encoded as `%2e`) the way RFC 3986 §5.2.4
+/// does, so `/public/../admin` is routed — and forwarded — as `/admin`, never past a route's
+/// plugins to a backend that would normalise it itself.
+pub fn normalize_path(path: &str) -> String {
+    let lower = path.to_ascii_lowercase();
+    let has_dot_segment = lower
+        .split('/')
+        .any(|segment| matches!(segment.replace("%2e", ".").as_str(), "." | ".."));
+    if !path.starts_with('/') || !has_dot_segment {
+        return path.to_owned();
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut trailing_slash = false;
+    for segment in path[1..].split('/') {
+        trailing_slash = false;
+        match segment.to_ascii_lowercase().replace("%2e", ".").as_str() {
+            "." => trailing_slash = true,
+            ".." => {
+                kept.pop();
+                trailing_slash = true;
+            }
+            _ => kept.push(segment),
+        }
+    }
+    let mut normalized = format!("/{}", kept.join("/"));
+    if trailing_slash && !normalized.ends_with('/') {
+        normalized.push('/');
+    }
+    normalized
 }
 
 #[cfg(test)]
@@ -266,7 +311,7 @@ mod tests {
         assert_eq!(
             m,
             RouteMatch::MethodNotAllowed {
-                allow: vec![Method::GET, Method::PUT]
+                allow: vec![Method::GET, Method::PUT, Method::HEAD]
             }
         );
     }
@@ -317,5 +362,26 @@ mod tests {
             found(router().lookup(&Method::GET, "/any", &headers, None)).route,
             3
         );
+    }
+
+    #[test]
+    fn a_get_route_answers_head() {
+        let m = found(router().lookup(&Method::HEAD, "/orders/1", &HeaderMap::new(), None));
+        assert_eq!(m.route, 0);
+    }
+
+    #[test]
+    fn version_prefix_after_repeated_slashes_is_stripped() {
+        let m = found(router().lookup(&Method::GET, "//v2/orders/7", &HeaderMap::new(), None));
+        assert_eq!((m.route, m.path.as_str()), (2, "/orders/7"));
+    }
+
+    #[test]
+    fn dot_segments_are_resolved_before_routing() {
+        assert_eq!(normalize_path("/public/../admin/x"), "/admin/x");
+        assert_eq!(normalize_path("/public/%2E%2e/admin"), "/admin");
+        assert_eq!(normalize_path("/a/./b/."), "/a/b/");
+        assert_eq!(normalize_path("/../../etc"), "/etc");
+        assert_eq!(normalize_path("/files/v1.2/x..y"), "/files/v1.2/x..y");
     }
 }

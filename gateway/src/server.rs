@@ -9,15 +9,17 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use crate::pipeline;
 use crate::snapshot::Snapshot;
+
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Accepts connections on `listener` until `shutdown` flips, then waits up to `grace` for the
 /// open connections to finish their in-flight requests.
@@ -28,9 +30,18 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
 ) {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Without a timer hyper silently disables its header-read timeout: a client trickling
+    // headers would hold a connection forever.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
     let graceful = GracefulShutdown::new();
-    let mut accept_errors = JoinSet::<()>::new();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -38,8 +49,7 @@ pub(crate) async fn serve(
                 Err(error) => {
                     // Out of file descriptors and the like: back off briefly instead of spinning.
                     tracing::warn!(listener = %name, %error, "accept failed");
-                    accept_errors.spawn(tokio::time::sleep(Duration::from_millis(50)));
-                    accept_errors.join_next().await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -54,7 +64,7 @@ pub(crate) async fn serve(
             async move { Ok::<_, Infallible>(pipeline::handle(current, request, peer).await) }
         });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .serve_connection(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -114,10 +114,14 @@ impl Snapshot {
                 help: None,
             }])
         });
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
-        }
-        let router = router?;
+        let router = match router {
+            Ok(router) if errors.is_empty() => router,
+            Ok(_) => return Err(ConfigErrors(errors)),
+            Err(ConfigErrors(router_errors)) => {
+                errors.extend(router_errors);
+                return Err(ConfigErrors(errors));
+            }
+        };
 
         let upstreams: BTreeMap<&str, Arc<HttpUpstream>> = config
             .upstreams

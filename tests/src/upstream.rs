@@ -1,9 +1,12 @@
 //! An upstream on loopback that echoes what it received as JSON, so tests can see exactly what
 //! the gateway forwarded. `/slow…` paths answer after 5 s (longer than the test timeouts);
-//! `/status/<code>…` answers with that status.
+//! `/delay/<ms>…` after that many milliseconds; `/status/<code>…` with that status. Every
+//! request received is announced on [`EchoUpstream::received`], so a test can wait until a
+//! request is in flight instead of sleeping.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,11 +17,14 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 /// A running echo upstream.
 pub struct EchoUpstream {
     /// Its address.
     pub address: SocketAddr,
+    /// Notified each time a request arrives (before it is answered).
+    pub received: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -29,19 +35,30 @@ impl EchoUpstream {
             .await
             .expect("bind upstream");
         let address = listener.local_addr().expect("upstream address");
+        let received = Arc::new(Notify::new());
+        let announce = received.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                let announce = announce.clone();
                 tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        announce.notify_one();
+                        echo(request)
+                    });
                     let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service_fn(echo))
+                        .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
             }
         });
-        EchoUpstream { address, task }
+        EchoUpstream {
+            address,
+            received,
+            task,
+        }
     }
 
     /// `http://<address>`.
@@ -66,6 +83,13 @@ async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infal
     let path = parts.uri.path().to_owned();
     if path.starts_with("/slow") {
         tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let delay_ms = path
+        .strip_prefix("/delay/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|ms| ms.parse::<u64>().ok());
+    if let Some(ms) = delay_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     let status = path
         .strip_prefix("/status/")

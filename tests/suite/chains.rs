@@ -184,3 +184,29 @@ body = '{{"status":"ok"}}'
     assert_eq!(response.header("x-served-by"), Some("wasmgate"));
     assert_eq!(response.header("content-type"), Some("application/json"));
 }
+
+#[tokio::test]
+async fn plugins_cannot_break_message_framing() {
+    let upstream = EchoUpstream::start().await;
+    let gateway = TestGateway::start(&format!(
+        r#"{}
+[plugins.framing]
+path = "{}"
+config = {{ response = {{ set = {{ "content-length" = "1000", "x-kept" = "yes" }} }} }}
+
+[[routes]]
+path = "/echo"
+plugins = ["framing"]
+integration = {{ type = "http", upstream = "echo" }}
+"#,
+        upstream_section(&upstream),
+        plugin_path("headers"),
+    ))
+    .await;
+
+    let response = http1().get(&gateway.url("/echo")).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json()["path"], "/echo");
+    let length: usize = response.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, response.body.len());
+}

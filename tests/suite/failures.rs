@@ -101,3 +101,33 @@ async fn a_looping_plugin_does_not_stall_other_requests() {
     }
     assert_eq!(looping.await.unwrap().status, 500);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_blocked_in_a_host_call_is_stopped_at_its_deadline() {
+    assert_loses_only_its_request("sleep").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_plugin_skipped_under_open_policy_leaves_no_partial_edits() {
+    let gateway = TestGateway::start(&format!(
+        r#"
+[plugins.partial]
+path = "{misbehave}"
+failure_policy = "open"
+config = {{ mode = "edit-then-trap", stage = "method-response" }}
+
+[[routes]]
+path = "/guarded"
+plugins = ["partial"]
+integration = {{ type = "mock", status = 200, body = "served" }}
+"#,
+        misbehave = plugin_path("misbehave"),
+    ))
+    .await;
+    let response = http1().get(&gateway.url("/guarded")).await;
+    assert_eq!(
+        (response.status.as_u16(), &response.body[..]),
+        (200, &b"served"[..])
+    );
+    assert_eq!(response.header("x-partial"), None);
+}

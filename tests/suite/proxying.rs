@@ -114,3 +114,23 @@ async fn http2_requests_are_served() {
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["path"], "/items");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_in_flight_requests_finish_and_stops_accepting() {
+    let upstream = EchoUpstream::start().await;
+    let gateway = gateway_to(&upstream.url(), 5000).await;
+    let url = gateway.url("/delay/300");
+    let in_flight = tokio::spawn(async move { http1().get(&url).await });
+    upstream.received.notified().await;
+
+    let address = gateway.inner().address();
+    gateway.shutdown().await;
+
+    let finished = in_flight.await.unwrap();
+    assert_eq!(finished.status, 200);
+    assert_eq!(finished.json()["path"], "/delay/300");
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "still accepting"
+    );
+}

@@ -113,5 +113,5 @@ async fn wrong_method_is_a_405_listing_the_allowed_methods() {
         .await;
     assert_eq!(response.status, 405);
     assert_eq!(response.json()["type"], "METHOD_NOT_ALLOWED");
-    assert_eq!(response.header("allow"), Some("GET, POST"));
+    assert_eq!(response.header("allow"), Some("GET, POST, HEAD"));
 }

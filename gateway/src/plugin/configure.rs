@@ -13,6 +13,10 @@ use super::exchange::{Exchange, Stage};
 use super::instance::{PluginInstance, StageAction};
 use crate::config::{FailurePolicy, InstanceMode, PluginDef};
 
+/// The budget of instantiating a plugin and running its `init`: longer than a stage call, as
+/// init may compile rules or parse keys.
+pub const INIT_DEADLINE: Duration = Duration::from_secs(5);
+
 /// A plugin ready to be called: its definition, what it declared at `init`, and its instances.
 pub struct ConfiguredPlugin {
     name: Arc<str>,
@@ -40,11 +44,11 @@ impl ConfiguredPlugin {
     ) -> Result<Self, PluginLoadError> {
         let name: Arc<str> = Arc::from(def.name.as_str());
         let config_json = def.config.to_string();
-        let mut first =
-            PluginInstance::instantiate(&compiled, name.clone(), def.memory_limit_bytes)
-                .await
-                .map_err(|e| PluginLoadError::InitFailed(format!("cannot instantiate: {e:#}")))?;
-        let info = first.init(&config_json, def.deadline).await?;
+        let limit = def.memory_limit_bytes;
+        let mut first = PluginInstance::instantiate(&compiled, name.clone(), limit, INIT_DEADLINE)
+            .await
+            .map_err(|e| PluginLoadError::InitFailed(format!("cannot instantiate: {e:#}")))?;
+        let info = first.init(&config_json, INIT_DEADLINE).await?;
         if info.stages == Stages::empty() {
             return Err(PluginLoadError::NoStages);
         }
@@ -117,9 +121,14 @@ impl ConfiguredPlugin {
             Some(instance) => instance,
             None => self.new_instance().await?,
         };
+        // A failed plugin under `open` is skipped: none of its partial edits may survive.
+        let before = (self.failure_policy == FailurePolicy::Open).then(|| exchange.clone());
         let result = instance
             .call(stage, exchange, self.body_access, self.deadline)
             .await;
+        if let (Err(_), Some(before)) = (&result, before) {
+            *exchange = before;
+        }
         if result.is_ok() && self.instance_mode == InstanceMode::Pooled {
             self.lock_idle().push(instance);
         }
@@ -128,12 +137,16 @@ impl ConfiguredPlugin {
 
     /// A newly instantiated and initialised instance.
     async fn new_instance(&self) -> Result<PluginInstance, PluginFailure> {
-        let mut instance =
-            PluginInstance::instantiate(&self.compiled, self.name.clone(), self.memory_limit)
-                .await
-                .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
+        let mut instance = PluginInstance::instantiate(
+            &self.compiled,
+            self.name.clone(),
+            self.memory_limit,
+            INIT_DEADLINE,
+        )
+        .await
+        .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
         instance
-            .init(&self.config_json, self.deadline)
+            .init(&self.config_json, INIT_DEADLINE)
             .await
             .map_err(|e| PluginFailure::Instantiate(e.to_string()))?;
         Ok(instance)

@@ -60,7 +60,7 @@ impl std::fmt::Display for Stage {
 }
 
 /// The client's request as it travels through the chains.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RequestState {
     /// The method the backend will see.
     pub method: Method,
@@ -79,7 +79,7 @@ pub struct RequestState {
 }
 
 /// The response on its way back to the client.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ResponseState {
     /// The status code.
     pub status: StatusCode,
@@ -137,7 +137,7 @@ impl ContextBag {
 }
 
 /// Everything a plugin can see of one exchange.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Exchange {
     /// The request.
     pub request: RequestState,

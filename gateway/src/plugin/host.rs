@@ -102,9 +102,17 @@ impl WasiView for HostState {
     }
 }
 
+/// A header name a plugin may edit: valid, and not one that frames the message or describes
+/// the connection (the host owns those: it fixes `content-length` when a body is replaced).
 fn header_name(name: &str) -> Result<HeaderName, EditError> {
-    HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| EditError::Invalid(format!("`{name}` is not a valid header name")))
+    let parsed = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| EditError::Invalid(format!("`{name}` is not a valid header name")))?;
+    if crate::integration::is_connection_header(&parsed) {
+        return Err(EditError::Invalid(format!(
+            "`{parsed}` is managed by the gateway (message framing / connection header)"
+        )));
+    }
+    Ok(parsed)
 }
 
 fn header_value(name: &str, value: &[u8]) -> Result<HeaderValue, EditError> {
@@ -147,7 +155,10 @@ fn read_body(body: Option<&Bytes>, declared: bool) -> Result<Vec<u8>, BodyError>
     match (declared, body) {
         (false, _) => Err(BodyError::NotDeclared),
         (true, Some(body)) => Ok(body.to_vec()),
-        (true, None) => Ok(Vec::new()),
+        // Declared, but the gateway answered before reading it (no route, body refused).
+        (true, None) => Err(BodyError::Unavailable(
+            "the body was not read: the gateway answered this request itself".into(),
+        )),
     }
 }
 
@@ -298,8 +309,10 @@ impl types::HostResponse for HostState {
     fn set_status(&mut self, _: Resource<types::Response>, status: u16) -> Result<(), EditError> {
         let status = StatusCode::from_u16(status)
             .ok()
-            .filter(|s| (100..600).contains(&s.as_u16()))
-            .ok_or_else(|| EditError::Invalid(format!("{status} is not a valid status code")))?;
+            .filter(|s| (200..600).contains(&s.as_u16()))
+            .ok_or_else(|| {
+                EditError::Invalid(format!("{status} is not a valid final status (200–599)"))
+            })?;
         self.editable_response()?.status = status;
         Ok(())
     }

@@ -19,6 +19,12 @@ use super::limits::MemoryCapHit;
 #[error("deadline exceeded")]
 struct DeadlineExceeded;
 
+/// The timer that stops a call the epoch deadline could not (the guest is blocked in a host
+/// call): the deadline plus two epoch ticks, so the epoch deadline normally fires first.
+fn backstop(deadline: Duration) -> Duration {
+    deadline + 2 * super::engine::EPOCH_TICK
+}
+
 /// What a plugin decided at a stage.
 #[derive(Debug)]
 pub enum StageAction {
@@ -37,11 +43,13 @@ pub(crate) struct PluginInstance {
 }
 
 impl PluginInstance {
-    /// Instantiates `compiled` in a new store with a memory cap.
+    /// Instantiates `compiled` in a new store with a memory cap; start functions run under
+    /// `deadline`.
     pub(super) async fn instantiate(
         compiled: &CompiledPlugin,
         plugin: Arc<str>,
         memory_limit: u64,
+        deadline: Duration,
     ) -> wasmtime::Result<Self> {
         let engine = compiled.pre().engine();
         let limit = usize::try_from(memory_limit).unwrap_or(usize::MAX);
@@ -58,8 +66,14 @@ impl PluginInstance {
                 _ => Ok(UpdateDeadline::Yield(1)),
             }
         });
+        store.data_mut().deadline = Some(Instant::now() + deadline);
         store.set_epoch_deadline(1);
-        let bindings = compiled.pre().instantiate_async(&mut store).await?;
+        let instantiate = compiled.pre().instantiate_async(&mut store);
+        let bindings = match tokio::time::timeout(backstop(deadline), instantiate).await {
+            Ok(bindings) => bindings?,
+            Err(_) => return Err(DeadlineExceeded.into()),
+        };
+        store.data_mut().deadline = None;
         Ok(PluginInstance {
             store,
             bindings,
@@ -74,11 +88,14 @@ impl PluginInstance {
         deadline: Duration,
     ) -> Result<bindings::PluginInfo, PluginLoadError> {
         self.arm(deadline);
-        let result = self
+        let init = self
             .bindings
             .wasmgate_plugin_plugin()
-            .call_init(&mut self.store, config)
-            .await;
+            .call_init(&mut self.store, config);
+        let result = match tokio::time::timeout(backstop(deadline), init).await {
+            Ok(result) => result,
+            Err(_) => Err(DeadlineExceeded.into()),
+        };
         self.store.data_mut().deadline = None;
         match result {
             Ok(Ok(info)) => Ok(info),
@@ -108,7 +125,12 @@ impl PluginInstance {
             body_access,
         });
         self.arm(deadline);
-        let result = self.dispatch(stage).await;
+        // Epoch ticks only fire while Wasm runs; a guest parked in a host call (a WASI sleep)
+        // is stopped by this timer instead. Either way the instance is then discarded.
+        let result = match tokio::time::timeout(backstop(deadline), self.dispatch(stage)).await {
+            Ok(result) => result,
+            Err(_) => Err(DeadlineExceeded.into()),
+        };
         let state = self.store.data_mut();
         state.deadline = None;
         if let Some(call) = state.call.take() {
@@ -183,8 +205,10 @@ impl PluginInstance {
 fn response_from_guest(data: bindings::ResponseData) -> Result<ResponseState, PluginFailure> {
     let status = http::StatusCode::from_u16(data.status)
         .ok()
-        .filter(|s| (100..600).contains(&s.as_u16()))
-        .ok_or_else(|| PluginFailure::InvalidResponse(format!("status {}", data.status)))?;
+        .filter(|s| (200..600).contains(&s.as_u16()))
+        .ok_or_else(|| {
+            PluginFailure::InvalidResponse(format!("status {} (must be 200–599)", data.status))
+        })?;
     let mut headers = http::HeaderMap::with_capacity(data.headers.len());
     for (name, value) in data.headers {
         let name = http::HeaderName::from_bytes(name.as_bytes())

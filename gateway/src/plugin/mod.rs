@@ -19,7 +19,7 @@ mod instance;
 mod limits;
 
 pub use compile::CompiledPlugin;
-pub use configure::ConfiguredPlugin;
+pub use configure::{ConfiguredPlugin, INIT_DEADLINE};
 pub use engine::PluginEngine;
 pub use error::{PluginFailure, PluginLoadError};
 pub use exchange::{ContextBag, Exchange, RequestState, ResponseState, Stage};

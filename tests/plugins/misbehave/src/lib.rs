@@ -2,13 +2,17 @@
 //! check its limits (epoch deadline, memory cap), that a failed instance is discarded, and the
 //! `closed` / `open` failure policies.
 //!
-//! Config: `{ "mode": "trap" | "loop" | "grow-memory" | "none", "stage": "method-request" }`
+//! Config: `{ "mode": "trap" | "loop" | "grow-memory" | "sleep" | "edit-then-trap" | "none",
+//! "stage": "method-request" }`
 //! (`stage` defaults to `method-request`). The plugin declares `stage`; at it:
 //!
 //! - `trap`: panics (`misbehave: trap at <stage>`), which traps the instance;
 //! - `loop`: spins forever (only the gateway's deadline stops it);
 //! - `grow-memory`: allocates 1 MiB chunks filled with non-zero bytes and keeps them, forever
 //!   (only the gateway's memory cap stops it: the failed allocation aborts);
+//! - `sleep`: blocks a minute in a WASI sleep (a host call, out of reach of epoch ticks);
+//! - `edit-then-trap`: sets `x-partial: 1` on the request (or the response, at a response-side
+//!   stage), then panics;
 //! - `none`: continues. With `none` the plugin also declares method response and sets response
 //!   header `x-misbehave: none` there, so a test sees it ran.
 
@@ -25,6 +29,11 @@ pub enum Mode {
     Loop,
     /// Allocate and touch memory without end.
     GrowMemory,
+    /// Block in a host call (a WASI sleep of a minute), where epoch ticks cannot reach it.
+    Sleep,
+    /// Edit the request (request side) or response (response side) with `x-partial: 1`, then
+    /// panic: the edit must not survive the failure.
+    EditThenTrap,
     /// Behave, and mark the response with `x-misbehave: none`.
     None,
 }
@@ -61,6 +70,8 @@ impl Misbehave {
             Mode::Trap => panic!("misbehave: trap at {stage}"),
             Mode::Loop => spin(),
             Mode::GrowMemory => hoard(),
+            Mode::Sleep => std::thread::sleep(std::time::Duration::from_secs(60)),
+            Mode::EditThenTrap => panic!("misbehave: trap after editing at {stage}"),
             Mode::None => {}
         }
     }
@@ -101,7 +112,10 @@ impl Plugin for Misbehave {
         }
     }
 
-    fn on_method_request(&self, _: &mut Request<'_>, _: &mut Context<'_>) -> Action {
+    fn on_method_request(&self, request: &mut Request<'_>, _: &mut Context<'_>) -> Action {
+        if self.mode == Mode::EditThenTrap {
+            let _ = request.set_header("x-partial", "1");
+        }
         self.at(Stage::MethodRequest);
         Action::Continue
     }
@@ -127,6 +141,9 @@ impl Plugin for Misbehave {
         response: &mut Response<'_>,
         _: &mut Context<'_>,
     ) -> Action {
+        if self.mode == Mode::EditThenTrap {
+            let _ = response.set_header("x-partial", "1");
+        }
         self.at(Stage::MethodResponse);
         if self.mode == Mode::None {
             response
