@@ -127,12 +127,12 @@ fn workspace_root() -> Result<PathBuf, BuildError> {
 }
 
 /// The directories of the named packages, found by their `name = "…"` line in a manifest under
-/// `plugins/`, `examples/` or `tests/plugins/`.
+/// `plugins/`, `examples/`, `tests/plugins/` or `bench/plugins/`.
 fn package_dirs(workspace: &Path, packages: &[&str]) -> Result<Vec<PathBuf>, BuildError> {
     let mut found = Vec::new();
     for package in packages {
         let wanted = format!("name = \"{package}\"");
-        let dir = ["plugins", "examples", "tests/plugins"]
+        let dir = ["plugins", "examples", "tests/plugins", "bench/plugins"]
             .iter()
             .filter_map(|parent| std::fs::read_dir(workspace.join(parent)).ok())
             .flatten()
