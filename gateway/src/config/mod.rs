@@ -7,9 +7,11 @@
 //! ```
 //!
 //! Errors say what is wrong, where (file, line, column, key path) and how to fix it; see
-//! [`ConfigError`]. Files the config names (plugin `.wasm` files, the engine cache) resolve
-//! against the config file's directory; their existence is checked by the plugin host, which
-//! points its errors at [`PluginDef::path_origin`] with [`ConfigError::at`].
+//! [`ConfigError`]. Files the config names (plugin `.wasm` files, the engine cache, the admin
+//! token file) resolve against the config file's directory. The admin token file is read here;
+//! plugin files are checked by the plugin host, which points its errors at
+//! [`PluginDef::path_origin`] with [`ConfigError::at`]. [`Config::watched_files`] lists every
+//! file the config references, for reloading when one changes.
 //!
 //! # The format
 //!
@@ -24,6 +26,17 @@
 //! [[listeners]]                       # at least one
 //! name = "public"                     # default "listener-<index>"; unique
 //! address = "127.0.0.1:8080"          # an IP address and a port; port 0 picks a free one
+//!
+//! [admin]                             # all optional; the admin listener is always on
+//! address = "127.0.0.1:9901"          # not a listener's address (but for port 0)
+//! token = "…"                         # bearer token for admin calls; at least 16 visible ASCII
+//!                                     # characters; required when `address` is not loopback
+//! # token_file = "admin-token.txt"    # instead of `token`: a file holding it, relative to this
+//!                                     # file, read at load (trailing whitespace trimmed)
+//!
+//! [reload]                            # all optional
+//! watch = true                        # reload when this file or a file it names changes
+//! debounce_ms = 250                   # file events this close together: one reload (10 to 60000)
 //!
 //! [engine]                            # all optional
 //! cache_dir = ".wasmgate-cache"       # compiled plugins, relative to this file; absent: no cache

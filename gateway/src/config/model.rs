@@ -6,6 +6,7 @@
 //! to the config file. Anything that holds one of these can rely on it being coherent.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,8 +20,16 @@ pub struct Config {
     pub source: PathBuf,
     /// SHA-256 of the config file's bytes, lower-case hex.
     pub source_digest: String,
+    /// Every file the configuration references (plugin `.wasm` files, the admin token file),
+    /// absolute, sorted, without duplicates; not `source` itself. A change to any of them, or to
+    /// `source`, is a reason to reload.
+    pub watched_files: Vec<PathBuf>,
     /// Where the gateway accepts traffic. At least one.
     pub listeners: Vec<Listener>,
+    /// The admin listener (always on).
+    pub admin: AdminSettings,
+    /// Reloading on file changes.
+    pub reload: ReloadSettings,
     /// Gateway-wide request handling settings.
     pub gateway: GatewaySettings,
     /// How the Wasm engine runs plugins.
@@ -44,6 +53,39 @@ pub struct Listener {
     pub name: String,
     /// The socket address to bind (port 0 picks a free port).
     pub address: SocketAddr,
+}
+
+/// The admin listener: separate from traffic, always on.
+///
+/// `Debug` shows whether a token is set, never the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminSettings {
+    /// The socket address to bind (default `127.0.0.1:9901`; port 0 picks a free port). Never a
+    /// traffic listener's address (but for port 0).
+    pub address: SocketAddr,
+    /// The bearer token admin calls must present (`Authorization: Bearer <token>`): at least 16
+    /// visible ASCII characters. Always set when `address` is not a loopback address; `None`
+    /// means admin calls need no token.
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminSettings")
+            .field("address", &self.address)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Reloading when the config file or a file it references changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadSettings {
+    /// Whether to watch `Config::source` and `Config::watched_files` and reload on a change
+    /// (default `true`).
+    pub watch: bool,
+    /// File events closer together than this become one reload (default 250 ms; 10 ms to 60 s).
+    pub debounce: Duration,
 }
 
 /// Gateway-wide request handling settings.

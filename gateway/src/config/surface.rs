@@ -20,6 +20,12 @@ pub(super) struct ConfigFile {
     /// `[[listeners]]` (at least one)
     #[serde(default)]
     pub(super) listeners: Vec<ListenerSection>,
+    /// `[admin]`
+    #[serde(default)]
+    pub(super) admin: AdminSection,
+    /// `[reload]`
+    #[serde(default)]
+    pub(super) reload: ReloadSection,
     /// `[engine]`
     #[serde(default)]
     pub(super) engine: EngineSection,
@@ -60,6 +66,28 @@ pub(super) struct ListenerSection {
     pub(super) name: Option<Spanned<String>>,
     /// `address = "127.0.0.1:8080"`
     pub(super) address: Spanned<String>,
+}
+
+/// `[admin]`: the admin listener, which is always on. All optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AdminSection {
+    /// `address = "127.0.0.1:9901"` (the default; port 0 picks a free one)
+    pub(super) address: Option<Spanned<String>>,
+    /// `token = "…"` (at least 16 characters; required, or `token_file`, off loopback)
+    pub(super) token: Option<Spanned<String>>,
+    /// `token_file = "admin-token.txt"` (relative to the config file; instead of `token`)
+    pub(super) token_file: Option<Spanned<String>>,
+}
+
+/// `[reload]`: reloading on file changes. All optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReloadSection {
+    /// `watch = true` (the default)
+    pub(super) watch: Option<bool>,
+    /// `debounce_ms = 250` (the default; 10 to 60000)
+    pub(super) debounce_ms: Option<Spanned<u64>>,
 }
 
 /// `[engine]`: how the Wasm engine runs plugins. All optional.

@@ -42,6 +42,24 @@ fn loads_a_full_config_with_every_key() {
             ("listener-1", "[::1]:0".into())
         ]
     );
+    assert_eq!(config.admin.address.to_string(), "0.0.0.0:9902");
+    // Read from `admin-token.txt`, without its trailing newline.
+    assert_eq!(
+        config.admin.token.as_deref(),
+        Some("full-fixture-admin-token-0123456789")
+    );
+    assert_eq!(
+        (config.reload.watch, config.reload.debounce),
+        (false, Duration::from_secs(1))
+    );
+    assert_eq!(
+        config.watched_files,
+        [
+            Path::new("/opt/wasmgate/plugins/rate_limit.wasm").to_path_buf(),
+            dir.join("admin-token.txt"),
+            dir.join("plugins/auth.wasm"),
+        ]
+    );
     assert_eq!(config.engine.cache_dir, Some(dir.join(".wasmgate-cache")));
     assert_eq!(
         (config.engine.max_instances, config.engine.max_memory_bytes),
@@ -80,12 +98,12 @@ fn loads_a_full_config_with_every_key() {
             "limits": {"burst": 10, "rate": 2.5, "strict": true},
         })
     );
-    assert_eq!((auth.path_origin.line, auth.path_origin.column), (35, 8));
+    assert_eq!((auth.path_origin.line, auth.path_origin.column), (44, 8));
     assert_eq!(auth.path_origin.key, "plugins.auth.path");
     assert_eq!(auth.path_origin.file, path);
     assert_eq!(
         (auth.config_origin.line, auth.config_origin.key.as_str()),
-        (41, "plugins.auth.config")
+        (50, "plugins.auth.config")
     );
     let limiter = &config.plugins["rate-limit"];
     assert_eq!(
@@ -160,6 +178,13 @@ fn applies_defaults_to_a_minimal_config() {
     assert_eq!(config.gateway.request_id_header, "x-request-id");
     assert_eq!(config.gateway.max_body_bytes, 10 << 20);
     assert_eq!(config.gateway.shutdown_grace, Duration::from_secs(30));
+    assert_eq!(config.admin.address.to_string(), "127.0.0.1:9901");
+    assert_eq!(config.admin.token, None);
+    assert_eq!(
+        (config.reload.watch, config.reload.debounce),
+        (true, Duration::from_millis(250))
+    );
+    assert!(config.watched_files.is_empty());
     assert_eq!(config.engine.cache_dir, None);
     assert_eq!(
         (config.engine.max_instances, config.engine.max_memory_bytes),
@@ -194,6 +219,21 @@ fn lowers_plugin_defaults_to_the_engine_ceilings() {
 }
 
 #[test]
+fn watches_each_referenced_file_once() {
+    let plugins = "[plugins.b]\npath = \"b.wasm\"\n[plugins.a]\npath = \"p/a.wasm\"\n\
+                   [plugins.c]\npath = \"b.wasm\"\n";
+    let config = parse(
+        Path::new("/etc/gw/gw.toml"),
+        &format!("{LISTENER}{plugins}"),
+    )
+    .unwrap();
+    assert_eq!(
+        config.watched_files,
+        [Path::new("/etc/gw/b.wasm"), Path::new("/etc/gw/p/a.wasm")]
+    );
+}
+
+#[test]
 fn reports_every_problem_in_file_order() {
     let text = std::fs::read_to_string(fixtures().join("invalid/several-errors.toml")).unwrap();
     let messages: Vec<_> = errors(&text)
@@ -222,6 +262,8 @@ fn load_names_the_file_as_the_operator_did() {
 /// The `invalid/` fixtures this layer rejects (the others are valid here and rejected later, by
 /// the plugin host: a missing `.wasm`, a plugin rejecting its config, …).
 const REJECTED_HERE: &[&str] = &[
+    "admin-both-token-and-file",
+    "admin-token-required",
     "bad-deprecation-date",
     "bad-listener-address",
     "bad-method",

@@ -3,6 +3,7 @@
 //! Each section is converted even when it has errors (with defaults in place of bad values), so
 //! that one mistake does not hide the next or cascade into spurious "unknown plugin" errors.
 
+mod admin;
 mod integration;
 mod plugins;
 mod routes;
@@ -39,12 +40,18 @@ pub(super) fn validate(
     };
     let gateway = c.gateway(&file.gateway);
     let listeners = c.listeners(&file.listeners);
+    let (admin, token_file) = c.admin(&file.admin, &file.listeners);
+    let reload = c.reload(&file.reload);
     let engine = c.engine(&file.engine);
     let upstreams = c.upstreams(&file.upstreams);
     let plugins = c.plugins(&file.plugins, &engine);
     let global_chain = c.global_chain(&file.chain.plugins, &plugins);
     let routes = c.routes(&file.routes, &upstreams, &plugins, &global_chain);
     let versioning = c.versioning(&file.versioning, &routes);
+    let mut watched_files: Vec<PathBuf> = plugins.values().map(|p| p.path.clone()).collect();
+    watched_files.extend(token_file);
+    watched_files.sort();
+    watched_files.dedup();
     if !c.errors.is_empty() {
         let mut errors = c.errors;
         // File order; errors about the file as a whole first.
@@ -54,7 +61,10 @@ pub(super) fn validate(
     Ok(Config {
         source,
         source_digest: digest,
+        watched_files,
         listeners,
+        admin,
+        reload,
         gateway,
         engine,
         versioning,

@@ -1,4 +1,4 @@
-//! `[gateway]`, `[[listeners]]`, `[engine]` and `[versioning]`.
+//! `[gateway]`, `[[listeners]]`, `[reload]`, `[engine]` and `[versioning]`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -7,8 +7,12 @@ use std::time::Duration;
 use http::HeaderName;
 use toml::Spanned;
 
-use super::super::model::{EngineSettings, GatewaySettings, Listener, Route, Versioning};
-use super::super::surface::{EngineSection, GatewaySection, ListenerSection, VersioningSection};
+use super::super::model::{
+    EngineSettings, GatewaySettings, Listener, ReloadSettings, Route, Versioning,
+};
+use super::super::surface::{
+    EngineSection, GatewaySection, ListenerSection, ReloadSection, VersioningSection,
+};
 use super::{Checker, MIB, listing};
 
 impl Checker<'_> {
@@ -91,6 +95,14 @@ impl Checker<'_> {
             listeners.push(Listener { name, address });
         }
         listeners
+    }
+
+    pub(super) fn reload(&mut self, s: &ReloadSection) -> ReloadSettings {
+        let debounce = self.number(&s.debounce_ms, "reload.debounce_ms", 250, 10..=60_000);
+        ReloadSettings {
+            watch: s.watch.unwrap_or(true),
+            debounce: Duration::from_millis(debounce),
+        }
     }
 
     pub(super) fn engine(&mut self, s: &EngineSection) -> EngineSettings {

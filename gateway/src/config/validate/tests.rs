@@ -134,6 +134,19 @@ fn rejects_limits_out_of_range() {
         e.help.as_deref(),
         Some("lower `max_instances`, or raise `engine.max_instances`")
     );
+    let e = error("[reload]\ndebounce_ms = 5\n");
+    assert_eq!(
+        (e.message.as_str(), e.key.as_deref(), e.help.as_deref()),
+        (
+            "`debounce_ms = 5` is out of range",
+            Some("reload.debounce_ms"),
+            Some("use a value from 10 to 60000")
+        )
+    );
+    assert_eq!(
+        error("[reload]\ndebounce_ms = 60001\n").key.as_deref(),
+        Some("reload.debounce_ms")
+    );
     let e = error("[plugins.a]\npath = \"a\"\ndeadline_ms = 60001\n");
     assert_eq!(e.key.as_deref(), Some("plugins.a.deadline_ms"));
     assert!(
