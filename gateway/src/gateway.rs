@@ -2,15 +2,15 @@
 //! told to stop. Also the `check` pipeline that loads everything without serving.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::{self, ConfigError, ConfigErrors};
 use crate::plugin::PluginEngine;
+use crate::reload::{Reloaded, Reloader, Trigger};
 use crate::snapshot::Snapshot;
 
 /// Why the gateway could not start.
@@ -71,21 +71,24 @@ async fn load(path: &Path) -> Result<(Snapshot, Arc<PluginEngine>), ConfigErrors
 
 /// A gateway serving traffic.
 pub struct RunningGateway {
-    config_path: PathBuf,
-    snapshot: Arc<ArcSwap<Snapshot>>,
+    reloader: Arc<Reloader>,
     engine: Arc<PluginEngine>,
     addresses: Vec<(String, SocketAddr)>,
+    admin_address: SocketAddr,
     shutdown: watch::Sender<bool>,
     listeners: JoinSet<()>,
+    background: JoinSet<()>,
 }
 
 impl RunningGateway {
-    /// Loads `config_path`, binds every listener and starts serving.
+    /// Loads `config_path`, binds every listener and the admin listener, starts serving and
+    /// (unless `[reload] watch = false`) watching the config's files.
     pub async fn start(config_path: &Path) -> Result<Self, StartError> {
         let (snapshot, engine) = load(config_path).await?;
-        let grace = snapshot.config.gateway.shutdown_grace;
+        let config = &snapshot.config;
+        let grace = config.gateway.shutdown_grace;
         let mut bound = Vec::new();
-        for listener in &snapshot.config.listeners {
+        for listener in &config.listeners {
             let (socket, local) =
                 crate::server::bind(listener.address)
                     .await
@@ -96,13 +99,22 @@ impl RunningGateway {
                     })?;
             bound.push((listener.name.clone(), socket, local));
         }
+        let (admin_socket, admin_address) = crate::server::bind(config.admin.address)
+            .await
+            .map_err(|source| StartError::Bind {
+                name: "admin".into(),
+                address: config.admin.address,
+                source,
+            })?;
+        let admin_token = config.admin.token.clone();
+        let reload_settings = config.reload.clone();
         tracing::info!(
             generation = snapshot.generation,
             routes = snapshot.routes.len(),
             plugins = snapshot.plugins.len(),
             "config loaded"
         );
-        let snapshot = Arc::new(ArcSwap::from_pointee(snapshot));
+        let reloader = Arc::new(Reloader::new(config_path, snapshot, engine.clone()));
         let (shutdown, _) = watch::channel(false);
         let mut listeners = JoinSet::new();
         let mut addresses = Vec::new();
@@ -112,18 +124,34 @@ impl RunningGateway {
             listeners.spawn(crate::server::serve(
                 socket,
                 name,
-                snapshot.clone(),
+                reloader.live().clone(),
                 shutdown.subscribe(),
                 grace,
             ));
         }
+        let mut background = JoinSet::new();
+        tracing::info!(address = %admin_address, "admin listening");
+        background.spawn(crate::admin::serve(
+            admin_socket,
+            reloader.clone(),
+            admin_token,
+            shutdown.subscribe(),
+        ));
+        if reload_settings.watch {
+            background.spawn(crate::watch::watch_files(
+                reloader.clone(),
+                reload_settings.debounce,
+                shutdown.subscribe(),
+            ));
+        }
         Ok(RunningGateway {
-            config_path: config_path.to_owned(),
-            snapshot,
+            reloader,
             engine,
             addresses,
+            admin_address,
             shutdown,
             listeners,
+            background,
         })
     }
 
@@ -137,14 +165,24 @@ impl RunningGateway {
         self.addresses[0].1
     }
 
+    /// The bound admin address.
+    pub fn admin_address(&self) -> SocketAddr {
+        self.admin_address
+    }
+
     /// The snapshot currently served.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.load_full()
+        self.reloader.current()
+    }
+
+    /// Reloads the config now (as `SIGHUP` does); on failure the previous config keeps serving.
+    pub async fn reload(&self, trigger: Trigger) -> Result<Reloaded, ConfigErrors> {
+        self.reloader.reload(trigger, false).await
     }
 
     /// The config file the gateway was started with.
     pub fn config_path(&self) -> &Path {
-        &self.config_path
+        self.reloader.config_path()
     }
 
     /// The plugin engine.
@@ -157,5 +195,7 @@ impl RunningGateway {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         while self.listeners.join_next().await.is_some() {}
+        self.background.abort_all();
+        while self.background.join_next().await.is_some() {}
     }
 }

@@ -12,17 +12,22 @@
 //! - [`snapshot`] — one immutable generation of routes, chains and plugins;
 //! - [`pipeline`] — the request lifecycle above;
 //! - [`routing`], [`integration`], [`gateway_response`], [`body`] — its parts;
+//! - [`reload`] — hot reload (file watch, `SIGHUP`, admin API) by snapshot swap;
 //! - [`gateway`] — start, serve, check.
 
+mod admin;
 pub mod body;
 pub mod config;
 pub mod gateway;
 pub mod gateway_response;
 pub mod integration;
+pub mod metrics;
 pub mod pipeline;
 pub mod plugin;
+pub mod reload;
 pub mod routing;
 mod server;
 pub mod snapshot;
+mod watch;
 
 pub use gateway::{CheckReport, RunningGateway, StartError, check};

@@ -1,4 +1,5 @@
-//! The `wasmgate` command: run a gateway, or check a config without serving.
+//! The `wasmgate` command: run a gateway (SIGHUP reloads, SIGTERM/SIGINT drain and stop), or
+//! check a config without serving.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,7 +69,8 @@ async fn run(config: PathBuf) -> ExitCode {
     for (name, address) in gateway.addresses() {
         eprintln!("wasmgate: listener `{name}` serving on http://{address}");
     }
-    wait_for_stop_signal().await;
+    eprintln!("wasmgate: admin on http://{}", gateway.admin_address());
+    serve_until_stop_signal(&gateway).await;
     eprintln!("wasmgate: shutting down, letting in-flight requests finish");
     gateway.shutdown().await;
     ExitCode::SUCCESS
@@ -96,25 +98,32 @@ async fn check(config: PathBuf) -> ExitCode {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-async fn wait_for_stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+/// Returns on SIGTERM or SIGINT (Ctrl-C); reloads the config on every SIGHUP meanwhile.
+#[cfg(unix)]
+async fn serve_until_stop_signal(gateway: &wasmgate::RunningGateway) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut hangup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        eprintln!("wasmgate: cannot install signal handlers; stop with Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => return,
+            _ = tokio::signal::ctrl_c() => return,
+            _ = hangup.recv() => {
+                // The reloader logs the outcome; a failure keeps the previous config.
+                let _ = gateway.reload(wasmgate::reload::Trigger::Signal).await;
             }
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+}
+
+/// Returns on Ctrl-C.
+#[cfg(not(unix))]
+async fn serve_until_stop_signal(_gateway: &wasmgate::RunningGateway) {
+    let _ = tokio::signal::ctrl_c().await;
 }

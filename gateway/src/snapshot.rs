@@ -84,6 +84,9 @@ pub struct Snapshot {
     pub global: Chains,
     /// Every configured plugin, by name.
     pub plugins: BTreeMap<String, Arc<ConfiguredPlugin>>,
+    /// SHA-256 of every other file the config references (e.g. a token file), so a file event
+    /// without a content change does not reload.
+    pub watched_digests: Vec<(std::path::PathBuf, String)>,
 }
 
 impl Snapshot {
@@ -94,16 +97,33 @@ impl Snapshot {
         engine: &Arc<PluginEngine>,
         generation: u64,
     ) -> Result<Self, ConfigErrors> {
+        Self::build_with(config, engine, generation, None).await
+    }
+
+    /// Like [`Snapshot::build`], keeping the plugins of `previous` whose definition did not
+    /// change (same component, config and limits) with their warm instance pools.
+    pub async fn build_with(
+        config: Config,
+        engine: &Arc<PluginEngine>,
+        generation: u64,
+        previous: Option<&Snapshot>,
+    ) -> Result<Self, ConfigErrors> {
         let mut errors = Vec::new();
         let mut plugins = BTreeMap::new();
         for def in config.plugins.values() {
-            match load_plugin(def, engine).await {
+            let reusable = previous.and_then(|p| p.plugins.get(&def.name));
+            match load_plugin(def, engine, reusable).await {
                 Ok(plugin) => {
-                    plugins.insert(def.name.clone(), Arc::new(plugin));
+                    plugins.insert(def.name.clone(), plugin);
                 }
                 Err(error) => errors.push(error),
             }
         }
+        let watched_digests = config
+            .watched_files
+            .iter()
+            .filter_map(|path| Some((path.clone(), crate::reload::file_digest(path)?)))
+            .collect();
         let router = Router::new(&config.routes, &config.versioning).map_err(|e| {
             ConfigErrors(vec![ConfigError {
                 file: config.source.clone(),
@@ -168,6 +188,7 @@ impl Snapshot {
             routes,
             global,
             plugins,
+            watched_digests,
         })
     }
 }
@@ -177,7 +198,8 @@ impl Snapshot {
 async fn load_plugin(
     def: &PluginDef,
     engine: &Arc<PluginEngine>,
-) -> Result<ConfiguredPlugin, ConfigError> {
+    previous: Option<&Arc<ConfiguredPlugin>>,
+) -> Result<Arc<ConfiguredPlugin>, ConfigError> {
     let path = def.path.clone();
     let compile_engine = engine.clone();
     let compiled = tokio::task::spawn_blocking(move || compile_engine.compile(&path))
@@ -204,7 +226,10 @@ async fn load_plugin(
                 help,
             )
         })?;
-    ConfiguredPlugin::configure(def, compiled)
+    if let Some(previous) = previous.filter(|p| p.same_definition(def, compiled.digest())) {
+        return Ok(previous.clone());
+    }
+    let configured = ConfiguredPlugin::configure(def, compiled)
         .await
         .map_err(|error| {
             ConfigError::at(
@@ -212,7 +237,8 @@ async fn load_plugin(
                 format!("plugin `{}`: {error}", def.name),
                 None,
             )
-        })
+        })?;
+    Ok(Arc::new(configured))
 }
 
 fn deprecation_headers(deprecation: &Deprecation) -> Vec<(HeaderName, HeaderValue)> {

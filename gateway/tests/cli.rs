@@ -61,12 +61,75 @@ fn check_refuses_a_broken_config_with_the_reason() {
     assert!(stderr.contains("1 problem(s) found"), "{stderr}");
 }
 
+fn ping_config(body: &str) -> String {
+    format!(
+        "[[listeners]]\naddress = \"127.0.0.1:0\"\n\n[admin]\naddress = \"127.0.0.1:0\"\n\n\
+         [reload]\nwatch = false\n\n\
+         [[routes]]\npath = \"/ping\"\nintegration = {{ type = \"mock\", status = 200, body = \"{body}\" }}\n"
+    )
+}
+
+fn get(address: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn sighup_reloads_the_config() {
+    let path = scratch_config("sighup", &ping_config("before"));
+    let mut child = wasmgate()
+        .args(["run", "-c"])
+        .arg(&path)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (mut traffic, mut admin) = (None, None);
+    while traffic.is_none() || admin.is_none() {
+        let mut line = String::new();
+        assert_ne!(
+            stderr.read_line(&mut line).unwrap(),
+            0,
+            "wasmgate exited before serving"
+        );
+        if let Some((_, rest)) = line.split_once("serving on http://") {
+            traffic = Some(rest.trim().to_owned());
+        } else if let Some((_, rest)) = line.split_once("admin on http://") {
+            admin = Some(rest.trim().to_owned());
+        }
+    }
+    let (traffic, admin) = (traffic.unwrap(), admin.unwrap());
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    assert!(get(&traffic, "/ping").ends_with("before"));
+
+    std::fs::write(&path, ping_config("after")).unwrap();
+    signal(&child, "-HUP");
+    // Readiness: the admin API reports the new generation once the reload is live.
+    let started = std::time::Instant::now();
+    while !get(&admin, "/config").contains("\"generation\":2") {
+        assert!(started.elapsed().as_secs() < 10, "no reload after SIGHUP");
+        std::thread::yield_now();
+    }
+    assert!(get(&traffic, "/ping").ends_with("after"));
+    signal(&child, "-TERM");
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn run_serves_until_sigterm_then_exits_cleanly() {
-    let path = scratch_config(
-        "run",
-        "[[listeners]]\naddress = \"127.0.0.1:0\"\n\n[[routes]]\npath = \"/ping\"\nintegration = { type = \"mock\", status = 200, body = \"pong\" }\n",
-    );
+    let path = scratch_config("run", &ping_config("pong"));
     let mut child = wasmgate()
         .args(["run", "-c"])
         .arg(&path)

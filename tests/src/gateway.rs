@@ -21,6 +21,29 @@ pub fn engine_section() -> String {
     )
 }
 
+/// `config` with the sections every test gateway shares.
+/// (The admin listener on a free port, unless `config` has its own `[admin]`.)
+pub fn full_config(config: &str) -> String {
+    let admin = if config.contains("[admin]") {
+        ""
+    } else {
+        "[admin]\naddress = \"127.0.0.1:0\"\n"
+    };
+    format!(
+        "[[listeners]]\naddress = \"127.0.0.1:0\"\n\n{}\n{admin}\n{config}",
+        engine_section()
+    )
+}
+
+/// Writes `bytes` next to `path` and renames it over `path`, so readers see the old or the new
+/// content, never a mix.
+pub fn write_atomically(path: &std::path::Path, bytes: impl AsRef<[u8]>) {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let tmp = path.with_extension(format!("tmp{}", COUNTER.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(&tmp, bytes).expect("write temp file");
+    std::fs::rename(&tmp, path).expect("rename over target");
+}
+
 /// A fresh directory for one test's files.
 pub fn scratch_dir() -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -41,20 +64,35 @@ pub struct TestGateway {
 }
 
 impl TestGateway {
-    /// Starts a gateway on `config` (a TOML body without `[[listeners]]` or `[engine]`, which
-    /// are added: one listener on 127.0.0.1:0 and the shared test engine settings).
+    /// Starts a gateway on `config` (a TOML body without `[[listeners]]`, `[engine]` or
+    /// `[admin]`, which are added: one listener and the admin on 127.0.0.1:0, and the shared
+    /// test engine settings).
     pub async fn start(config: &str) -> TestGateway {
-        let dir = scratch_dir();
-        let path = dir.join("gateway.toml");
-        let text = format!(
-            "[[listeners]]\naddress = \"127.0.0.1:0\"\n\n{}\n{config}",
-            engine_section()
-        );
-        std::fs::write(&path, text).expect("write config");
+        Self::start_in(scratch_dir(), "gateway.toml", config).await
+    }
+
+    /// Like [`TestGateway::start`], with the config at `dir/file` (`file` may be a symlink the
+    /// caller already made).
+    pub async fn start_in(dir: PathBuf, file: &str, config: &str) -> TestGateway {
+        let path = dir.join(file);
+        if !path.exists() {
+            write_atomically(&path, full_config(config));
+        }
         let gateway = RunningGateway::start(&path)
             .await
             .unwrap_or_else(|error| panic!("gateway did not start:\n{error}"));
         TestGateway { gateway, dir }
+    }
+
+    /// Replaces the config file's content (atomically, as an editor's rename does) with
+    /// `config` plus the same test sections [`TestGateway::start`] adds.
+    pub fn rewrite(&self, config: &str) {
+        write_atomically(self.gateway.config_path(), full_config(config));
+    }
+
+    /// `http://<admin address><path>`.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.gateway.admin_address())
     }
 
     /// `http://<address><path>`.

@@ -6,5 +6,5 @@ pub mod gateway;
 pub mod upstream;
 
 pub use client::{TestResponse, http1, http2};
-pub use gateway::{TestGateway, plugin_path};
+pub use gateway::{TestGateway, full_config, plugin_path, scratch_dir, write_atomically};
 pub use upstream::EchoUpstream;

@@ -5,4 +5,5 @@ mod chains;
 mod config_errors;
 mod failures;
 mod proxying;
+mod reload;
 mod routing;

@@ -21,6 +21,7 @@ pub const INIT_DEADLINE: Duration = Duration::from_secs(5);
 pub struct ConfiguredPlugin {
     name: Arc<str>,
     compiled: Arc<CompiledPlugin>,
+    config: serde_json::Value,
     config_json: String,
     failure_policy: FailurePolicy,
     instance_mode: InstanceMode,
@@ -55,6 +56,7 @@ impl ConfiguredPlugin {
         let plugin = ConfiguredPlugin {
             name,
             compiled,
+            config: def.config.clone(),
             config_json,
             failure_policy: def.failure_policy,
             instance_mode: def.instance_mode,
@@ -70,6 +72,19 @@ impl ConfiguredPlugin {
             plugin.lock_idle().push(first);
         }
         Ok(plugin)
+    }
+
+    /// Whether `def` describes exactly this plugin (same component, config and limits), so a
+    /// reload can keep it — and its warm instances — instead of configuring it anew.
+    pub fn same_definition(&self, def: &PluginDef, digest: &str) -> bool {
+        *self.name == *def.name
+            && self.compiled.digest() == digest
+            && self.config == def.config
+            && self.failure_policy == def.failure_policy
+            && self.instance_mode == def.instance_mode
+            && self.deadline == def.deadline
+            && self.memory_limit == def.memory_limit_bytes
+            && self.max_instances == def.max_instances
     }
 
     /// The plugin's name in config.

@@ -28,6 +28,9 @@ pub struct PluginEngine {
     /// Compiled components by SHA-256 of their bytes, so a reload that leaves a `.wasm`
     /// unchanged recompiles nothing.
     compiled: Mutex<HashMap<String, Arc<CompiledPlugin>>>,
+    /// How many components were actually compiled (or loaded from the disk cache): a reload
+    /// that changes only config leaves it unchanged.
+    compilations: std::sync::atomic::AtomicU64,
 }
 
 impl PluginEngine {
@@ -61,6 +64,7 @@ impl PluginEngine {
             linker,
             settings: settings.clone(),
             compiled: Mutex::new(HashMap::new()),
+            compilations: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 
@@ -86,6 +90,8 @@ impl PluginEngine {
             return Ok(hit.clone());
         }
         check_is_component(path, &bytes)?;
+        self.compilations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let component = self.load_component(path, &digest, &bytes)?;
         let pre = self
             .linker
@@ -98,6 +104,11 @@ impl PluginEngine {
         let compiled = Arc::new(CompiledPlugin::new(digest.clone(), pre));
         self.lock_compiled().insert(digest, compiled.clone());
         Ok(compiled)
+    }
+
+    /// How many components this engine compiled (or loaded from the disk cache) so far.
+    pub fn compilations(&self) -> u64 {
+        self.compilations.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forgets compiled components no longer used by any live snapshot.

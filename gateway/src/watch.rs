@@ -1,0 +1,88 @@
+//! Reload on file changes: watches the directories holding the config file and every file it
+//! references, and turns each burst of events into one reload once the files have been quiet
+//! for the debounce window.
+//!
+//! Directories, not files, are watched, so the replacements that editors (write a temp file,
+//! rename it over) and Kubernetes ConfigMap mounts (swap the `..data` symlink) make are seen.
+//! A reload after events that changed no content is skipped by the reloader's digest check.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use tokio::sync::{mpsc, watch};
+
+use crate::reload::{Reloader, Trigger};
+use crate::snapshot::Snapshot;
+
+/// Watches until `shutdown` flips. Logs and gives up (without stopping the gateway) when the
+/// platform's watcher cannot start.
+pub(crate) async fn watch_files(
+    reloader: Arc<Reloader>,
+    debounce: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (events, mut received) = mpsc::unbounded_channel();
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            let _ = events.send(());
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(watcher) => watcher,
+        Err(error) => {
+            tracing::error!(%error, "cannot watch config files; reload with SIGHUP or the admin API");
+            return;
+        }
+    };
+    let mut watched = BTreeSet::new();
+    sync_watches(&mut watcher, &mut watched, &reloader.current());
+    loop {
+        tokio::select! {
+            event = received.recv() => if event.is_none() { return },
+            _ = shutdown.changed() => return,
+        }
+        // Debounce: wait until no event arrived for a whole window.
+        loop {
+            tokio::select! {
+                event = received.recv() => if event.is_none() { return },
+                _ = tokio::time::sleep(debounce) => break,
+                _ = shutdown.changed() => return,
+            }
+        }
+        // Failures are logged and counted by the reloader; the old snapshot keeps serving.
+        let _ = reloader.reload(Trigger::File, true).await;
+        sync_watches(&mut watcher, &mut watched, &reloader.current());
+    }
+}
+
+/// The directories to watch for `snapshot`: the config file's and every referenced file's.
+fn directories(snapshot: &Snapshot) -> BTreeSet<PathBuf> {
+    let config = &snapshot.config;
+    std::iter::once(config.source.as_path())
+        .chain(config.plugins.values().map(|p| p.path.as_path()))
+        .chain(config.watched_files.iter().map(PathBuf::as_path))
+        .filter_map(Path::parent)
+        .map(Path::to_path_buf)
+        .collect()
+}
+
+/// Watches the directories `snapshot` needs and unwatches those it no longer does.
+fn sync_watches(
+    watcher: &mut RecommendedWatcher,
+    watched: &mut BTreeSet<PathBuf>,
+    snapshot: &Snapshot,
+) {
+    let wanted = directories(snapshot);
+    for gone in watched.difference(&wanted) {
+        let _ = watcher.unwatch(gone);
+    }
+    for dir in wanted.difference(watched) {
+        if let Err(error) = watcher.watch(dir, RecursiveMode::NonRecursive) {
+            tracing::warn!(dir = %dir.display(), %error, "cannot watch directory for changes");
+        }
+    }
+    *watched = wanted;
+}
