@@ -2,7 +2,14 @@
 //! and the plugins its example configs reference come out of one `cargo build`.
 
 fn main() {
-    if let Err(error) = wasmgate_plugin_builder::build_plugins(&["headers", "require-api-key"]) {
+    if let Err(error) = wasmgate_plugin_builder::build_plugins(&[
+        "headers",
+        "waf",
+        "validator",
+        "mapper",
+        "cors",
+        "require-api-key",
+    ]) {
         println!("cargo:warning={error}");
         std::process::exit(1);
     }

@@ -119,12 +119,17 @@ pub async fn handle(
             (ChainsOf::Global, gateway_error(error, &exchange))
         }
         RouteMatch::MethodNotAllowed { allow } => {
-            let error = GatewayError::MethodNotAllowed {
-                method: exchange.request.method.clone(),
-                path: exchange.request.path.clone(),
-                allow,
-            };
-            (ChainsOf::Global, gateway_error(error, &exchange))
+            match answer_preflight(&snapshot, &mut exchange).await {
+                Some(answered) => answered,
+                None => {
+                    let error = GatewayError::MethodNotAllowed {
+                        method: exchange.request.method.clone(),
+                        path: exchange.request.path.clone(),
+                        allow,
+                    };
+                    (ChainsOf::Global, gateway_error(error, &exchange))
+                }
+            }
         }
     };
     let answer = respond(
@@ -146,6 +151,41 @@ pub async fn handle(
         extra_headers,
         &client_method,
     )
+}
+
+/// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) on a path with no
+/// `OPTIONS` route is offered to the method-request chain of the route the browser asks about,
+/// so a CORS plugin there can answer it. The integration is never called for a preflight: if no
+/// plugin answers, the caller answers 405 as for any other method.
+async fn answer_preflight(
+    snapshot: &Snapshot,
+    exchange: &mut Exchange,
+) -> Option<(ChainsOf, Answer)> {
+    let request = &exchange.request;
+    if request.method != Method::OPTIONS {
+        return None;
+    }
+    let requested = request
+        .headers
+        .get("access-control-request-method")
+        .and_then(|v| Method::from_bytes(v.as_bytes()).ok())?;
+    let lookup = snapshot.router.lookup(
+        &requested,
+        &request.path,
+        &request.headers,
+        request.query.as_deref(),
+    );
+    let RouteMatch::Found(found) = lookup else {
+        return None;
+    };
+    let route = &snapshot.routes[found.route];
+    exchange
+        .context
+        .insert(ContextBag::ROUTE_ID, route.id.clone());
+    exchange.request.path_params = found.params;
+    let plugins = route.chains.at(Stage::MethodRequest);
+    let response = run_chain(Stage::MethodRequest, plugins, exchange).await?;
+    Some((ChainsOf::Route(found.route), Answer::buffered(response)))
 }
 
 /// The request side, the integration and the integration-response stage of a matched route.

@@ -3,7 +3,11 @@
 
 mod chains;
 mod config_errors;
+mod cors;
 mod failures;
+mod mapping;
 mod proxying;
 mod reload;
 mod routing;
+mod validation;
+mod waf;
