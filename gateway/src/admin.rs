@@ -5,6 +5,7 @@
 //! | `GET /healthz` | 200 while the process serves |
 //! | `GET /readyz` | 200 once the first snapshot is live (always, once started) |
 //! | `GET /config` | the active generation, config file and digest, load time, plugins |
+//! | `GET /metrics` | Prometheus text format (names in [`crate::metrics`]) |
 //! | `POST /reload` | 200 with the new generation, or 400 with the same reasons as `wasmgate check` |
 //!
 //! When a token is configured (required for non-loopback addresses) every endpoint but the
@@ -83,8 +84,18 @@ async fn route(
             )
         }
         (&Method::GET, "/config") => json(StatusCode::OK, active_config(reloader)),
+        (&Method::GET, "/metrics") => {
+            let mut response = Response::new(Full::new(Bytes::from(
+                crate::metrics::prometheus().render(),
+            )));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
         (&Method::POST, "/reload") => reload(reloader).await,
-        (_, "/healthz" | "/readyz" | "/config" | "/reload") => json(
+        (_, "/healthz" | "/readyz" | "/config" | "/metrics" | "/reload") => json(
             StatusCode::METHOD_NOT_ALLOWED,
             serde_json::json!({"error": "method not allowed"}),
         ),

@@ -84,6 +84,8 @@ impl RunningGateway {
     /// Loads `config_path`, binds every listener and the admin listener, starts serving and
     /// (unless `[reload] watch = false`) watching the config's files.
     pub async fn start(config_path: &Path) -> Result<Self, StartError> {
+        // Install the recorder before any metric handle is registered.
+        crate::metrics::prometheus();
         let (snapshot, engine) = load(config_path).await?;
         let config = &snapshot.config;
         let grace = config.gateway.shutdown_grace;

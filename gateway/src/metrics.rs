@@ -1,5 +1,56 @@
-//! Every metric the gateway records, as documented constants (recorded through the `metrics`
-//! facade; exported in Prometheus format by the admin listener once an exporter is installed).
+//! Every metric the gateway records, as documented constants, and the Prometheus recorder they
+//! are exported through (`GET /metrics` on the admin listener).
+//!
+//! Labels are bounded: routes are labelled by route id (`_unmatched` when none matched), never
+//! by raw path; methods outside the standard nine are `OTHER`; status codes by class (`2xx`).
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Counter: requests served, labelled `route`, `method`, `status` (class, e.g. `2xx`).
+pub const REQUESTS_TOTAL: &str = "wasmgate_requests_total";
+
+/// Histogram (seconds): from request head received to response head ready, labelled `route`.
+pub const REQUEST_DURATION: &str = "wasmgate_request_duration_seconds";
+
+/// Histogram (seconds): the backend call (head), labelled `route`.
+pub const INTEGRATION_DURATION: &str = "wasmgate_integration_duration_seconds";
+
+/// Histogram (seconds): time the gateway itself added — total minus integration — labelled
+/// `route`.
+pub const GATEWAY_DURATION: &str = "wasmgate_gateway_duration_seconds";
+
+/// Counter: gateway responses (errors the gateway answered itself), labelled `type`
+/// (e.g. `RESOURCE_NOT_FOUND`, `PLUGIN_FAILURE`, `INTEGRATION_TIMEOUT`).
+pub const GATEWAY_RESPONSES_TOTAL: &str = "wasmgate_gateway_responses_total";
+
+/// Counter: failed backend calls, labelled `upstream` and `kind` (`timeout` | `error`).
+pub const UPSTREAM_ERRORS_TOTAL: &str = "wasmgate_upstream_errors_total";
+
+/// Gauge: open client connections.
+pub const ACTIVE_CONNECTIONS: &str = "wasmgate_active_connections";
+
+/// Counter: plugin stage calls, labelled `plugin` and `stage`.
+pub const PLUGIN_CALLS_TOTAL: &str = "wasmgate_plugin_calls_total";
+
+/// Histogram (seconds): plugin stage call latency (including waiting for an instance),
+/// labelled `plugin` and `stage`.
+pub const PLUGIN_CALL_DURATION: &str = "wasmgate_plugin_call_duration_seconds";
+
+/// Counter: failed plugin calls, labelled `plugin`, `stage`, `kind` (`trap` | `deadline` |
+/// `memory_cap` | `saturated` | `instantiate` | `invalid_response`) and `policy` (`closed` |
+/// `open`).
+pub const PLUGIN_FAILURES_TOTAL: &str = "wasmgate_plugin_failures_total";
+
+/// Gauge: initialised instances idle in a plugin's pool, labelled `plugin`.
+pub const PLUGIN_INSTANCES_IDLE: &str = "wasmgate_plugin_instances_idle";
+
+/// Gauge: a plugin's instances busy in a call, labelled `plugin`.
+pub const PLUGIN_INSTANCES_BUSY: &str = "wasmgate_plugin_instances_busy";
+
+/// Counter: calls that had to wait for a free instance slot, labelled `plugin`.
+pub const PLUGIN_POOL_WAITS_TOTAL: &str = "wasmgate_plugin_pool_waits_total";
 
 /// Counter: config reloads, labelled `result` = `success` | `failure` and `trigger` =
 /// `file` | `signal` | `admin`.
@@ -7,3 +58,67 @@ pub const CONFIG_RELOADS_TOTAL: &str = "wasmgate_config_reloads_total";
 
 /// Gauge: the generation number of the snapshot being served (1 for the first load).
 pub const CONFIG_GENERATION: &str = "wasmgate_config_generation";
+
+/// Buckets of the latency histograms, in seconds (50 µs … 30 s).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// The process-wide Prometheus recorder, installed on first use. When the embedding program
+/// installed another `metrics` recorder first, the gateway renders an empty page instead.
+pub fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = || {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .expect("non-empty buckets")
+        };
+        let handle = builder().install_recorder().unwrap_or_else(|error| {
+            tracing::warn!(%error, "another metrics recorder is installed; /metrics will be empty");
+            builder().build_recorder().handle()
+        });
+        // Histograms accumulate samples until upkeep folds them in.
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wasmgate-metrics".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot start metrics upkeep; histograms fold in at render");
+        }
+        handle
+    })
+}
+
+/// The bounded label for a request method.
+pub fn method_label(method: &http::Method) -> &'static str {
+    match *method {
+        http::Method::GET => "GET",
+        http::Method::POST => "POST",
+        http::Method::PUT => "PUT",
+        http::Method::DELETE => "DELETE",
+        http::Method::PATCH => "PATCH",
+        http::Method::HEAD => "HEAD",
+        http::Method::OPTIONS => "OPTIONS",
+        http::Method::CONNECT => "CONNECT",
+        http::Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// The status class label (`2xx` …).
+pub fn status_label(status: http::StatusCode) -> &'static str {
+    match status.as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}

@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderValue};
@@ -34,6 +34,8 @@ const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 struct Answer {
     response: ResponseState,
     streaming_body: Option<GatewayBody>,
+    /// How long the backend took to answer, when it was called.
+    integration_time: Option<Duration>,
 }
 
 impl Answer {
@@ -41,6 +43,7 @@ impl Answer {
         Answer {
             response,
             streaming_body: None,
+            integration_time: None,
         }
     }
 }
@@ -69,6 +72,7 @@ pub async fn handle(
     request: Request<Incoming>,
     client: SocketAddr,
 ) -> Response<NotifyWhenDone> {
+    let started = Instant::now();
     let (parts, incoming) = request.into_parts();
     let request_id = request_id(&parts.headers, &snapshot.config.gateway.request_id_header);
     let mut context = ContextBag::default();
@@ -143,6 +147,13 @@ pub async fn handle(
         ChainsOf::Route(index) => snapshot.routes[index].deprecation_headers.as_slice(),
         ChainsOf::Global => &[],
     };
+    record_request(
+        &snapshot,
+        chains,
+        &client_method,
+        &answer,
+        started.elapsed(),
+    );
     finish(
         snapshot.clone(),
         chains,
@@ -151,6 +162,32 @@ pub async fn handle(
         extra_headers,
         &client_method,
     )
+}
+
+/// Records the request's metrics (labels bounded: route ids, method and status classes).
+fn record_request(
+    snapshot: &Snapshot,
+    chains: ChainsOf,
+    method: &Method,
+    answer: &Answer,
+    total: Duration,
+) {
+    use crate::metrics::*;
+    let route = match chains {
+        ChainsOf::Route(index) => snapshot.routes[index].id.clone(),
+        ChainsOf::Global => "_unmatched".to_owned(),
+    };
+    let status = status_label(answer.response.status);
+    metrics::counter!(REQUESTS_TOTAL, "route" => route.clone(), "method" => method_label(method), "status" => status)
+        .increment(1);
+    metrics::histogram!(REQUEST_DURATION, "route" => route.clone()).record(total.as_secs_f64());
+    let integration = answer.integration_time.unwrap_or_default();
+    if answer.integration_time.is_some() {
+        metrics::histogram!(INTEGRATION_DURATION, "route" => route.clone())
+            .record(integration.as_secs_f64());
+    }
+    metrics::histogram!(GATEWAY_DURATION, "route" => route)
+        .record(total.saturating_sub(integration).as_secs_f64());
 }
 
 /// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) on a path with no
@@ -277,7 +314,18 @@ async fn call_upstream(
     limit: u64,
 ) -> Result<Answer, GatewayError> {
     let started = tokio::time::Instant::now();
-    let response = upstream.send(&exchange.request, body, forwarded).await?;
+    let response = upstream
+        .send(&exchange.request, body, forwarded)
+        .await
+        .inspect_err(|error| {
+            let kind = match error {
+                GatewayError::UpstreamTimeout { .. } => "timeout",
+                _ => "error",
+            };
+            metrics::counter!(crate::metrics::UPSTREAM_ERRORS_TOTAL, "upstream" => upstream.name().to_owned(), "kind" => kind)
+                .increment(1);
+        })?;
+    let integration_time = Some(started.elapsed());
     let (parts, incoming) = response.into_parts();
     let mut state = ResponseState {
         status: parts.status,
@@ -289,13 +337,17 @@ async fn call_upstream(
         return Ok(Answer {
             response: state,
             streaming_body: Some(body::stream(incoming)),
+            integration_time,
         });
     }
     let remaining = upstream.timeout().saturating_sub(started.elapsed());
     match tokio::time::timeout(remaining, body::buffer(incoming, limit)).await {
         Ok(Ok(bytes)) => {
             state.body = Some(bytes);
-            Ok(Answer::buffered(state))
+            Ok(Answer {
+                integration_time,
+                ..Answer::buffered(state)
+            })
         }
         Ok(Err(error)) => Err(GatewayError::Upstream {
             upstream: upstream.name().to_owned(),
@@ -321,6 +373,7 @@ fn request_id(headers: &http::HeaderMap, header: &HeaderName) -> String {
 /// The gateway response for `error`, logged with the request id.
 fn gateway_error(error: GatewayError, exchange: &Exchange) -> Answer {
     let request_id = exchange.request_id();
+    count_gateway_response(&error);
     match &error {
         GatewayError::NoRoute { .. } | GatewayError::MethodNotAllowed { .. } => {
             tracing::debug!(request_id, %error, "gateway response");
@@ -328,6 +381,11 @@ fn gateway_error(error: GatewayError, exchange: &Exchange) -> Answer {
         _ => tracing::warn!(request_id, %error, "gateway response"),
     }
     Answer::buffered(error.to_response(request_id))
+}
+
+fn count_gateway_response(error: &GatewayError) {
+    let kind = error.response_type().name;
+    metrics::counter!(crate::metrics::GATEWAY_RESPONSES_TOTAL, "type" => kind).increment(1);
 }
 
 /// Runs a chain; returns the response a plugin answered with (or the gateway response for a
@@ -356,6 +414,7 @@ async fn run_chain(
                         stage,
                         failure,
                     };
+                    count_gateway_response(&error);
                     return Some(error.to_response(exchange.request_id()));
                 }
             }
@@ -374,15 +433,20 @@ async fn respond(chains: &Chains, stage: Stage, exchange: &mut Exchange, answer:
     let Answer {
         response,
         streaming_body,
+        integration_time,
     } = answer;
     exchange.response = Some(response);
     let replaced = run_chain(stage, plugins, exchange).await;
     let lent_back = exchange.response.take().unwrap_or_default();
     match replaced {
-        Some(response) => Answer::buffered(response),
+        Some(response) => Answer {
+            integration_time,
+            ..Answer::buffered(response)
+        },
         None => Answer {
             response: lent_back,
             streaming_body,
+            integration_time,
         },
     }
 }
@@ -400,6 +464,7 @@ fn finish(
     let Answer {
         mut response,
         streaming_body,
+        ..
     } = answer;
     strip_hop_by_hop(&mut response.headers);
     let request_id_header = snapshot.config.gateway.request_id_header.clone();

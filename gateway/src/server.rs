@@ -67,10 +67,13 @@ pub(crate) async fn serve(
             .serve_connection(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
+        let active = metrics::gauge!(crate::metrics::ACTIVE_CONNECTIONS);
+        active.increment(1.0);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%peer, %error, "connection ended with an error");
             }
+            active.decrement(1.0);
         });
     }
     drop(listener);

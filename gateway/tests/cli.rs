@@ -123,6 +123,15 @@ fn sighup_reloads_the_config() {
         std::thread::yield_now();
     }
     assert!(get(&traffic, "/ping").ends_with("after"));
+    let metrics = get(&admin, "/metrics");
+    assert!(
+        metrics.contains("wasmgate_config_reloads_total{result=\"success\",trigger=\"signal\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wasmgate_config_generation 2"),
+        "{metrics}"
+    );
     signal(&child, "-TERM");
     assert!(child.wait().unwrap().success());
 }

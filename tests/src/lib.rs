@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod gateway;
+pub mod prometheus;
 pub mod upstream;
 
 pub use client::{TestResponse, http1, http2};

@@ -6,6 +6,7 @@ mod config_errors;
 mod cors;
 mod failures;
 mod mapping;
+mod metrics;
 mod proxying;
 mod reload;
 mod routing;

@@ -34,6 +34,53 @@ pub struct ConfiguredPlugin {
     permits: Semaphore,
     /// Initialised instances waiting for a call (pooled mode).
     idle: Mutex<Vec<PluginInstance>>,
+    metrics: PluginMetrics,
+}
+
+/// A plugin's metric handles, registered once so a call does not build label sets.
+struct PluginMetrics {
+    by_stage: [StageMetrics; 5],
+    idle: metrics::Gauge,
+    busy: metrics::Gauge,
+    pool_waits: metrics::Counter,
+}
+
+struct StageMetrics {
+    calls: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+impl PluginMetrics {
+    fn new(plugin: &str) -> Self {
+        use crate::metrics::*;
+        let plugin = plugin.to_owned();
+        let by_stage = Stage::ALL.map(|stage| StageMetrics {
+            calls: metrics::counter!(PLUGIN_CALLS_TOTAL, "plugin" => plugin.clone(), "stage" => stage.as_str()),
+            duration: metrics::histogram!(PLUGIN_CALL_DURATION, "plugin" => plugin.clone(), "stage" => stage.as_str()),
+        });
+        PluginMetrics {
+            by_stage,
+            idle: metrics::gauge!(PLUGIN_INSTANCES_IDLE, "plugin" => plugin.clone()),
+            busy: metrics::gauge!(PLUGIN_INSTANCES_BUSY, "plugin" => plugin.clone()),
+            pool_waits: metrics::counter!(PLUGIN_POOL_WAITS_TOTAL, "plugin" => plugin),
+        }
+    }
+}
+
+/// Counts an instance as busy for as long as it lives.
+struct BusyGuard<'a>(&'a metrics::Gauge);
+
+impl<'a> BusyGuard<'a> {
+    fn new(gauge: &'a metrics::Gauge) -> Self {
+        gauge.increment(1.0);
+        BusyGuard(gauge)
+    }
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 impl ConfiguredPlugin {
@@ -66,10 +113,12 @@ impl ConfiguredPlugin {
             stages: info.stages,
             body_access: info.body_access,
             permits: Semaphore::new(def.max_instances as usize),
+            metrics: PluginMetrics::new(&def.name),
             idle: Mutex::new(Vec::new()),
         };
         if plugin.instance_mode == InstanceMode::Pooled {
             plugin.lock_idle().push(first);
+            plugin.metrics.idle.set(1.0);
         }
         Ok(plugin)
     }
@@ -125,13 +174,44 @@ impl ConfiguredPlugin {
         stage: Stage,
         exchange: &mut Exchange,
     ) -> Result<StageAction, PluginFailure> {
+        let started = std::time::Instant::now();
+        let metrics = &self.metrics.by_stage[stage_index(stage)];
+        metrics.calls.increment(1);
+        let result = self.call_on_instance(stage, exchange).await;
+        metrics.duration.record(started.elapsed().as_secs_f64());
+        if let Err(failure) = &result {
+            let policy = match self.failure_policy {
+                FailurePolicy::Closed => "closed",
+                FailurePolicy::Open => "open",
+            };
+            metrics::counter!(
+                crate::metrics::PLUGIN_FAILURES_TOTAL,
+                "plugin" => self.name.to_string(),
+                "stage" => stage.as_str(),
+                "kind" => failure.kind(),
+                "policy" => policy,
+            )
+            .increment(1);
+        }
+        result
+    }
+
+    async fn call_on_instance(
+        &self,
+        stage: Stage,
+        exchange: &mut Exchange,
+    ) -> Result<StageAction, PluginFailure> {
         let _permit = match self.permits.try_acquire() {
             Ok(permit) => permit,
-            Err(_) => tokio::time::timeout(self.deadline, self.permits.acquire())
-                .await
-                .map_err(|_| PluginFailure::Saturated(self.max_instances))?
-                .map_err(|_| PluginFailure::Saturated(self.max_instances))?,
+            Err(_) => {
+                self.metrics.pool_waits.increment(1);
+                tokio::time::timeout(self.deadline, self.permits.acquire())
+                    .await
+                    .map_err(|_| PluginFailure::Saturated(self.max_instances))?
+                    .map_err(|_| PluginFailure::Saturated(self.max_instances))?
+            }
         };
+        let _busy = BusyGuard::new(&self.metrics.busy);
         let mut instance = match self.take_idle() {
             Some(instance) => instance,
             None => self.new_instance().await?,
@@ -145,7 +225,9 @@ impl ConfiguredPlugin {
             *exchange = before;
         }
         if result.is_ok() && self.instance_mode == InstanceMode::Pooled {
-            self.lock_idle().push(instance);
+            let mut idle = self.lock_idle();
+            idle.push(instance);
+            self.metrics.idle.set(idle.len() as f64);
         }
         result
     }
@@ -171,7 +253,10 @@ impl ConfiguredPlugin {
         if self.instance_mode == InstanceMode::Fresh {
             return None;
         }
-        self.lock_idle().pop()
+        let mut idle = self.lock_idle();
+        let instance = idle.pop();
+        self.metrics.idle.set(idle.len() as f64);
+        instance
     }
 
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<PluginInstance>> {
@@ -179,6 +264,13 @@ impl ConfiguredPlugin {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+fn stage_index(stage: Stage) -> usize {
+    Stage::ALL
+        .iter()
+        .position(|s| *s == stage)
+        .unwrap_or_default()
 }
 
 fn stage_flag(stage: Stage) -> Stages {
