@@ -55,6 +55,8 @@ pub struct Forwarded<'a> {
     pub host: Option<&'a HeaderValue>,
     /// `http` or `https`.
     pub proto: &'static str,
+    /// The `traceparent` for the upstream hop (same trace, the gateway's span).
+    pub traceparent: HeaderValue,
 }
 
 impl HttpUpstream {
@@ -222,6 +224,7 @@ fn add_forwarded(headers: &mut HeaderMap, forwarded: &Forwarded<'_>) {
         "x-forwarded-proto",
         HeaderValue::from_static(forwarded.proto),
     );
+    headers.insert("traceparent", forwarded.traceparent.clone());
     match forwarded.host {
         Some(host) => headers.insert("x-forwarded-host", host.clone()),
         None => headers.remove("x-forwarded-host"),

@@ -28,6 +28,7 @@ pub mod reload;
 pub mod routing;
 mod server;
 pub mod snapshot;
+pub mod tracecontext;
 mod watch;
 
 pub use gateway::{CheckReport, RunningGateway, StartError, check};

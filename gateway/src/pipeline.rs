@@ -25,6 +25,7 @@ use crate::plugin::{
 };
 use crate::routing::{Matched, RouteMatch, normalize_path};
 use crate::snapshot::{Chains, RouteRuntime, Snapshot};
+use crate::tracecontext::TraceParent;
 
 /// How long a client may take to send a body the gateway buffers for plugins.
 const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -75,9 +76,15 @@ pub async fn handle(
     let started = Instant::now();
     let (parts, incoming) = request.into_parts();
     let request_id = request_id(&parts.headers, &snapshot.config.gateway.request_id_header);
+    let trace = parts
+        .headers
+        .get("traceparent")
+        .and_then(TraceParent::parse)
+        .unwrap_or_else(TraceParent::generate);
     let mut context = ContextBag::default();
     context.insert(ContextBag::REQUEST_ID, request_id);
     context.insert(ContextBag::CLIENT_IP, client.ip().to_string());
+    context.insert(ContextBag::TRACE_ID, trace.trace_id.clone());
     let client_method = parts.method.clone();
     let host = parts.headers.get(http::header::HOST).cloned().or_else(|| {
         let authority = parts.uri.authority()?;
@@ -110,6 +117,7 @@ pub async fn handle(
                 client,
                 host: host.as_ref(),
                 proto: "http",
+                traceparent: trace.child().to_header(),
             };
             let answer =
                 serve_route(&snapshot, route, found, &mut exchange, incoming, forwarded).await;

@@ -134,3 +134,49 @@ async fn shutdown_lets_in_flight_requests_finish_and_stops_accepting() {
         "still accepting"
     );
 }
+
+#[tokio::test]
+async fn a_client_traceparent_reaches_the_upstream_with_a_new_span() {
+    let upstream = EchoUpstream::start().await;
+    let gateway = gateway_to(&upstream.url(), 5000).await;
+    let sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let response = http1()
+        .send(
+            Method::GET,
+            &gateway.url("/items"),
+            &[("traceparent", sent), ("tracestate", "vendor=1")],
+            "",
+        )
+        .await;
+    let seen = response.json();
+    let forwarded = seen["headers"]["traceparent"][0].as_str().unwrap();
+    let parts: Vec<&str> = forwarded.split('-').collect();
+    assert_eq!(parts.len(), 4, "{forwarded}");
+    assert_eq!(parts[1], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_ne!(parts[2], "00f067aa0ba902b7");
+    assert_eq!(parts[3], "01");
+    assert_eq!(seen["headers"]["tracestate"][0], "vendor=1");
+}
+
+#[tokio::test]
+async fn a_traceparent_is_generated_when_absent_or_malformed() {
+    let upstream = EchoUpstream::start().await;
+    let gateway = gateway_to(&upstream.url(), 5000).await;
+    for sent in [None, Some("00-not-a-trace-01")] {
+        let headers: Vec<(&str, &str)> = sent.map(|v| ("traceparent", v)).into_iter().collect();
+        let response = http1()
+            .send(Method::GET, &gateway.url("/items"), &headers, "")
+            .await;
+        let forwarded = response.json()["headers"]["traceparent"][0]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let parts: Vec<&str> = forwarded.split('-').collect();
+        assert_eq!(
+            (parts[0], parts[1].len(), parts[2].len()),
+            ("00", 32, 16),
+            "{forwarded}"
+        );
+        assert_ne!(parts[1], "0".repeat(32));
+    }
+}

@@ -109,6 +109,8 @@ impl ContextBag {
     pub const CLIENT_IP: &'static str = "gateway.client-ip";
     /// The selected API version, when the route has one.
     pub const API_VERSION: &'static str = "gateway.api-version";
+    /// The W3C trace id of the request (from the client's `traceparent`, or generated).
+    pub const TRACE_ID: &'static str = "gateway.trace-id";
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&str> {

@@ -438,14 +438,18 @@ impl log::Host for HostState {
 
     fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
         let plugin = &*self.plugin;
-        let (stage, request_id) = match &self.call {
-            Some(call) => (call.stage.as_str(), call.exchange.request_id()),
-            None => ("init", ""),
+        let (stage, request_id, trace_id) = match &self.call {
+            Some(call) => {
+                let context = &call.exchange.context;
+                let trace_id = context.get(ContextBag::TRACE_ID).unwrap_or_default();
+                (call.stage.as_str(), call.exchange.request_id(), trace_id)
+            }
+            None => ("init", "", ""),
         };
         let fields = FieldList(&fields);
         macro_rules! emit {
             ($level:expr) => {
-                tracing::event!(target: "plugin", $level, plugin, stage, request_id, fields = %fields, "{message}")
+                tracing::event!(target: "plugin", $level, plugin, stage, request_id, trace_id, fields = %fields, "{message}")
             };
         }
         match level {

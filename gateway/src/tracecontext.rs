@@ -1,0 +1,114 @@
+//! W3C Trace Context (`traceparent`): accepted from the client or generated, and propagated to
+//! the upstream with the same trace id and a new span id for the gateway's hop.
+
+use http::HeaderValue;
+
+/// A parsed or generated `traceparent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceParent {
+    /// 32 lower-case hex digits, not all zero.
+    pub trace_id: String,
+    /// 16 lower-case hex digits: the span this hop is a child of (or the new span).
+    pub span_id: String,
+    /// Trace flags, two hex digits (`01` = sampled).
+    pub flags: String,
+}
+
+impl TraceParent {
+    /// Parses a version-00 `traceparent` header (future versions: their first four fields);
+    /// `None` when it is malformed, so a new trace is started instead.
+    pub fn parse(value: &HeaderValue) -> Option<Self> {
+        let text = value.to_str().ok()?.trim();
+        let mut parts = text.split('-');
+        let (version, trace_id, span_id, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let is_hex = |s: &str, len: usize| {
+            s.len() == len
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let valid = is_hex(version, 2)
+            && version != "ff"
+            && (version != "00" || parts.next().is_none())
+            && is_hex(trace_id, 32)
+            && trace_id.bytes().any(|b| b != b'0')
+            && is_hex(span_id, 16)
+            && span_id.bytes().any(|b| b != b'0')
+            && is_hex(flags, 2);
+        valid.then(|| TraceParent {
+            trace_id: trace_id.to_owned(),
+            span_id: span_id.to_owned(),
+            flags: flags.to_owned(),
+        })
+    }
+
+    /// A new trace with a random trace id, sampled.
+    pub fn generate() -> Self {
+        TraceParent {
+            trace_id: hex::encode(uuid::Uuid::new_v4().as_bytes()),
+            span_id: new_span_id(),
+            flags: "01".into(),
+        }
+    }
+
+    /// The same trace, with a new span id: the gateway's hop towards the upstream.
+    pub fn child(&self) -> Self {
+        TraceParent {
+            span_id: new_span_id(),
+            ..self.clone()
+        }
+    }
+
+    /// The header value, `00-<trace>-<span>-<flags>`.
+    pub fn to_header(&self) -> HeaderValue {
+        let text = format!("00-{}-{}-{}", self.trace_id, self.span_id, self.flags);
+        HeaderValue::from_str(&text).expect("hex digits and dashes are a valid header value")
+    }
+}
+
+/// 8 random bytes, hex, never all zero.
+fn new_span_id() -> String {
+    let random = uuid::Uuid::new_v4();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&random.as_bytes()[..8]);
+    if bytes == [0; 8] {
+        bytes[7] = 1;
+    }
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_valid_traceparent_and_refuses_malformed_ones() {
+        let value =
+            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        let parsed = TraceParent::parse(&value).unwrap();
+        assert_eq!(parsed.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        for bad in [
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "garbage",
+        ] {
+            assert_eq!(
+                TraceParent::parse(&HeaderValue::from_static(bad)),
+                None,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_child_keeps_the_trace_and_gets_a_new_span() {
+        let parent = TraceParent::generate();
+        let child = parent.child();
+        assert_eq!(child.trace_id, parent.trace_id);
+        assert_ne!(child.span_id, parent.span_id);
+        assert_eq!(child.to_header().len(), 55);
+    }
+}
