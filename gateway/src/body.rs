@@ -68,25 +68,33 @@ where
     }
 }
 
-/// A response body that signals, when dropped, that the response is done (fully sent, or the
-/// client went away).
+/// A response body that reports, when dropped, how many body bytes it delivered — that is,
+/// when the response is done (fully sent, or the client went away).
 pub struct NotifyWhenDone {
     inner: GatewayBody,
-    _done: oneshot::Sender<()>,
+    sent_bytes: u64,
+    done: Option<oneshot::Sender<u64>>,
 }
 
 impl NotifyWhenDone {
-    /// Wraps `inner`; `done` resolves (with an error, as the sender is dropped) once the
-    /// returned body is dropped.
-    pub fn new(inner: GatewayBody) -> (Self, oneshot::Receiver<()>) {
+    /// Wraps `inner`; the receiver gets the number of body bytes sent once the returned body is
+    /// dropped.
+    pub fn new(inner: GatewayBody) -> (Self, oneshot::Receiver<u64>) {
         let (sender, receiver) = oneshot::channel();
-        (
-            NotifyWhenDone {
-                inner,
-                _done: sender,
-            },
-            receiver,
-        )
+        let body = NotifyWhenDone {
+            inner,
+            sent_bytes: 0,
+            done: Some(sender),
+        };
+        (body, receiver)
+    }
+}
+
+impl Drop for NotifyWhenDone {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(self.sent_bytes);
+        }
     }
 }
 
@@ -98,7 +106,13 @@ impl Body for NotifyWhenDone {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            self.sent_bytes += data.len() as u64;
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {

@@ -143,6 +143,10 @@ impl GatewayError {
     }
 }
 
+/// The response header naming the gateway response type, so clients and logs can tell a
+/// gateway answer from the backend's without parsing the body.
+pub const ERROR_TYPE_HEADER: &str = "x-wasmgate-error";
+
 /// Renders a gateway response of `kind` for the request `request_id`.
 pub fn render(kind: ResponseType, request_id: &str) -> ResponseState {
     let body = serde_json::json!({
@@ -152,7 +156,7 @@ pub fn render(kind: ResponseType, request_id: &str) -> ResponseState {
     });
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert("x-wasmgate-error", HeaderValue::from_static(kind.name));
+    headers.insert(ERROR_TYPE_HEADER, HeaderValue::from_static(kind.name));
     ResponseState {
         status: kind.status,
         headers,

@@ -15,6 +15,7 @@
 //! - [`reload`] — hot reload (file watch, `SIGHUP`, admin API) by snapshot swap;
 //! - [`gateway`] — start, serve, check.
 
+pub mod access_log;
 mod admin;
 pub mod body;
 pub mod config;

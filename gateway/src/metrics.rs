@@ -52,6 +52,9 @@ pub const PLUGIN_INSTANCES_BUSY: &str = "wasmgate_plugin_instances_busy";
 /// Counter: calls that had to wait for a free instance slot, labelled `plugin`.
 pub const PLUGIN_POOL_WAITS_TOTAL: &str = "wasmgate_plugin_pool_waits_total";
 
+/// Counter: access log lines dropped because the writer fell behind or failed.
+pub const ACCESS_LOG_DROPPED_TOTAL: &str = "wasmgate_access_log_dropped_total";
+
 /// Counter: config reloads, labelled `result` = `success` | `failure` and `trigger` =
 /// `file` | `signal` | `admin`.
 pub const CONFIG_RELOADS_TOTAL: &str = "wasmgate_config_reloads_total";

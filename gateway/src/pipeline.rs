@@ -74,6 +74,7 @@ pub async fn handle(
     client: SocketAddr,
 ) -> Response<NotifyWhenDone> {
     let started = Instant::now();
+    let arrived = std::time::SystemTime::now();
     let (parts, incoming) = request.into_parts();
     let request_id = request_id(&parts.headers, &snapshot.config.gateway.request_id_header);
     let trace = parts
@@ -86,6 +87,10 @@ pub async fn handle(
     context.insert(ContextBag::CLIENT_IP, client.ip().to_string());
     context.insert(ContextBag::TRACE_ID, trace.trace_id.clone());
     let client_method = parts.method.clone();
+    let client_path = snapshot
+        .access_log
+        .is_some()
+        .then(|| parts.uri.path().to_owned());
     let host = parts.headers.get(http::header::HOST).cloned().or_else(|| {
         let authority = parts.uri.authority()?;
         HeaderValue::from_str(authority.as_str()).ok()
@@ -100,6 +105,7 @@ pub async fn handle(
         },
         response: None,
         context,
+        plugin_time: Duration::ZERO,
     };
 
     let request = &exchange.request;
@@ -162,14 +168,30 @@ pub async fn handle(
         &answer,
         started.elapsed(),
     );
+    let facts = RequestFacts {
+        started,
+        arrived,
+        method: client_method,
+        path: client_path.unwrap_or_default(),
+        integration_time: answer.integration_time,
+    };
     finish(
         snapshot.clone(),
         chains,
         exchange,
         answer,
         extra_headers,
-        &client_method,
+        facts,
     )
+}
+
+/// What the access log needs to know about a request beyond the exchange.
+struct RequestFacts {
+    started: Instant,
+    arrived: std::time::SystemTime,
+    method: Method,
+    path: String,
+    integration_time: Option<Duration>,
 }
 
 /// Records the request's metrics (labels bounded: route ids, method and status classes).
@@ -404,7 +426,10 @@ async fn run_chain(
     exchange: &mut Exchange,
 ) -> Option<ResponseState> {
     for plugin in plugins {
-        match plugin.call(stage, exchange).await {
+        let started = Instant::now();
+        let result = plugin.call(stage, exchange).await;
+        exchange.plugin_time += started.elapsed();
+        match result {
             Ok(StageAction::Continue) => {}
             Ok(StageAction::Respond(response)) => return Some(response),
             Err(failure) => {
@@ -459,15 +484,15 @@ async fn respond(chains: &Chains, stage: Stage, exchange: &mut Exchange, answer:
     }
 }
 
-/// Builds the response to send and, when the chain has log plugins, schedules them to run once
-/// it has been sent.
+/// Builds the response to send and, once it has been sent, writes the access log line and runs
+/// the log-stage plugins (when there are any).
 fn finish(
     snapshot: Arc<Snapshot>,
     chains: ChainsOf,
     mut exchange: Exchange,
     answer: Answer,
     extra_headers: &[(HeaderName, HeaderValue)],
-    client_method: &Method,
+    facts: RequestFacts,
 ) -> Response<NotifyWhenDone> {
     let Answer {
         mut response,
@@ -487,7 +512,7 @@ fn finish(
         (replaced, _) => {
             // The body is in memory: hyper sets `content-length` from it. A HEAD answer keeps
             // the backend's length, which describes the body a GET would have had.
-            if replaced || client_method != Method::HEAD {
+            if replaced || facts.method != Method::HEAD {
                 response.headers.remove(CONTENT_LENGTH);
             }
             body::full(response.body.clone().unwrap_or_else(Bytes::new))
@@ -496,7 +521,8 @@ fn finish(
     let (body, sent) = NotifyWhenDone::new(body);
     let mut outgoing = Response::new(body);
     *outgoing.status_mut() = response.status;
-    if chains.resolve(&snapshot).at(Stage::Log).is_empty() {
+    let has_log_plugins = !chains.resolve(&snapshot).at(Stage::Log).is_empty();
+    if !has_log_plugins && snapshot.access_log.is_none() {
         *outgoing.headers_mut() = response.headers;
         return outgoing;
     }
@@ -504,9 +530,59 @@ fn finish(
     exchange.response = Some(response);
     tokio::spawn(async move {
         // Resolves when the response body is dropped: fully sent, or the client went away.
-        let _ = sent.await;
-        let plugins = chains.resolve(&snapshot).at(Stage::Log);
-        run_chain(Stage::Log, plugins, &mut exchange).await;
+        let bytes_out = sent.await.unwrap_or_default();
+        if let Some(log) = &snapshot.access_log {
+            log.record(&access_log_entry(
+                &snapshot, chains, &exchange, &facts, bytes_out,
+            ));
+        }
+        if has_log_plugins {
+            let plugins = chains.resolve(&snapshot).at(Stage::Log);
+            run_chain(Stage::Log, plugins, &mut exchange).await;
+        }
     });
     outgoing
+}
+
+fn access_log_entry<'a>(
+    snapshot: &'a Snapshot,
+    chains: ChainsOf,
+    exchange: &'a Exchange,
+    facts: &'a RequestFacts,
+    bytes_out: u64,
+) -> crate::access_log::Entry<'a> {
+    let context = &exchange.context;
+    let response = exchange.response.as_ref();
+    let bytes_in = exchange.request.body.as_ref().map_or_else(
+        || {
+            let length = exchange.request.headers.get(CONTENT_LENGTH);
+            length
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or_default()
+        },
+        |body| body.len() as u64,
+    );
+    crate::access_log::Entry {
+        time: Some(facts.arrived),
+        request_id: exchange.request_id(),
+        trace_id: context.get(ContextBag::TRACE_ID).unwrap_or_default(),
+        client_ip: context.get(ContextBag::CLIENT_IP).unwrap_or_default(),
+        method: facts.method.as_str(),
+        route: match chains {
+            ChainsOf::Route(index) => Some(snapshot.routes[index].id.as_str()),
+            ChainsOf::Global => None,
+        },
+        path: &facts.path,
+        status: response.map_or(0, |r| r.status.as_u16()),
+        bytes_in,
+        bytes_out,
+        duration: facts.started.elapsed(),
+        integration: facts.integration_time,
+        plugins: exchange.plugin_time,
+        principal: context.get("auth.principal"),
+        api_key_id: context.get("api-key.id"),
+        gateway_response: response
+            .and_then(|r| r.headers.get(crate::gateway_response::ERROR_TYPE_HEADER))
+            .and_then(|v| v.to_str().ok()),
+    }
 }

@@ -84,6 +84,8 @@ pub struct Snapshot {
     pub global: Chains,
     /// Every configured plugin, by name.
     pub plugins: BTreeMap<String, Arc<ConfiguredPlugin>>,
+    /// The access log, when enabled (reopened by every reload, which also rotates it).
+    pub access_log: Option<Arc<crate::access_log::AccessLog>>,
     /// SHA-256 of every other file the config references (e.g. a token file), so a file event
     /// without a content change does not reload.
     pub watched_digests: Vec<(std::path::PathBuf, String)>,
@@ -134,6 +136,23 @@ impl Snapshot {
                 help: None,
             }])
         });
+        let access_log = crate::access_log::AccessLog::open(&config.access_log)
+            .map(|log| log.map(Arc::new))
+            .map_err(|e| ConfigError {
+                file: config.source.clone(),
+                line: None,
+                column: None,
+                key: Some("access_log.path".into()),
+                message: format!("cannot open the access log: {e}"),
+                help: Some("check the directory exists and is writable".into()),
+            });
+        let access_log = match access_log {
+            Ok(log) => log,
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        };
         let router = match router {
             Ok(router) if errors.is_empty() => router,
             Ok(_) => return Err(ConfigErrors(errors)),
@@ -188,6 +207,7 @@ impl Snapshot {
             routes,
             global,
             plugins,
+            access_log,
             watched_digests,
         })
     }

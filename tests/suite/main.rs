@@ -12,3 +12,4 @@ mod reload;
 mod routing;
 mod validation;
 mod waf;
+mod access_log;

@@ -34,6 +34,11 @@
 //! # token_file = "admin-token.txt"    # instead of `token`: a file holding it, relative to this
 //!                                     # file, read at load (trailing whitespace trimmed)
 //!
+//! [access_log]                        # all optional
+//! enabled = true                      # default false: one JSON line per request
+//! path = "access.log"                 # relative to this file; "-" (the default) is stdout
+//! fields = ["time", "request_id", "route", "status", "duration_ms"]   # default: all fields
+//!
 //! [reload]                            # all optional
 //! watch = true                        # reload when this file or a file it names changes
 //! debounce_ms = 250                   # file events this close together: one reload (10 to 60000)

@@ -32,6 +32,8 @@ pub struct Config {
     pub reload: ReloadSettings,
     /// Gateway-wide request handling settings.
     pub gateway: GatewaySettings,
+    /// The access log.
+    pub access_log: AccessLogSettings,
     /// How the Wasm engine runs plugins.
     pub engine: EngineSettings,
     /// How clients select an API version.
@@ -45,6 +47,46 @@ pub struct Config {
     /// Routes, in config order.
     pub routes: Vec<Route>,
 }
+
+/// Where access log lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessLogTarget {
+    /// Standard output.
+    Stdout,
+    /// Appended to this file (absolute).
+    File(PathBuf),
+}
+
+/// The access log: one JSON line per request, written off the request path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogSettings {
+    /// Whether lines are written at all.
+    pub enabled: bool,
+    /// Where they go.
+    pub target: AccessLogTarget,
+    /// The fields written, in order (names from [`ACCESS_LOG_FIELDS`]).
+    pub fields: Vec<&'static str>,
+}
+
+/// Every access log field, in the default order.
+pub const ACCESS_LOG_FIELDS: &[&str] = &[
+    "time",
+    "request_id",
+    "trace_id",
+    "client_ip",
+    "method",
+    "route",
+    "path",
+    "status",
+    "bytes_in",
+    "bytes_out",
+    "duration_ms",
+    "integration_ms",
+    "plugin_ms",
+    "principal",
+    "api_key_id",
+    "gateway_response",
+];
 
 /// A traffic listener.
 #[derive(Debug, Clone)]

@@ -26,6 +26,9 @@ pub(super) struct ConfigFile {
     /// `[reload]`
     #[serde(default)]
     pub(super) reload: ReloadSection,
+    /// `[access_log]`
+    #[serde(default)]
+    pub(super) access_log: AccessLogSection,
     /// `[engine]`
     #[serde(default)]
     pub(super) engine: EngineSection,
@@ -88,6 +91,18 @@ pub(super) struct ReloadSection {
     pub(super) watch: Option<bool>,
     /// `debounce_ms = 250` (the default; 10 to 60000)
     pub(super) debounce_ms: Option<Spanned<u64>>,
+}
+
+/// `[access_log]`: one JSON line per request. All optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AccessLogSection {
+    /// `enabled = true` (default false)
+    pub(super) enabled: Option<bool>,
+    /// `path = "access.log"` (relative to the config file; `"-"`, the default, is stdout)
+    pub(super) path: Option<Spanned<String>>,
+    /// `fields = ["time", "request_id", "status"]` (default: every field)
+    pub(super) fields: Option<Vec<Spanned<String>>>,
 }
 
 /// `[engine]`: how the Wasm engine runs plugins. All optional.

@@ -42,6 +42,7 @@ pub(super) fn validate(
     let listeners = c.listeners(&file.listeners);
     let (admin, token_file) = c.admin(&file.admin, &file.listeners);
     let reload = c.reload(&file.reload);
+    let access_log = c.access_log(&file.access_log);
     let engine = c.engine(&file.engine);
     let upstreams = c.upstreams(&file.upstreams);
     let plugins = c.plugins(&file.plugins, &engine);
@@ -65,6 +66,7 @@ pub(super) fn validate(
         listeners,
         admin,
         reload,
+        access_log,
         gateway,
         engine,
         versioning,

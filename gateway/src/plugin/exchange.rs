@@ -147,6 +147,8 @@ pub struct Exchange {
     pub response: Option<ResponseState>,
     /// The context bag.
     pub context: ContextBag,
+    /// Time spent in plugin calls so far (host-side bookkeeping, for logs and metrics).
+    pub plugin_time: std::time::Duration,
 }
 
 impl Exchange {

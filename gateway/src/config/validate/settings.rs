@@ -1,4 +1,4 @@
-//! `[gateway]`, `[[listeners]]`, `[reload]`, `[engine]` and `[versioning]`.
+//! `[gateway]`, `[[listeners]]`, `[access_log]`, `[reload]`, `[engine]` and `[versioning]`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -8,10 +8,12 @@ use http::HeaderName;
 use toml::Spanned;
 
 use super::super::model::{
-    EngineSettings, GatewaySettings, Listener, ReloadSettings, Route, Versioning,
+    ACCESS_LOG_FIELDS, AccessLogSettings, AccessLogTarget, EngineSettings, GatewaySettings,
+    Listener, ReloadSettings, Route, Versioning,
 };
 use super::super::surface::{
-    EngineSection, GatewaySection, ListenerSection, ReloadSection, VersioningSection,
+    AccessLogSection, EngineSection, GatewaySection, ListenerSection, ReloadSection,
+    VersioningSection,
 };
 use super::{Checker, MIB, listing};
 
@@ -102,6 +104,40 @@ impl Checker<'_> {
         ReloadSettings {
             watch: s.watch.unwrap_or(true),
             debounce: Duration::from_millis(debounce),
+        }
+    }
+
+    pub(super) fn access_log(&mut self, s: &AccessLogSection) -> AccessLogSettings {
+        let target = match &s.path {
+            Some(path) if path.get_ref() != "-" => self
+                .file_path(path, "access_log.path")
+                .map_or(AccessLogTarget::Stdout, AccessLogTarget::File),
+            _ => AccessLogTarget::Stdout,
+        };
+        let fields = match &s.fields {
+            None => ACCESS_LOG_FIELDS.to_vec(),
+            Some(fields) => fields
+                .iter()
+                .enumerate()
+                .filter_map(|(i, field)| {
+                    let known = ACCESS_LOG_FIELDS.iter().find(|f| **f == field.get_ref());
+                    if known.is_none() {
+                        let help = format!("fields are {}", ACCESS_LOG_FIELDS.join(", "));
+                        self.error(
+                            field.span(),
+                            &format!("access_log.fields[{i}]"),
+                            format!("unknown access log field `{}`", field.get_ref()),
+                            Some(help),
+                        );
+                    }
+                    known.copied()
+                })
+                .collect(),
+        };
+        AccessLogSettings {
+            enabled: s.enabled.unwrap_or(false),
+            target,
+            fields,
         }
     }
 
