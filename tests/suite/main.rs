@@ -1,6 +1,7 @@
 //! End-to-end tests: a real gateway listener, real compiled plugins, a real upstream, all on
 //! loopback with OS-chosen ports.
 
+mod access_log;
 mod chains;
 mod config_errors;
 mod cors;
@@ -12,4 +13,3 @@ mod reload;
 mod routing;
 mod validation;
 mod waf;
-mod access_log;
