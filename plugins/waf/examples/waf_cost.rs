@@ -1,0 +1,99 @@
+//! The WAF's native cost per request, at the default config (anomaly mode, paranoia 1, body
+//! inspection on), through the SDK's fake host.
+//!
+//! ```text
+//! cargo run --release -p waf --example waf_cost
+//! 1 KB JSON body      …  µs/request
+//! 100 KB JSON body    …  µs/request
+//! 100 KB text body    …  µs/request
+//! ```
+//!
+//! This is native time; inside the gateway the plugin runs as Wasm (typically 1.2–2× slower)
+//! plus the host's call and body-copy overhead, which the benchmark harness measures.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use waf::Waf;
+use wasmgate_plugin_sdk::testing::{self, FakeContext, FakeRequest};
+
+fn json_body(target_len: usize) -> String {
+    let mut items = Vec::new();
+    let mut body = String::new();
+    let mut i = 0;
+    while body.len() < target_len {
+        items.push(serde_json::json!({
+            "sku": format!("SKU-{i:05}"),
+            "name": "Men's running shoe, size 10",
+            "note": "Please leave at the door; ring twice & wait.",
+            "qty": i % 5 + 1,
+            "price": 59.99,
+        }));
+        body =
+            serde_json::json!({ "customer": "jane.doe@example.com", "items": items }).to_string();
+        i += 1;
+    }
+    body
+}
+
+fn text_body(target_len: usize) -> String {
+    let sentence = "It's a lovely day in O'Brien's garden; the cats and dogs play 5 or 6 games. ";
+    sentence.repeat(target_len / sentence.len() + 1)[..target_len].to_owned()
+}
+
+fn measure(label: &str, plugin: &Waf, request: &FakeRequest) {
+    let iterations = if request.body_bytes().len() > 10_000 {
+        300
+    } else {
+        20_000
+    };
+    for _ in 0..iterations / 10 {
+        let mut r = request.clone();
+        let _ = black_box(testing::method_request(
+            plugin,
+            &mut r,
+            &mut FakeContext::new(),
+        ));
+    }
+    let start = Instant::now();
+    for _ in 0..iterations {
+        let mut r = request.clone();
+        let action = testing::method_request(plugin, &mut r, &mut FakeContext::new());
+        assert!(action.is_continue(), "{label}: the benign body was blocked");
+        let _ = black_box(action);
+    }
+    let per_request = start.elapsed().as_secs_f64() * 1e6 / f64::from(iterations);
+    println!(
+        "{label:<18} {:>7} bytes  {per_request:>9.1} µs/request",
+        request.body_bytes().len()
+    );
+}
+
+fn main() {
+    let plugin = testing::init::<Waf>(serde_json::json!({})).expect("default config");
+    let request = |body: String, content_type: &str| {
+        FakeRequest::new("POST", "/api/orders?source=web&page=2")
+            .header("content-type", content_type)
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0",
+            )
+            .header("cookie", "session=abc123; theme=dark")
+            .body(body)
+    };
+    measure(
+        "1 KB JSON body",
+        &plugin,
+        &request(json_body(1024), "application/json"),
+    );
+    measure(
+        "100 KB JSON body",
+        &plugin,
+        &request(json_body(100 * 1024), "application/json"),
+    );
+    measure(
+        "100 KB text body",
+        &plugin,
+        &request(text_body(100 * 1024), "text/plain"),
+    );
+}

@@ -1,0 +1,410 @@
+//! Turning an inspected value into the forms the detectors match on.
+//!
+//! ```text
+//! raw ──► URL-decode (repeated, %uXXXX, overlong UTF-8) ──► HTML entities ──► JS escapes
+//!     ──► NUL removal ──► lower-case                                          = `text`
+//! text ──► comments /* … */ removed, whitespace runs collapsed to one space   = `compact`
+//! text ──► shell quoting (\ ' " ^) removed, whitespace collapsed              = `cmdline`
+//! ```
+//!
+//! Decoding is repeated until the value stops changing (at most [`MAX_ROUNDS`] rounds), so
+//! double- and triple-encoded payloads reach the detectors in clear.
+
+use std::borrow::Cow;
+
+/// The most decoding rounds applied to one value.
+pub(crate) const MAX_ROUNDS: usize = 4;
+
+/// A value in the forms the detectors use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Normalized {
+    /// Fully decoded, NUL-free, lower-case.
+    pub(crate) text: String,
+    /// `text` with `/* … */` comments removed and whitespace collapsed (`None`: same as `text`).
+    compact: Option<String>,
+    /// `text` as a shell would read it: quotes, backslashes and carets removed (`None`: same
+    /// as `text`).
+    cmdline: Option<String>,
+}
+
+impl Normalized {
+    /// `text` with `/* … */` comments removed and whitespace collapsed.
+    pub(crate) fn compact(&self) -> &str {
+        self.compact.as_deref().unwrap_or(&self.text)
+    }
+
+    /// `text` as a shell would read it: quotes, backslashes and carets removed, line breaks
+    /// read as `;`.
+    pub(crate) fn cmdline(&self) -> &str {
+        self.cmdline.as_deref().unwrap_or(&self.text)
+    }
+}
+
+/// Normalises a value. `plus_is_space` applies to query strings, forms and cookies (not paths).
+pub(crate) fn normalize(raw: &str, plus_is_space: bool) -> Normalized {
+    let needs_decoding = !raw.is_ascii()
+        || raw
+            .bytes()
+            .any(|b| matches!(b, b'%' | b'&' | b'\\' | b'\0') || (plus_is_space && b == b'+'));
+    let text = if needs_decoding {
+        decode(raw, plus_is_space).to_lowercase()
+    } else {
+        raw.to_ascii_lowercase()
+    };
+    let odd_whitespace = has_odd_whitespace(&text);
+    let compact = (odd_whitespace || text.contains("/*")).then(|| compact(&text));
+    let cmdline = (odd_whitespace || text.contains(['\\', '\'', '"', '^'])).then(|| cmdline(&text));
+    Normalized {
+        text,
+        compact,
+        cmdline,
+    }
+}
+
+/// Every decoding, repeated until stable.
+pub(crate) fn decode(raw: &str, plus_is_space: bool) -> String {
+    let mut current = if plus_is_space {
+        raw.replace('+', " ")
+    } else {
+        raw.to_owned()
+    };
+    for _ in 0..MAX_ROUNDS {
+        // Each decoder only allocates when it finds something to decode.
+        let url = url_decode(&current);
+        let html = html_unescape(&url);
+        let js = js_unescape(&html);
+        if matches!(
+            (&url, &html, &js),
+            (Cow::Borrowed(_), Cow::Borrowed(_), Cow::Borrowed(_))
+        ) || *js == *current
+        {
+            break;
+        }
+        current = js.into_owned();
+    }
+    current.retain(|c| c != '\0');
+    if !current.is_ascii() {
+        current = current.chars().map(fold_lookalike).collect();
+    }
+    current
+}
+
+/// Unicode look-alikes that servers "best-fit" map to ASCII path and markup characters.
+fn fold_lookalike(c: char) -> char {
+    match c {
+        '\u{2215}' | '\u{2044}' | '\u{ff0f}' => '/',
+        '\u{ff3c}' | '\u{2216}' => '\\',
+        '\u{ff0e}' | '\u{2024}' => '.',
+        '\u{ff1c}' | '\u{2039}' => '<',
+        '\u{ff1e}' | '\u{203a}' => '>',
+        '\u{ff07}' => '\'',
+        '\u{ff02}' => '"',
+        _ => c,
+    }
+}
+
+fn hex(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Percent-decoding, including IIS `%uXXXX` and overlong UTF-8 (`%c0%af` = `/`).
+fn url_decode(input: &str) -> Cow<'_, str> {
+    if !input.contains('%') {
+        return Cow::Borrowed(input);
+    }
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let (Some(&b1), Some(&b2)) = (bytes.get(i + 1), bytes.get(i + 2))
+                && let (Some(h), Some(l)) = (hex(b1), hex(b2))
+            {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+            if matches!(bytes.get(i + 1), Some(b'u' | b'U'))
+                && let Some(code) = bytes.get(i + 2..i + 6).and_then(parse_hex)
+                && let Some(c) = char::from_u32(code)
+            {
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                i += 6;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    fix_overlong(&mut out);
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn parse_hex(digits: &[u8]) -> Option<u32> {
+    digits
+        .iter()
+        .try_fold(0u32, |acc, &d| hex(d).map(|d| acc << 4 | u32::from(d)))
+}
+
+/// Rewrites overlong two- and three-byte encodings of ASCII characters to the character.
+fn fix_overlong(bytes: &mut Vec<u8>) {
+    if !bytes.iter().any(|&b| b == 0xc0 || b == 0xc1 || b == 0xe0) {
+        return;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        if (b == 0xc0 || b == 0xc1) && next & 0xc0 == 0x80 {
+            out.push((b & 0x1f) << 6 | (next & 0x3f));
+            i += 2;
+        } else if b == 0xe0
+            && next & 0xe0 == 0x80
+            && bytes.get(i + 2).is_some_and(|c| c & 0xc0 == 0x80)
+        {
+            out.push((next & 0x3f) << 6 | (bytes[i + 2] & 0x3f));
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    *bytes = out;
+}
+
+/// HTML character references: numeric (`&#60;`, `&#x3c;`, with or without `;`) and the named
+/// ones that matter for markup and scripts.
+fn html_unescape(input: &str) -> Cow<'_, str> {
+    if !input.contains('&') {
+        return Cow::Borrowed(input);
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match entity(rest) {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    if out == input {
+        Cow::Borrowed(input)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// The character of the entity at the start of `s` (which starts with `&`) and its length.
+fn entity(s: &str) -> Option<(char, usize)> {
+    let bytes = s.as_bytes();
+    if bytes.get(1) == Some(&b'#') {
+        let (radix, start) = match bytes.get(2) {
+            Some(b'x' | b'X') => (16, 3),
+            _ => (10, 2),
+        };
+        let digits = bytes[start..]
+            .iter()
+            .take_while(|b| (**b as char).is_digit(radix))
+            .count();
+        if digits == 0 || digits > 8 {
+            return None;
+        }
+        let code = u32::from_str_radix(&s[start..start + digits], radix).ok()?;
+        let mut len = start + digits;
+        if bytes.get(len) == Some(&b';') {
+            len += 1;
+        }
+        return Some((char::from_u32(code).unwrap_or('\u{fffd}'), len));
+    }
+    let name_len = bytes[1..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let name = s[1..1 + name_len].to_ascii_lowercase();
+    let c = match name.as_str() {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        "sol" => '/',
+        "bsol" => '\\',
+        "colon" => ':',
+        "semi" => ';',
+        "lpar" => '(',
+        "rpar" => ')',
+        "equals" => '=',
+        "grave" => '`',
+        "tab" => '\t',
+        "newline" => '\n',
+        "nbsp" => ' ',
+        "period" => '.',
+        "comma" => ',',
+        "excl" => '!',
+        "num" => '#',
+        "lsqb" | "lbrack" => '[',
+        "rsqb" | "rbrack" => ']',
+        "lcub" | "lbrace" => '{',
+        "rcub" | "rbrace" => '}',
+        _ => return None,
+    };
+    let mut len = 1 + name_len;
+    if bytes.get(len) == Some(&b';') {
+        len += 1;
+    }
+    Some((c, len))
+}
+
+/// JavaScript / CSS escapes: `\uXXXX`, `\u{X…}`, `\xXX`.
+fn js_unescape(input: &str) -> Cow<'_, str> {
+    if !input.contains('\\') {
+        return Cow::Borrowed(input);
+    }
+    let bytes = input.as_bytes();
+    let mut out = String::with_capacity(input.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let decoded = match bytes.get(i + 1) {
+                Some(b'u') if bytes.get(i + 2) == Some(&b'{') => {
+                    let end = bytes[i + 3..].iter().position(|&b| b == b'}');
+                    end.and_then(|end| {
+                        let code = parse_hex(&bytes[i + 3..i + 3 + end])?;
+                        Some((char::from_u32(code)?, end + 4))
+                    })
+                }
+                Some(b'u') => bytes
+                    .get(i + 2..i + 6)
+                    .and_then(parse_hex)
+                    .and_then(char::from_u32)
+                    .map(|c| (c, 6)),
+                Some(b'x') => bytes
+                    .get(i + 2..i + 4)
+                    .and_then(parse_hex)
+                    .and_then(char::from_u32)
+                    .map(|c| (c, 4)),
+                _ => None,
+            };
+            if let Some((c, len)) = decoded {
+                out.push_str(&input[copied..i]);
+                out.push(c);
+                i += len;
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(input);
+    }
+    out.push_str(&input[copied..]);
+    Cow::Owned(out)
+}
+
+/// Removes `/* … */` comments (an unterminated one runs to the end) and collapses whitespace.
+fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        rest = match rest[start + 2..].find("*/") {
+            Some(end) => &rest[start + 2 + end + 2..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    collapse_whitespace(&out)
+}
+
+/// The command line a shell would see: `c\a"t"` reads as `cat`.
+fn cmdline(text: &str) -> String {
+    let stripped: String = text
+        .chars()
+        .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
+        .map(|c| if c == '\n' || c == '\r' { ';' } else { c })
+        .collect();
+    collapse_whitespace(&stripped)
+}
+
+/// Whether collapsing whitespace would change `text` (a leading, trailing or repeated space,
+/// or whitespace other than a space).
+fn has_odd_whitespace(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.first() == Some(&b' ')
+        || bytes.last() == Some(&b' ')
+        || has_whitespace_run(bytes)
+        || (!text.is_ascii() && text.chars().any(|c| c != ' ' && c.is_whitespace()))
+}
+
+/// A tab, line break, vertical tab, form feed or two spaces in a row.
+fn has_whitespace_run(bytes: &[u8]) -> bool {
+    let mut previous_space = false;
+    for &b in bytes {
+        match b {
+            b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => return true,
+            b' ' if previous_space => return true,
+            _ => {}
+        }
+        previous_space = b == b' ';
+    }
+    false
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() || c == '\u{0b}' {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_repeated_percent_encoding() {
+        assert_eq!(decode("%252e%252e%252f", false), "../");
+        assert_eq!(decode("%u002e%u002e/", false), "../");
+        assert_eq!(decode("..%c0%af..%c0%af", false), "../../");
+    }
+
+    #[test]
+    fn decodes_html_and_js_escapes() {
+        assert_eq!(decode("&#x3C;script&#62;", false), "<script>");
+        assert_eq!(decode("&lt;img&gt;", false), "<img>");
+        assert_eq!(decode("\\u003cscript\\x3e", false), "<script>");
+        assert_eq!(decode("AT&T &amp co", false), "AT&T & co");
+    }
+
+    #[test]
+    fn removes_nul_and_folds_case_and_comments() {
+        let n = normalize("UNION/**/Sel%00ECT  a", false);
+        assert_eq!(n.text, "union/**/select  a");
+        assert_eq!(n.compact(), "union select a");
+        assert_eq!(normalize("c\\a\"t\" /etc", false).cmdline(), "cat /etc");
+        assert_eq!(normalize("a\nid", false).cmdline(), "a;id");
+        assert_eq!(normalize("a+b", true).text, "a b");
+    }
+}
