@@ -1,9 +1,12 @@
-//! The `wasmgate` binary: `check` on good and broken configs, `run` serving until SIGTERM.
+//! The `wasmgate` binary: `check` on good and broken configs, `run` serving until SIGTERM,
+//! SIGHUP reloading.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod support;
+
+use support::{Spawned, get, signal, spawn};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn wasmgate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wasmgate"))
@@ -69,49 +72,14 @@ fn ping_config(body: &str) -> String {
     )
 }
 
-fn get(address: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-}
-
-fn signal(child: &std::process::Child, name: &str) {
-    let status = Command::new("kill")
-        .args([name, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[test]
 fn sighup_reloads_the_config() {
     let path = scratch_config("sighup", &ping_config("before"));
-    let mut child = wasmgate()
-        .args(["run", "-c"])
-        .arg(&path)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let (mut traffic, mut admin) = (None, None);
-    while traffic.is_none() || admin.is_none() {
-        let mut line = String::new();
-        assert_ne!(
-            stderr.read_line(&mut line).unwrap(),
-            0,
-            "wasmgate exited before serving"
-        );
-        if let Some((_, rest)) = line.split_once("serving on http://") {
-            traffic = Some(rest.trim().to_owned());
-        } else if let Some((_, rest)) = line.split_once("admin on http://") {
-            admin = Some(rest.trim().to_owned());
-        }
-    }
-    let (traffic, admin) = (traffic.unwrap(), admin.unwrap());
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let Spawned {
+        mut child,
+        traffic,
+        admin,
+    } = spawn(&path);
     assert!(get(&traffic, "/ping").ends_with("before"));
 
     std::fs::write(&path, ping_config("after")).unwrap();
@@ -139,40 +107,17 @@ fn sighup_reloads_the_config() {
 #[test]
 fn run_serves_until_sigterm_then_exits_cleanly() {
     let path = scratch_config("run", &ping_config("pong"));
-    let mut child = wasmgate()
-        .args(["run", "-c"])
-        .arg(&path)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    // Readiness: the line announcing the bound address.
-    let address = loop {
-        let mut line = String::new();
-        assert_ne!(
-            stderr.read_line(&mut line).unwrap(),
-            0,
-            "wasmgate exited before serving"
-        );
-        if let Some((_, rest)) = line.split_once("serving on http://") {
-            break rest.trim().to_owned();
-        }
-    };
+    let Spawned {
+        mut child,
+        traffic: address,
+        ..
+    } = spawn(&path);
 
-    let mut stream = TcpStream::connect(&address).unwrap();
-    stream
-        .write_all(b"GET /ping HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = get(&address, "/ping");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("pong"), "{response}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    signal(&child, "-TERM");
     let exit = child.wait().unwrap();
     assert!(exit.success(), "exit status {exit}");
 }

@@ -1,10 +1,12 @@
 //! Memory does not grow across many reloads: old snapshots, their plugins and instance pools
 //! are freed once no request uses them. Runs the real binary, so RSS is the gateway's alone.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod support;
+
+use support::{Spawned, send, signal, spawn};
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 fn config(variant: u32) -> String {
     let plugin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/headers.wasm");
@@ -32,15 +34,6 @@ integration = {{ type = "mock", status = 200, body = "ok" }}
     )
 }
 
-/// Sends a request over a fresh connection and returns the raw response.
-fn send(address: &str, request: &str) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-}
-
 fn rss_kib(child: &Child) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
@@ -53,30 +46,11 @@ fn memory_stays_bounded_across_hundreds_of_reloads() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("gateway.toml");
     std::fs::write(&path, config(0)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmgate"))
-        .args(["run", "-c"])
-        .arg(&path)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let (mut traffic, mut admin) = (None, None);
-    while traffic.is_none() || admin.is_none() {
-        let mut line = String::new();
-        assert_ne!(
-            stderr.read_line(&mut line).unwrap(),
-            0,
-            "wasmgate exited early"
-        );
-        if let Some((_, rest)) = line.split_once("serving on http://") {
-            traffic = Some(rest.trim().to_owned());
-        } else if let Some((_, rest)) = line.split_once("admin on http://") {
-            admin = Some(rest.trim().to_owned());
-        }
-    }
-    let (traffic, admin) = (traffic.unwrap(), admin.unwrap());
-    // Keep draining stderr so the gateway never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let Spawned {
+        mut child,
+        traffic,
+        admin,
+    } = spawn(&path);
 
     let reload = |variant: u32| {
         std::fs::write(&path, config(variant)).unwrap();
@@ -102,9 +76,7 @@ fn memory_stays_bounded_across_hundreds_of_reloads() {
         reload(variant);
     }
     let after = rss_kib(&child);
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    signal(&child, "-TERM");
     let _ = child.wait();
     let growth_mib = after.saturating_sub(warmed_up) / 1024;
     eprintln!("RSS after warm-up {warmed_up} KiB, after 300 more reloads {after} KiB");

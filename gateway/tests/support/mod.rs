@@ -1,0 +1,74 @@
+//! Running the real `wasmgate` binary in tests: spawn it on a config and wait for readiness
+//! (the lines announcing the bound addresses), then talk to it over raw HTTP/1.1.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running `wasmgate run` process.
+pub struct Spawned {
+    /// The process.
+    pub child: Child,
+    /// The first traffic listener's `host:port`.
+    pub traffic: String,
+    /// The admin listener's `host:port`.
+    pub admin: String,
+}
+
+/// Starts `wasmgate run -c config` and returns once both listeners are announced.
+pub fn spawn(config: &Path) -> Spawned {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmgate"))
+        .args(["run", "-c"])
+        .arg(config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn wasmgate");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let (mut traffic, mut admin) = (None, None);
+    while traffic.is_none() || admin.is_none() {
+        let mut line = String::new();
+        let read = stderr.read_line(&mut line).expect("read stderr");
+        assert_ne!(read, 0, "wasmgate exited before serving");
+        if let Some((_, rest)) = line.split_once("serving on http://") {
+            traffic = Some(rest.trim().to_owned());
+        } else if let Some((_, rest)) = line.split_once("admin on http://") {
+            admin = Some(rest.trim().to_owned());
+        }
+    }
+    // Keep draining stderr so the gateway never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    Spawned {
+        child,
+        traffic: traffic.expect("traffic address"),
+        admin: admin.expect("admin address"),
+    }
+}
+
+/// Sends a raw request over a fresh connection and returns the raw response.
+pub fn send(address: &str, request: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.write_all(request.as_bytes()).expect("write request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    response
+}
+
+/// `GET path` with `connection: close`.
+pub fn get(address: &str, path: &str) -> String {
+    send(
+        address,
+        &format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n"),
+    )
+}
+
+/// Sends a signal (`-TERM`, `-HUP`) to the process.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {name} failed");
+}
