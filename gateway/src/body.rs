@@ -88,6 +88,15 @@ impl NotifyWhenDone {
         };
         (body, receiver)
     }
+
+    /// Wraps `inner` when nobody needs to know when it is done (no channel is allocated).
+    pub fn unobserved(inner: GatewayBody) -> Self {
+        NotifyWhenDone {
+            inner,
+            sent_bytes: 0,
+            done: None,
+        }
+    }
 }
 
 impl Drop for NotifyWhenDone {

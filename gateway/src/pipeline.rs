@@ -518,14 +518,16 @@ fn finish(
             body::full(response.body.clone().unwrap_or_else(Bytes::new))
         }
     };
-    let (body, sent) = NotifyWhenDone::new(body);
-    let mut outgoing = Response::new(body);
-    *outgoing.status_mut() = response.status;
     let has_log_plugins = !chains.resolve(&snapshot).at(Stage::Log).is_empty();
     if !has_log_plugins && snapshot.access_log.is_none() {
+        let mut outgoing = Response::new(NotifyWhenDone::unobserved(body));
+        *outgoing.status_mut() = response.status;
         *outgoing.headers_mut() = response.headers;
         return outgoing;
     }
+    let (body, sent) = NotifyWhenDone::new(body);
+    let mut outgoing = Response::new(body);
+    *outgoing.status_mut() = response.status;
     *outgoing.headers_mut() = response.headers.clone();
     exchange.response = Some(response);
     tokio::spawn(async move {

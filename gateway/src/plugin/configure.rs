@@ -175,7 +175,7 @@ impl ConfiguredPlugin {
         exchange: &mut Exchange,
     ) -> Result<StageAction, PluginFailure> {
         let started = std::time::Instant::now();
-        let metrics = &self.metrics.by_stage[stage_index(stage)];
+        let metrics = &self.metrics.by_stage[stage.index()];
         metrics.calls.increment(1);
         let result = self.call_on_instance(stage, exchange).await;
         metrics.duration.record(started.elapsed().as_secs_f64());
@@ -264,13 +264,6 @@ impl ConfiguredPlugin {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-fn stage_index(stage: Stage) -> usize {
-    Stage::ALL
-        .iter()
-        .position(|s| *s == stage)
-        .unwrap_or_default()
 }
 
 fn stage_flag(stage: Stage) -> Stages {

@@ -31,6 +31,11 @@ impl Stage {
         Stage::Log,
     ];
 
+    /// The stage's position in [`Stage::ALL`] (for per-stage tables).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The kebab-case name used in WIT, logs and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
