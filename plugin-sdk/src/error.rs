@@ -92,3 +92,26 @@ impl fmt::Display for BodyError {
 }
 
 impl std::error::Error for BodyError {}
+
+/// Why the shared store behind [`rate_limit`](crate::rate_limit) and [`kv`](crate::kv) could
+/// not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The backend (e.g. Redis) did not answer in time or refused. For rate limits and quotas
+    /// the gateway has already applied its fail-open policy: this error means "fail closed", and
+    /// a plugin usually answers 503.
+    Unavailable(String),
+    /// The arguments were refused (an empty key, a zero rate, a value over the size cap …).
+    Invalid(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Unavailable(message) => write!(f, "store unavailable: {message}"),
+            StoreError::Invalid(message) => write!(f, "invalid store call: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}

@@ -225,3 +225,34 @@ pub fn advance_clock(by: Duration) {
 pub fn unfreeze_clock() {
     host::set_frozen_clock(None);
 }
+
+/// One call a plugin made to [`metrics`](crate::metrics), as the fake host recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedMetric {
+    /// Counter, histogram or gauge.
+    pub kind: crate::metrics::MetricKind,
+    /// The name the plugin gave (the gateway prefixes it with `plugin_<plugin>_`).
+    pub name: String,
+    /// The labels, in the order given.
+    pub labels: Vec<(String, String)>,
+    /// The value added, observed or set.
+    pub value: f64,
+}
+
+/// The metric calls made on this thread since the last call, clearing the record.
+pub fn recorded_metrics() -> Vec<RecordedMetric> {
+    host::take_metrics()
+}
+
+/// Attaches document `name` to this thread's fake host (as `[plugins.<name>.documents]` does in
+/// the gateway); attaching it again replaces the content and increments its version.
+pub fn set_document(name: &str, content: &[u8]) {
+    host::set_document(name, content);
+}
+
+/// Makes every [`rate_limit`](crate::rate_limit) and [`kv`](crate::kv) call on this thread fail
+/// with [`StoreError::Unavailable`](crate::StoreError::Unavailable) (as when the gateway's Redis
+/// is down and the policy is fail-closed), or brings the store back.
+pub fn set_store_unavailable(unavailable: bool) {
+    host::set_store_unavailable(unavailable);
+}
