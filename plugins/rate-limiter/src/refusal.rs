@@ -1,0 +1,53 @@
+//! Why a request is refused, and the one function that turns it into a response.
+
+use std::time::Duration;
+
+use wasmgate_plugin_sdk::{Action, Context, ResponseData, StoreError, log};
+
+use crate::state::{LimitState, ceil_secs};
+
+/// Why a request does not go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The bucket is empty: retry after this long.
+    Throttled {
+        /// The limit's state, sent as `RateLimit-*` headers.
+        state: LimitState,
+        /// How long until a request would be allowed.
+        retry_after: Duration,
+    },
+    /// The shared store failed and the gateway is configured to fail closed (`Unavailable`),
+    /// or it refused the call (`Invalid`: a bug).
+    Store(StoreError),
+}
+
+impl Refusal {
+    /// The response for this refusal (logging what the operator needs to know).
+    pub(crate) fn into_action(self, context: &Context<'_>) -> Action {
+        let response = match self {
+            Refusal::Throttled { state, retry_after } => {
+                let response =
+                    ResponseData::json_error(context, 429, "THROTTLED", "Too many requests")
+                        .header("retry-after", ceil_secs(retry_after).to_string());
+                state
+                    .headers()
+                    .into_iter()
+                    .fold(response, |response, (name, value)| {
+                        response.header(name, value)
+                    })
+            }
+            Refusal::Store(StoreError::Unavailable(reason)) => {
+                log::error(
+                    "rate-limit store unavailable, refusing the request (fail-closed)",
+                    &[("error", &reason)],
+                );
+                ResponseData::json_error(context, 503, "SERVICE_UNAVAILABLE", "Service unavailable")
+            }
+            Refusal::Store(StoreError::Invalid(reason)) => {
+                log::error("rate-limit store refused the call", &[("error", &reason)]);
+                ResponseData::json_error(context, 500, "PLUGIN_FAILURE", "Internal server error")
+            }
+        };
+        Action::Respond(response)
+    }
+}
