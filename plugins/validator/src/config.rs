@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use jsonschema::{Draft, Validator};
 use regex::Regex;
 use serde::Deserialize;
-use wasmgate_plugin_sdk::{InitError, header};
+use wasmgate_plugin_sdk::{InitError, documents, header};
 
 /// The `config` table of a `validator` plugin. Every section is optional; see the crate docs
 /// for a full example.
@@ -79,6 +79,11 @@ pub struct ModelSpec {
     /// (`schema = '''{"type": "object"}'''`). Absent: any well-formed JSON (for a JSON media
     /// type) or any body (for others).
     schema: Option<serde_json::Value>,
+    /// `schema_document = "order"`: the JSON Schema is the document of that name attached to
+    /// the plugin in the gateway config (`[plugins.<name>.documents] order = { file =
+    /// "schemas/order.json" }`), read once at init; the gateway reloads the plugin when the file
+    /// changes. Instead of `schema`.
+    schema_document: Option<String>,
     /// `draft = "7"`: `"4"`, `"6"`, `"7"`, `"2019-09"` or `"2020-12"`. Default: the schema's
     /// `$schema`, else 2020-12.
     draft: Option<String>,
@@ -235,7 +240,17 @@ fn body(spec: BodySpec) -> Result<Body, InitError> {
 
 fn model(key: &str, media_type: &str, spec: ModelSpec) -> Result<Model, InitError> {
     let json = is_json(media_type);
-    let schema = match spec.schema {
+    let schema = match (spec.schema, spec.schema_document) {
+        (Some(_), Some(_)) => {
+            return Err(InitError::invalid_config(
+                &format!("{key}.schema_document"),
+                "give either `schema` or `schema_document`, not both",
+            ));
+        }
+        (schema, None) => schema,
+        (None, Some(name)) => Some(schema_from_document(key, &name)?),
+    };
+    let schema = match schema {
         None => {
             if spec.draft.is_some() {
                 return Err(InitError::invalid_config(
@@ -254,6 +269,16 @@ fn model(key: &str, media_type: &str, spec: ModelSpec) -> Result<Model, InitErro
         Some(schema) => Some(compile(key, schema, spec.draft.as_deref())?),
     };
     Ok(Model { json, schema })
+}
+
+/// The JSON text of the document `name` attached to the plugin.
+fn schema_from_document(key: &str, name: &str) -> Result<serde_json::Value, InitError> {
+    let key = format!("{key}.schema_document");
+    let document =
+        documents::get(name).map_err(|err| InitError::invalid_config(&key, err.to_string()))?;
+    serde_json::from_slice(&document.content).map_err(|err| {
+        InitError::invalid_config(&key, format!("document `{name}` is not JSON: {err}"))
+    })
 }
 
 /// Compiles a schema (a table, or a string holding JSON) with the meta-schema check on.

@@ -293,3 +293,34 @@ fn rejects_invalid_configs_naming_the_key() {
         "`query.a.type`: unknown variant `date`, expected one of `string`, `integer`, `number`, `boolean`"
     );
 }
+
+#[test]
+fn reads_a_schema_from_an_attached_document() {
+    let schema = book_schema()["body"]["models"]["application/json"]["schema"].to_string();
+    testing::set_document("book", schema.as_bytes());
+    let plugin = plugin(json!({ "body": { "models": {
+        "application/json": { "schema_document": "book" }
+    }}}));
+    assert_eq!(run(&plugin, post(r#"{"title":"Dune","year":1965}"#)), None);
+    let (status, body) = run(&plugin, post(r#"{"title":"Dune"}"#)).expect("refused");
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (400, Some("BAD_REQUEST_BODY"))
+    );
+}
+
+#[test]
+fn refuses_a_missing_or_invalid_schema_document() {
+    let model = |spec: Value| json!({ "body": { "models": { "application/json": spec } } });
+    let missing = config_error(model(json!({ "schema_document": "absent" })));
+    assert!(
+        missing.contains("`body.models.application/json.schema_document`"),
+        "{missing}"
+    );
+    assert!(missing.contains("no document `absent`"), "{missing}");
+    testing::set_document("broken", b"{ not json");
+    let broken = config_error(model(json!({ "schema_document": "broken" })));
+    assert!(broken.contains("document `broken` is not JSON"), "{broken}");
+    let both = config_error(model(json!({ "schema": {}, "schema_document": "broken" })));
+    assert!(both.contains("not both"), "{both}");
+}
