@@ -9,6 +9,9 @@ fn main() {
         "mapper",
         "cors",
         "require-api-key",
+        "api_keys",
+        "rate_limiter",
+        "jwt_authorizer",
     ]) {
         println!("cargo:warning={error}");
         std::process::exit(1);

@@ -193,11 +193,21 @@ impl RunningGateway {
     }
 
     /// Stops accepting, lets in-flight requests finish (up to the configured grace period),
-    /// and returns when every listener is done.
+    /// and returns when every listener is done and, with `[tracing]` export on, the spans of
+    /// the requests served were flushed to the collector (or two export timeouts passed).
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         while self.listeners.join_next().await.is_some() {}
         self.background.abort_all();
         while self.background.join_next().await.is_some() {}
+        let spans = self.snapshot().otel.as_ref().map(|e| e.drained());
+        // The last snapshot goes with the reloader; its exporter flushes once the requests
+        // still finishing (access log, log stage) let go of it too.
+        drop(self);
+        if let Some(spans) = spans
+            && !spans.wait().await
+        {
+            tracing::warn!("shutting down before every span was exported");
+        }
     }
 }

@@ -50,7 +50,7 @@ response_types! {
     /// The backend did not answer in time.
     INTEGRATION_TIMEOUT = (GATEWAY_TIMEOUT, "Gateway timeout");
     /// The gateway cannot take the request right now (shutting down, overloaded).
-    UNAVAILABLE = (SERVICE_UNAVAILABLE, "Service unavailable");
+    SERVICE_UNAVAILABLE = (SERVICE_UNAVAILABLE, "Service unavailable");
 }
 
 /// Everything that makes the gateway answer a request itself.

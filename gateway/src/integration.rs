@@ -147,7 +147,7 @@ impl HttpUpstream {
 }
 
 /// The error's cause chain in one line (hyper-util's top-level message alone is vague).
-fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
+pub(crate) fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

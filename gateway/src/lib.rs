@@ -12,23 +12,27 @@
 //! - [`snapshot`] — one immutable generation of routes, chains and plugins;
 //! - [`pipeline`] — the request lifecycle above;
 //! - [`routing`], [`integration`], [`gateway_response`], [`body`] — its parts;
+//! - [`store`] — the shared state behind the `rate-limit` and `kv` plugin capabilities;
 //! - [`reload`] — hot reload (file watch, `SIGHUP`, admin API) by snapshot swap;
 //! - [`gateway`] — start, serve, check.
 
 pub mod access_log;
 mod admin;
+pub mod api_key;
 pub mod body;
 pub mod config;
 pub mod gateway;
 pub mod gateway_response;
 pub mod integration;
 pub mod metrics;
+pub mod otel;
 pub mod pipeline;
 pub mod plugin;
 pub mod reload;
 pub mod routing;
 mod server;
 pub mod snapshot;
+pub mod store;
 pub mod tracecontext;
 mod watch;
 

@@ -43,6 +43,16 @@ enum Command {
         #[arg(value_name = "FILE")]
         config: PathBuf,
     },
+    /// Print the SHA-256 to put in the `api-keys` plugin's config for an API key: of KEY, of a
+    /// line read from stdin (keeps the key out of shell history), or of a new random key.
+    HashKey {
+        /// The key to hash (default: read one line from stdin).
+        #[arg(value_name = "KEY", conflicts_with = "generate")]
+        key: Option<String>,
+        /// Generate a new random key; print it, then its hash.
+        #[arg(long)]
+        generate: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +64,9 @@ fn main() -> ExitCode {
     match cli.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
+    }
+    if let Command::HashKey { key, generate } = &cli.command {
+        return hash_key(key.as_deref(), *generate);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -69,8 +82,39 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run { config } => run(config).await,
             Command::Check { config } => check(config).await,
+            Command::HashKey { .. } => unreachable!("answered before starting the runtime"),
         }
     })
+}
+
+fn hash_key(key: Option<&str>, generate: bool) -> ExitCode {
+    let key = match (key, generate) {
+        (Some(key), _) => key.to_owned(),
+        (None, true) => {
+            let key = wasmgate::api_key::generate_key();
+            println!("key:  {key}");
+            key
+        }
+        (None, false) => {
+            let mut line = String::new();
+            if let Err(error) = std::io::stdin().read_line(&mut line) {
+                eprintln!("error: cannot read the key from stdin: {error}");
+                return ExitCode::FAILURE;
+            }
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if key.is_empty() {
+        eprintln!("error: empty key");
+        return ExitCode::FAILURE;
+    }
+    let hash = wasmgate::api_key::hash_key(&key);
+    if generate {
+        println!("hash: {hash}");
+    } else {
+        println!("{hash}");
+    }
+    ExitCode::SUCCESS
 }
 
 async fn run(config: PathBuf) -> ExitCode {

@@ -55,12 +55,42 @@ pub const PLUGIN_POOL_WAITS_TOTAL: &str = "wasmgate_plugin_pool_waits_total";
 /// Counter: access log lines dropped because the writer fell behind or failed.
 pub const ACCESS_LOG_DROPPED_TOTAL: &str = "wasmgate_access_log_dropped_total";
 
+/// Counter: spans the OTLP collector accepted (`[tracing]`).
+pub const TRACE_SPANS_EXPORTED_TOTAL: &str = "wasmgate_trace_spans_exported_total";
+
+/// Counter: spans never exported, labelled `reason` = `queue_full` (the exporter fell behind:
+/// spans are dropped rather than making a request wait) | `export_failed` (the collector was
+/// unreachable, too slow or refused them, retries included).
+pub const TRACE_SPANS_DROPPED_TOTAL: &str = "wasmgate_trace_spans_dropped_total";
+
 /// Counter: config reloads, labelled `result` = `success` | `failure` and `trigger` =
 /// `file` | `signal` | `admin`.
 pub const CONFIG_RELOADS_TOTAL: &str = "wasmgate_config_reloads_total";
 
 /// Gauge: the generation number of the snapshot being served (1 for the first load).
 pub const CONFIG_GENERATION: &str = "wasmgate_config_generation";
+
+/// Counter: shared-store calls that could not be answered (Redis down or too slow), labelled
+/// `operation` (`bucket` | `quota` | `kv`) and `outcome` (`allowed`: failed open, `refused`:
+/// failed closed, `error`: reported to the plugin, as for every `kv` call).
+pub const STORE_UNAVAILABLE_TOTAL: &str = "wasmgate_store_unavailable_total";
+
+/// Gauge: 1 while the shared store is reachable (always 1 for the memory backend), else 0.
+pub const STORE_CONNECTED: &str = "wasmgate_store_connected";
+
+/// Counter: fetches of URL documents attached to plugins, labelled `plugin`, `document` and
+/// `outcome` (`changed` | `unchanged` | `failed`).
+pub const DOCUMENT_FETCHES_TOTAL: &str = "wasmgate_document_fetches_total";
+
+/// Counter: plugin metric calls the gateway refused (invalid name, too many label sets, kind
+/// clash), labelled `plugin`.
+pub const PLUGIN_METRICS_REFUSED_TOTAL: &str = "wasmgate_plugin_metrics_refused_total";
+
+/// Prefix of every metric a plugin records through the `metrics` capability:
+/// `plugin_<plugin>_<name>`, the plugin's name with `-` written `_`. Outside the `wasmgate_`
+/// namespace, so a plugin cannot touch a gateway metric; a full name belongs to the first plugin
+/// that records it, so two plugins whose names collide after `-` → `_` cannot mix series.
+pub const PLUGIN_OWN_METRIC_PREFIX: &str = "plugin_";
 
 /// Buckets of the latency histograms, in seconds (50 µs … 30 s).
 const LATENCY_BUCKETS: &[f64] = &[

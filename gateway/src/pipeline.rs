@@ -20,12 +20,12 @@ use crate::body::{self, BufferError, GatewayBody, NotifyWhenDone};
 use crate::config::FailurePolicy;
 use crate::gateway_response::GatewayError;
 use crate::integration::{Forwarded, HttpUpstream, IntegrationRuntime, strip_hop_by_hop};
+use crate::otel::{IntegrationRecord, RequestSpans, ServerFacts};
 use crate::plugin::{
     ConfiguredPlugin, ContextBag, Exchange, RequestState, ResponseState, Stage, StageAction,
 };
 use crate::routing::{Matched, RouteMatch, normalize_path};
 use crate::snapshot::{Chains, RouteRuntime, Snapshot};
-use crate::tracecontext::TraceParent;
 
 /// How long a client may take to send a body the gateway buffers for plugins.
 const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -77,19 +77,14 @@ pub async fn handle(
     let arrived = std::time::SystemTime::now();
     let (parts, incoming) = request.into_parts();
     let request_id = request_id(&parts.headers, &snapshot.config.gateway.request_id_header);
-    let trace = parts
-        .headers
-        .get("traceparent")
-        .and_then(TraceParent::parse)
-        .unwrap_or_else(TraceParent::generate);
+    let (trace, mut spans) =
+        crate::otel::begin(snapshot.otel.as_deref(), &parts.headers, started, arrived);
     let mut context = ContextBag::default();
     context.insert(ContextBag::REQUEST_ID, request_id);
     context.insert(ContextBag::CLIENT_IP, client.ip().to_string());
     context.insert(ContextBag::TRACE_ID, trace.trace_id.clone());
     let client_method = parts.method.clone();
-    let client_path = snapshot
-        .access_log
-        .is_some()
+    let client_path = (snapshot.access_log.is_some() || spans.is_recording())
         .then(|| parts.uri.path().to_owned());
     let host = parts.headers.get(http::header::HOST).cloned().or_else(|| {
         let authority = parts.uri.authority()?;
@@ -119,14 +114,19 @@ pub async fn handle(
         RouteMatch::Found(found) => {
             let index = found.route;
             let route = &snapshot.routes[index];
+            let hop = trace.child();
             let forwarded = Forwarded {
                 client,
                 host: host.as_ref(),
                 proto: "http",
-                traceparent: trace.child().to_header(),
+                traceparent: hop.to_header(),
             };
-            let answer =
-                serve_route(&snapshot, route, found, &mut exchange, incoming, forwarded).await;
+            let request = Served {
+                exchange: &mut exchange,
+                spans: &mut spans,
+                hop_span_id: hop.span_id,
+            };
+            let answer = serve_route(&snapshot, route, found, request, incoming, forwarded).await;
             (ChainsOf::Route(index), answer)
         }
         RouteMatch::NotFound => {
@@ -137,7 +137,7 @@ pub async fn handle(
             (ChainsOf::Global, gateway_error(error, &exchange))
         }
         RouteMatch::MethodNotAllowed { allow } => {
-            match answer_preflight(&snapshot, &mut exchange).await {
+            match answer_preflight(&snapshot, &mut exchange, &mut spans).await {
                 Some(answered) => answered,
                 None => {
                     let error = GatewayError::MethodNotAllowed {
@@ -154,6 +154,7 @@ pub async fn handle(
         chains.resolve(&snapshot),
         Stage::MethodResponse,
         &mut exchange,
+        &mut spans,
         answer,
     )
     .await;
@@ -173,25 +174,36 @@ pub async fn handle(
         arrived,
         method: client_method,
         path: client_path.unwrap_or_default(),
+        client,
         integration_time: answer.integration_time,
     };
     finish(
         snapshot.clone(),
         chains,
         exchange,
+        spans,
         answer,
         extra_headers,
         facts,
     )
 }
 
-/// What the access log needs to know about a request beyond the exchange.
+/// What the access log and the request's span need to know beyond the exchange.
 struct RequestFacts {
     started: Instant,
     arrived: std::time::SystemTime,
     method: Method,
     path: String,
+    client: SocketAddr,
     integration_time: Option<Duration>,
+}
+
+/// A request on a matched route: its exchange, its span recorder, and the span id of the
+/// gateway's hop to the upstream (sent in `traceparent`).
+struct Served<'a> {
+    exchange: &'a mut Exchange,
+    spans: &'a mut RequestSpans,
+    hop_span_id: String,
 }
 
 /// Records the request's metrics (labels bounded: route ids, method and status classes).
@@ -227,6 +239,7 @@ fn record_request(
 async fn answer_preflight(
     snapshot: &Snapshot,
     exchange: &mut Exchange,
+    spans: &mut RequestSpans,
 ) -> Option<(ChainsOf, Answer)> {
     let request = &exchange.request;
     if request.method != Method::OPTIONS {
@@ -251,7 +264,7 @@ async fn answer_preflight(
         .insert(ContextBag::ROUTE_ID, route.id.clone());
     exchange.request.path_params = found.params;
     let plugins = route.chains.at(Stage::MethodRequest);
-    let response = run_chain(Stage::MethodRequest, plugins, exchange).await?;
+    let response = run_chain(Stage::MethodRequest, plugins, exchange, spans).await?;
     Some((ChainsOf::Route(found.route), Answer::buffered(response)))
 }
 
@@ -260,10 +273,15 @@ async fn serve_route(
     snapshot: &Snapshot,
     route: &RouteRuntime,
     found: Matched,
-    exchange: &mut Exchange,
+    request: Served<'_>,
     incoming: Incoming,
     forwarded: Forwarded<'_>,
 ) -> Answer {
+    let Served {
+        exchange,
+        spans,
+        hop_span_id,
+    } = request;
     exchange
         .context
         .insert(ContextBag::ROUTE_ID, route.id.clone());
@@ -302,7 +320,7 @@ async fn serve_route(
     }
 
     for stage in [Stage::MethodRequest, Stage::IntegrationRequest] {
-        if let Some(response) = run_chain(stage, route.chains.at(stage), exchange).await {
+        if let Some(response) = run_chain(stage, route.chains.at(stage), exchange, spans).await {
             return Answer::buffered(response);
         }
     }
@@ -318,7 +336,9 @@ async fn serve_route(
                 // In memory, possibly replaced: the client sets the length from the body.
                 exchange.request.headers.remove(CONTENT_LENGTH);
             }
-            call_upstream(
+            let recording = spans.is_recording();
+            let call = recording.then(|| (exchange.request.method.clone(), Instant::now()));
+            let result = call_upstream(
                 upstream,
                 &route.chains,
                 exchange,
@@ -326,11 +346,30 @@ async fn serve_route(
                 forwarded,
                 settings.max_body_bytes,
             )
-            .await
-            .unwrap_or_else(|error| gateway_error(error, exchange))
+            .await;
+            if let Some((method, start)) = call {
+                spans.integration(IntegrationRecord {
+                    span_id: hop_span_id,
+                    method,
+                    upstream: upstream.name().to_owned(),
+                    url: snapshot
+                        .config
+                        .upstreams
+                        .get(upstream.name())
+                        .map(|u| u.url.clone()),
+                    start,
+                    end: Instant::now(),
+                    result: match &result {
+                        Ok(answer) => Ok(answer.response.status),
+                        Err(error) => Err(error.response_type().name),
+                    },
+                });
+            }
+            result.unwrap_or_else(|error| gateway_error(error, exchange))
         }
     };
-    respond(&route.chains, Stage::IntegrationResponse, exchange, answer).await
+    let stage = Stage::IntegrationResponse;
+    respond(&route.chains, stage, exchange, spans, answer).await
 }
 
 /// Calls the upstream and takes its response, buffering the body when a plugin reads it
@@ -419,16 +458,36 @@ fn count_gateway_response(error: &GatewayError) {
 }
 
 /// Runs a chain; returns the response a plugin answered with (or the gateway response for a
-/// plugin that failed under the `closed` policy).
+/// plugin that failed under the `closed` policy). A chain that ran is a span of the request.
 async fn run_chain(
     stage: Stage,
     plugins: &[Arc<ConfiguredPlugin>],
     exchange: &mut Exchange,
+    spans: &mut RequestSpans,
+) -> Option<ResponseState> {
+    if plugins.is_empty() {
+        return None;
+    }
+    let started = spans.is_recording().then(Instant::now);
+    let answered = run_plugins(stage, plugins, exchange, spans).await;
+    if let Some(started) = started {
+        spans.stage(stage, started, answered.is_some());
+    }
+    answered
+}
+
+async fn run_plugins(
+    stage: Stage,
+    plugins: &[Arc<ConfiguredPlugin>],
+    exchange: &mut Exchange,
+    spans: &mut RequestSpans,
 ) -> Option<ResponseState> {
     for plugin in plugins {
         let started = Instant::now();
         let result = plugin.call(stage, exchange).await;
-        exchange.plugin_time += started.elapsed();
+        let ended = Instant::now();
+        exchange.plugin_time += ended - started;
+        spans.plugin_call(plugin.name(), started, ended, &result);
         match result {
             Ok(StageAction::Continue) => {}
             Ok(StageAction::Respond(response)) => return Some(response),
@@ -458,7 +517,13 @@ async fn run_chain(
 
 /// Runs a response-side stage: the response is lent to the plugins, and a plugin's answer
 /// replaces it.
-async fn respond(chains: &Chains, stage: Stage, exchange: &mut Exchange, answer: Answer) -> Answer {
+async fn respond(
+    chains: &Chains,
+    stage: Stage,
+    exchange: &mut Exchange,
+    spans: &mut RequestSpans,
+    answer: Answer,
+) -> Answer {
     let plugins = chains.at(stage);
     if plugins.is_empty() {
         return answer;
@@ -469,7 +534,7 @@ async fn respond(chains: &Chains, stage: Stage, exchange: &mut Exchange, answer:
         integration_time,
     } = answer;
     exchange.response = Some(response);
-    let replaced = run_chain(stage, plugins, exchange).await;
+    let replaced = run_chain(stage, plugins, exchange, spans).await;
     let lent_back = exchange.response.take().unwrap_or_default();
     match replaced {
         Some(response) => Answer {
@@ -490,6 +555,7 @@ fn finish(
     snapshot: Arc<Snapshot>,
     chains: ChainsOf,
     mut exchange: Exchange,
+    mut spans: RequestSpans,
     answer: Answer,
     extra_headers: &[(HeaderName, HeaderValue)],
     facts: RequestFacts,
@@ -519,7 +585,7 @@ fn finish(
         }
     };
     let has_log_plugins = !chains.resolve(&snapshot).at(Stage::Log).is_empty();
-    if !has_log_plugins && snapshot.access_log.is_none() {
+    if !has_log_plugins && snapshot.access_log.is_none() && !spans.is_recording() {
         let mut outgoing = Response::new(NotifyWhenDone::unobserved(body));
         *outgoing.status_mut() = response.status;
         *outgoing.headers_mut() = response.headers;
@@ -533,6 +599,7 @@ fn finish(
     tokio::spawn(async move {
         // Resolves when the response body is dropped: fully sent, or the client went away.
         let bytes_out = sent.await.unwrap_or_default();
+        let sent_at = Instant::now();
         if let Some(log) = &snapshot.access_log {
             log.record(&access_log_entry(
                 &snapshot, chains, &exchange, &facts, bytes_out,
@@ -540,10 +607,45 @@ fn finish(
         }
         if has_log_plugins {
             let plugins = chains.resolve(&snapshot).at(Stage::Log);
-            run_chain(Stage::Log, plugins, &mut exchange).await;
+            run_chain(Stage::Log, plugins, &mut exchange, &mut spans).await;
+        }
+        if let Some(exporter) = snapshot.otel.as_deref().filter(|_| spans.is_recording()) {
+            let facts = server_facts(&snapshot, chains, &exchange, &facts, sent_at);
+            exporter.export(spans, &facts);
         }
     });
     outgoing
+}
+
+/// What the request's SERVER span says, once the response was sent.
+fn server_facts<'a>(
+    snapshot: &'a Snapshot,
+    chains: ChainsOf,
+    exchange: &'a Exchange,
+    facts: &'a RequestFacts,
+    sent_at: Instant,
+) -> ServerFacts<'a> {
+    let response = exchange.response.as_ref();
+    ServerFacts {
+        method: &facts.method,
+        route: match chains {
+            ChainsOf::Route(index) => Some(snapshot.routes[index].id.as_str()),
+            ChainsOf::Global => None,
+        },
+        path: &facts.path,
+        client: facts.client,
+        status: response.map_or(http::StatusCode::OK, |r| r.status),
+        request_id: exchange.request_id(),
+        gateway_response: gateway_response_type(response),
+        ended: sent_at,
+    }
+}
+
+/// The gateway response type, when the gateway answered itself.
+fn gateway_response_type(response: Option<&ResponseState>) -> Option<&str> {
+    response
+        .and_then(|r| r.headers.get(crate::gateway_response::ERROR_TYPE_HEADER))
+        .and_then(|v| v.to_str().ok())
 }
 
 fn access_log_entry<'a>(
@@ -583,8 +685,6 @@ fn access_log_entry<'a>(
         plugins: exchange.plugin_time,
         principal: context.get("auth.principal"),
         api_key_id: context.get("api-key.id"),
-        gateway_response: response
-            .and_then(|r| r.headers.get(crate::gateway_response::ERROR_TYPE_HEADER))
-            .and_then(|v| v.to_str().ok()),
+        gateway_response: gateway_response_type(response),
     }
 }

@@ -10,8 +10,9 @@ use http::{HeaderName, HeaderValue};
 
 use crate::config::{Config, ConfigError, ConfigErrors, Deprecation, Integration, PluginDef};
 use crate::integration::{HttpUpstream, IntegrationRuntime};
-use crate::plugin::{ConfiguredPlugin, PluginEngine, PluginLoadError, Stage};
+use crate::plugin::{ConfiguredPlugin, Documents, PluginEngine, PluginLoadError, Stage};
 use crate::routing::Router;
+use crate::store::SharedStore;
 
 /// The plugins of one route (global chain first), split by the stage they run at.
 #[derive(Default)]
@@ -80,8 +81,14 @@ pub struct Snapshot {
     pub global: Chains,
     /// Every configured plugin, by name.
     pub plugins: BTreeMap<String, Arc<ConfiguredPlugin>>,
+    /// The shared store of the `rate-limit` and `kv` capabilities (kept across reloads while
+    /// `[store]` is unchanged).
+    pub store: Arc<SharedStore>,
     /// The access log, when enabled (reopened by every reload, which also rotates it).
     pub access_log: Option<Arc<crate::access_log::AccessLog>>,
+    /// The OTLP span exporter, when `[tracing]` names an endpoint (kept across reloads while
+    /// `[tracing]` is unchanged).
+    pub otel: Option<Arc<crate::otel::OtlpExporter>>,
     /// SHA-256 of every other file the config references (e.g. a token file), so a file event
     /// without a content change does not reload.
     pub watched_digests: Vec<(std::path::PathBuf, String)>,
@@ -107,10 +114,26 @@ impl Snapshot {
         previous: Option<&Snapshot>,
     ) -> Result<Self, ConfigErrors> {
         let mut errors = Vec::new();
+        let store = match previous.map(|p| &p.store) {
+            Some(store) if store.same_settings(&config.store) => store.clone(),
+            _ => SharedStore::open(&config.store)
+                .map(Arc::new)
+                .map_err(|e| {
+                    ConfigErrors(vec![ConfigError {
+                        file: config.source.clone(),
+                        line: None,
+                        column: None,
+                        key: Some("store".into()),
+                        message: format!("cannot open the store: {e}"),
+                        help: None,
+                    }])
+                })?,
+        };
+        let otel = open_exporter(&config, previous)?;
         let mut plugins = BTreeMap::new();
         for def in config.plugins.values() {
             let reusable = previous.and_then(|p| p.plugins.get(&def.name));
-            match load_plugin(def, engine, reusable).await {
+            match load_plugin(def, engine, &store, reusable).await {
                 Ok(plugin) => {
                     plugins.insert(def.name.clone(), plugin);
                 }
@@ -203,10 +226,35 @@ impl Snapshot {
             routes,
             global,
             plugins,
+            store,
             access_log,
+            otel,
             watched_digests,
         })
     }
+}
+
+/// The span exporter `[tracing]` asks for: `previous`'s when its settings are the same.
+fn open_exporter(
+    config: &Config,
+    previous: Option<&Snapshot>,
+) -> Result<Option<Arc<crate::otel::OtlpExporter>>, ConfigErrors> {
+    let Some(settings) = &config.tracing.otlp else {
+        return Ok(None);
+    };
+    let reusable = previous.and_then(|p| p.otel.as_ref());
+    if let Some(exporter) = reusable.filter(|e| e.settings() == settings) {
+        return Ok(Some(exporter.clone()));
+    }
+    let exporter = crate::otel::OtlpExporter::start(settings).map_err(|e| ConfigError {
+        file: config.source.clone(),
+        line: None,
+        column: None,
+        key: Some("tracing.otlp_endpoint".into()),
+        message: e.to_string(),
+        help: None,
+    })?;
+    Ok(Some(Arc::new(exporter)))
 }
 
 /// Compiles a plugin on a blocking thread, then configures it; errors point at the config key
@@ -214,6 +262,7 @@ impl Snapshot {
 async fn load_plugin(
     def: &PluginDef,
     engine: &Arc<PluginEngine>,
+    store: &Arc<SharedStore>,
     previous: Option<&Arc<ConfiguredPlugin>>,
 ) -> Result<Arc<ConfiguredPlugin>, ConfigError> {
     let path = def.path.clone();
@@ -242,17 +291,34 @@ async fn load_plugin(
                 help,
             )
         })?;
-    if let Some(previous) = previous.filter(|p| p.same_definition(def, compiled.digest())) {
+    let documents =
+        Documents::load(&def.name, &def.documents, previous.map(|p| p.documents())).await?;
+    let unchanged =
+        |p: &&Arc<ConfiguredPlugin>| p.same_definition(def, compiled.digest(), store, &documents);
+    if let Some(previous) = previous.filter(unchanged) {
         return Ok(previous.clone());
     }
-    let configured = ConfiguredPlugin::configure(def, compiled)
+    let configured = ConfiguredPlugin::configure(def, compiled, store.clone(), documents)
         .await
         .map_err(|error| {
-            ConfigError::at(
-                &def.config_origin,
-                format!("plugin `{}`: {error}", def.name),
-                None,
-            )
+            let message = format!("plugin `{}`: {error}", def.name);
+            match &error {
+                PluginLoadError::NotGranted(missing) => {
+                    let list = missing
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let what = if missing.len() == 1 { "it" } else { "them" };
+                    let help = format!(
+                        "grant {what} in `[plugins.{}]` with `grants = [{list}]`, or use a \
+                         build of the plugin that does not need {what}",
+                        def.name
+                    );
+                    ConfigError::at(&def.grants_origin, message, Some(help))
+                }
+                _ => ConfigError::at(&def.config_origin, message, None),
+            }
         })?;
     Ok(Arc::new(configured))
 }

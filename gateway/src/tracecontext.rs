@@ -1,5 +1,9 @@
 //! W3C Trace Context (`traceparent`): accepted from the client or generated, and propagated to
 //! the upstream with the same trace id and a new span id for the gateway's hop.
+//!
+//! When spans are exported (`[tracing]`, see [`crate::otel`]), the span id sent upstream is the
+//! id of the gateway's CLIENT span for the integration call, so the backend's spans nest under
+//! it; the sampled flag sent upstream is the gateway's sampling decision.
 
 use http::HeaderValue;
 
@@ -51,7 +55,21 @@ impl TraceParent {
         }
     }
 
-    /// The same trace, with a new span id: the gateway's hop towards the upstream.
+    /// Whether the trace is sampled (flag `01`).
+    pub fn sampled(&self) -> bool {
+        u8::from_str_radix(&self.flags, 16).is_ok_and(|flags| flags & 1 == 1)
+    }
+
+    /// The same trace with the sampled flag set or cleared (other flags kept).
+    pub fn with_sampled(mut self, sampled: bool) -> Self {
+        let flags = u8::from_str_radix(&self.flags, 16).unwrap_or(0);
+        let flags = if sampled { flags | 1 } else { flags & !1 };
+        self.flags = format!("{flags:02x}");
+        self
+    }
+
+    /// The same trace, with a new span id: the gateway's hop towards the upstream (and, when
+    /// spans are exported, the id of the integration's CLIENT span).
     pub fn child(&self) -> Self {
         TraceParent {
             span_id: new_span_id(),
@@ -110,5 +128,20 @@ mod tests {
         assert_eq!(child.trace_id, parent.trace_id);
         assert_ne!(child.span_id, parent.span_id);
         assert_eq!(child.to_header().len(), 55);
+    }
+
+    #[test]
+    fn reads_and_sets_the_sampled_flag_keeping_the_others() {
+        let value =
+            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03");
+        let parsed = TraceParent::parse(&value).unwrap();
+        assert!(parsed.sampled());
+        let unsampled = parsed.with_sampled(false);
+        assert_eq!(
+            (unsampled.sampled(), unsampled.flags.as_str()),
+            (false, "02")
+        );
+        assert_eq!(unsampled.with_sampled(true).flags, "03");
+        assert!(TraceParent::generate().sampled());
     }
 }

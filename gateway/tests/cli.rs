@@ -41,7 +41,7 @@ fn check_accepts_the_quickstart_config() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("examples/quickstart/gateway.toml: ok (3 routes, 2 plugins)"),
+        stdout.contains("examples/quickstart/gateway.toml: ok (5 routes, 5 plugins)"),
         "{stdout}"
     );
     assert!(stdout.contains("plugin api-key: sha256 "), "{stdout}");
@@ -120,4 +120,78 @@ fn run_serves_until_sigterm_then_exits_cleanly() {
     signal(&child, "-TERM");
     let exit = child.wait().unwrap();
     assert!(exit.success(), "exit status {exit}");
+}
+
+#[test]
+fn hash_key_prints_the_sha256_of_a_key_or_of_a_new_one() {
+    let output = wasmgate()
+        .args(["hash-key", "demo-key-123"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "a52782e3a2d4dd2f95f640b9abfb3b2a6b8e722c65f55be830f6e5f619f7f873"
+    );
+    let output = wasmgate()
+        .args(["hash-key", "--generate"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let key = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("key:  "))
+        .unwrap();
+    let hash = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("hash: "))
+        .unwrap();
+    assert!(key.starts_with("wg_"), "{stdout}");
+    assert_eq!(hash, wasmgate::api_key::hash_key(key));
+}
+
+/// The quickstart's documented requests, against the real binary on its real config (moved to
+/// a free port).
+#[test]
+fn the_quickstart_answers_as_its_comments_say() {
+    let source =
+        std::fs::read_to_string(repo_root().join("examples/quickstart/gateway.toml")).unwrap();
+    let token = source
+        .lines()
+        .find_map(|line| line.strip_prefix("#   with TOKEN="))
+        .expect("the documented token")
+        .to_owned();
+    let target = repo_root().join("target").display().to_string();
+    let config = source
+        .replace("127.0.0.1:8080", "127.0.0.1:0")
+        .replace("../../target", &target)
+        + "\n[admin]\naddress = \"127.0.0.1:0\"\n";
+    let Spawned {
+        mut child, traffic, ..
+    } = spawn(&scratch_config("quickstart", &config));
+    let request = |path: &str, header: &str| {
+        support::send(
+            &traffic,
+            &format!("GET {path} HTTP/1.1\r\nhost: q\r\n{header}connection: close\r\n\r\n"),
+        )
+    };
+
+    assert!(request("/hello", "").starts_with("HTTP/1.1 401"));
+    assert!(request("/hello", "x-api-key: demo\r\n").starts_with("HTTP/1.1 200"));
+    let refused = request("/orders", "");
+    assert!(refused.starts_with("HTTP/1.1 403") && refused.contains("INVALID_API_KEY"));
+    // A burst of 10, then 5 per second: back-to-back requests soon meet a 429.
+    let statuses: Vec<String> = (0..40)
+        .map(|_| request("/orders", "x-api-key: demo-key-123\r\n")[9..12].to_owned())
+        .collect();
+    assert_eq!(statuses[..10], ["200"; 10], "{statuses:?}");
+    assert!(statuses[10..].contains(&"429".to_owned()), "{statuses:?}");
+
+    assert!(request("/me", "").starts_with("HTTP/1.1 401"));
+    let me = request("/me", &format!("authorization: Bearer {token}\r\n"));
+    assert!(me.starts_with("HTTP/1.1 200"), "{me}");
+    assert!(me.contains("x-principal: alice"), "{me}");
+
+    signal(&child, "-TERM");
+    assert!(child.wait().unwrap().success());
 }

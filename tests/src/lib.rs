@@ -2,10 +2,13 @@
 //! (port 0) from a TOML config, real compiled plugins, an echo upstream, and an HTTP client.
 
 pub mod client;
+pub mod document_server;
 pub mod gateway;
+pub mod otlp_collector;
 pub mod prometheus;
 pub mod upstream;
 
 pub use client::{TestResponse, http1, http2};
+pub use document_server::DocumentServer;
 pub use gateway::{TestGateway, full_config, plugin_path, scratch_dir, write_atomically};
 pub use upstream::EchoUpstream;

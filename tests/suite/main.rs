@@ -2,6 +2,8 @@
 //! loopback with OS-chosen ports.
 
 mod access_log;
+mod authorizers;
+mod capabilities;
 mod chains;
 mod config_errors;
 mod cors;
@@ -11,5 +13,7 @@ mod metrics;
 mod proxying;
 mod reload;
 mod routing;
+mod shared_store;
+mod tracing_export;
 mod validation;
 mod waf;

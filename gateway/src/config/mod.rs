@@ -58,6 +58,23 @@
 //! connect_timeout_ms = 1000           # TCP connect timeout (1 to 600000)
 //! timeout_ms = 29000                  # the whole backend call (1 to 3600000)
 //!
+//! [store]                             # all optional: state behind `rate-limit` and `kv`
+//! backend = "memory"                  # memory (this process) | redis (shared by replicas)
+//! url = "redis://127.0.0.1:6379/0"    # redis only: required (`rediss://` for TLS)
+//! timeout_ms = 50                     # the longest a request waits on the store (1 to 10000)
+//! connect_timeout_ms = 1000           # redis only: (re)connection attempts (1 to 60000)
+//! key_prefix = "wasmgate"             # redis only: prefix of every key
+//! on_unavailable = "open"             # store down: open = allow the request | closed = 503
+//!
+//! [tracing]                           # all optional; no `otlp_endpoint`: no span export
+//! otlp_endpoint = "http://127.0.0.1:4318/v1/traces"   # an OTLP/HTTP (protobuf) collector;
+//!                                     # http only (no https yet); no path: `/v1/traces`
+//! service_name = "wasmgate"           # the spans' `service.name`
+//! sample_ratio = 1.0                  # share of new traces exported (0.0 to 1.0); a client's
+//!                                     # `traceparent` sampled flag decides for its own trace
+//! headers = { authorization = "Bearer …" }   # sent with every export
+//! timeout_ms = 10000                  # one export, retries included (1 to 60000)
+//!
 //! [plugins.auth]                      # a plugin; name: lower-case letters, digits, `_`, `-`
 //! path = "plugins/auth.wasm"          # the component, relative to this file
 //! failure_policy = "closed"           # when the plugin fails: closed = a 500 | open = skip it
@@ -65,6 +82,12 @@
 //! deadline_ms = 100                   # wall-time budget per call (1 to 60000)
 //! memory_mb = 32                      # linear memory cap (1 to engine.max_memory_mb)
 //! max_instances = 64                  # instances alive at once (1 to engine.max_instances)
+//! grants = ["rate-limit", "kv", "metrics"]   # capabilities it may import; default none: a
+//!                                     # component importing one not granted does not load
+//! [plugins.auth.documents]            # named documents the plugin reads (no grant needed)
+//! keys = { file = "keys.json" }       # relative to this file; a change reloads
+//! jwks = { url = "http://idp/jwks.json", refresh_ms = 300000, timeout_ms = 5000 }
+//!                                     # http only for now; fetched at load and every refresh
 //! [plugins.auth.config]               # any table, given to the plugin's `init` as JSON
 //! header = "x-api-key"                # (date-times become RFC 3339 strings; absent: `{}`)
 //!

@@ -5,7 +5,7 @@
 //! chains, upstream names in routes, path templates, durations) and resolves file paths relative
 //! to the config file. Anything that holds one of these can rely on it being coherent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +20,8 @@ pub struct Config {
     pub source: PathBuf,
     /// SHA-256 of the config file's bytes, lower-case hex.
     pub source_digest: String,
-    /// Every file the configuration references (plugin `.wasm` files, the admin token file),
+    /// Every file the configuration references (plugin `.wasm` files, document files, the admin
+    /// token file),
     /// absolute, sorted, without duplicates; not `source` itself. A change to any of them, or to
     /// `source`, is a reason to reload.
     pub watched_files: Vec<PathBuf>,
@@ -40,6 +41,10 @@ pub struct Config {
     pub versioning: Versioning,
     /// Named backends, by name.
     pub upstreams: BTreeMap<String, Upstream>,
+    /// The shared store behind the `rate-limit` and `kv` capabilities.
+    pub store: StoreSettings,
+    /// Span export over OTLP.
+    pub tracing: TracingSettings,
     /// Plugin instances, by name.
     pub plugins: BTreeMap<String, PluginDef>,
     /// Plugins run on every route before the route's own, in order (names of `plugins`).
@@ -215,11 +220,151 @@ pub struct PluginDef {
     pub memory_limit_bytes: u64,
     /// The most instances of this plugin alive at once.
     pub max_instances: u32,
+    /// The capabilities the plugin may import (`grants`).
+    pub grants: BTreeSet<Capability>,
+    /// Where a missing grant is reported: the `grants` key, or the plugin's table without one.
+    pub grants_origin: Origin,
+    /// The documents attached to the plugin, by name.
+    pub documents: BTreeMap<String, DocumentDef>,
     /// Where the `path` key is in the config file, for a missing or invalid `.wasm`.
     pub path_origin: Origin,
     /// Where the `config` key is (or the plugin's table when it has none), for a plugin that
     /// rejects its config in `init`.
     pub config_origin: Origin,
+}
+
+/// A host capability a plugin must be granted before it may import it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Capability {
+    /// `rate-limit`: token buckets and quota counters in the shared store.
+    RateLimit,
+    /// `kv`: the key-value store with expiry.
+    Kv,
+    /// `metrics`: the plugin's own counters, histograms and gauges.
+    Metrics,
+}
+
+impl Capability {
+    /// Every capability, in the order they are listed in messages.
+    pub const ALL: [Capability; 3] = [Capability::RateLimit, Capability::Kv, Capability::Metrics];
+
+    /// The name used in `grants` — also the WIT interface's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::RateLimit => "rate-limit",
+            Capability::Kv => "kv",
+            Capability::Metrics => "metrics",
+        }
+    }
+
+    /// The capability named `name` in `grants`.
+    pub fn from_name(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// A document attached to a plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentDef {
+    /// Where its content comes from.
+    pub source: DocumentSource,
+    /// Where it is defined, for a file that cannot be read.
+    pub origin: Origin,
+}
+
+/// Where a document's content comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentSource {
+    /// A file (absolute path), read at load; a change reloads the config.
+    File(PathBuf),
+    /// A URL fetched at load and then every `refresh`.
+    Url {
+        /// `http` or `https`.
+        url: http::Uri,
+        /// Time between fetches.
+        refresh: Duration,
+        /// The budget of one fetch.
+        timeout: Duration,
+    },
+}
+
+/// `[store]`: where rate-limit buckets, quotas and key-value entries live. The default: in
+/// memory, failing open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// The backend.
+    pub backend: StoreBackendDef,
+    /// Whether a rate-limit or quota check the store cannot answer lets the request through.
+    pub fail_open: bool,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            backend: StoreBackendDef::Memory,
+            fail_open: true,
+        }
+    }
+}
+
+/// The store's backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreBackendDef {
+    /// In the gateway's memory (one process).
+    Memory,
+    /// A Redis server shared by every replica.
+    Redis {
+        /// `redis://host:port/db`.
+        url: String,
+        /// The longest a request waits on one command.
+        timeout: Duration,
+        /// The longest a (background) connection attempt takes.
+        connect_timeout: Duration,
+        /// Prefix of every key.
+        key_prefix: String,
+    },
+}
+
+/// `[tracing]`: span export. The default: none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TracingSettings {
+    /// Where spans go; `None`: nothing is exported and nothing is recorded per request.
+    pub otlp: Option<OtlpExport>,
+}
+
+/// Span export over OTLP/HTTP with protobuf bodies.
+///
+/// `Debug` shows header names, never their values (they often hold credentials).
+#[derive(Clone, PartialEq)]
+pub struct OtlpExport {
+    /// The collector's traces URL (`http`), e.g. `http://127.0.0.1:4318/v1/traces`.
+    pub endpoint: http::Uri,
+    /// The `service.name` resource attribute of every span.
+    pub service_name: String,
+    /// The share of new traces (no `traceparent` from the client) that are sampled, from 0.0
+    /// to 1.0; a client's `traceparent` sampled flag decides for its own trace.
+    pub sample_ratio: f64,
+    /// Headers sent with every export (e.g. `authorization`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The budget of one export, retries included.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for OtlpExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, _)| (name.as_str(), "<redacted>"))
+            .collect();
+        f.debug_struct("OtlpExport")
+            .field("endpoint", &self.endpoint)
+            .field("service_name", &self.service_name)
+            .field("sample_ratio", &self.sample_ratio)
+            .field("headers", &headers)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// A place in a config file: used to point load errors found after parsing at the right line.

@@ -38,6 +38,12 @@ pub(super) struct ConfigFile {
     /// `[upstreams.orders]`
     #[serde(default)]
     pub(super) upstreams: BTreeMap<String, Spanned<UpstreamSection>>,
+    /// `[store]`
+    #[serde(default)]
+    pub(super) store: StoreSection,
+    /// `[tracing]`
+    #[serde(default)]
+    pub(super) tracing: TracingSection,
     /// `[plugins.auth]`
     #[serde(default)]
     pub(super) plugins: BTreeMap<String, Spanned<PluginSection>>,
@@ -157,9 +163,65 @@ pub(super) struct PluginSection {
     pub(super) memory_mb: Option<Spanned<u64>>,
     /// `max_instances = 64` (the default; at most `engine.max_instances`)
     pub(super) max_instances: Option<Spanned<u64>>,
+    /// `grants = ["rate-limit", "kv", "metrics"]` (default none): the capabilities the plugin
+    /// may import
+    pub(super) grants: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `[plugins.<name>.documents]`: named documents the plugin reads, e.g.
+    /// `jwks = { url = "https://idp/jwks.json" }` or `schema = { file = "order.json" }`
+    #[serde(default)]
+    pub(super) documents: BTreeMap<String, Spanned<DocumentSection>>,
     /// `[plugins.<name>.config]` or `config = { header = "x-api-key" }`: any table, given to the
     /// plugin's `init` as JSON
     pub(super) config: Option<Spanned<toml::Table>>,
+}
+
+/// `[plugins.<name>.documents] <doc> = { … }`: a file or a URL (exactly one).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DocumentSection {
+    /// `file = "schemas/order.json"` (relative to the config file; reloads with it)
+    pub(super) file: Option<Spanned<String>>,
+    /// `url = "https://idp.example.com/.well-known/jwks.json"` (`http` or `https`)
+    pub(super) url: Option<Spanned<String>>,
+    /// `refresh_ms = 300000` (URL only; the default, 5 minutes; 1000 to 86400000)
+    pub(super) refresh_ms: Option<Spanned<u64>>,
+    /// `timeout_ms = 5000` (URL only; the default; 1 to 60000)
+    pub(super) timeout_ms: Option<Spanned<u64>>,
+}
+
+/// `[store]`: the shared state behind the `rate-limit` and `kv` capabilities. All optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StoreSection {
+    /// `backend = "memory"` (the default) or `"redis"`
+    pub(super) backend: Option<Spanned<String>>,
+    /// `url = "redis://127.0.0.1:6379/0"` (required with `backend = "redis"`)
+    pub(super) url: Option<Spanned<String>>,
+    /// `timeout_ms = 50` (the default; 1 to 10000): the longest a request waits on the store
+    pub(super) timeout_ms: Option<Spanned<u64>>,
+    /// `connect_timeout_ms = 1000` (the default; 1 to 60000)
+    pub(super) connect_timeout_ms: Option<Spanned<u64>>,
+    /// `key_prefix = "wasmgate"` (the default): prefix of every Redis key
+    pub(super) key_prefix: Option<Spanned<String>>,
+    /// `on_unavailable = "open"` (the default: allow) or `"closed"` (refuse) when the store
+    /// cannot answer a rate-limit or quota check
+    pub(super) on_unavailable: Option<Spanned<String>>,
+}
+
+/// `[tracing]`: OTLP span export. All optional; without `otlp_endpoint`, nothing is exported.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TracingSection {
+    /// `otlp_endpoint = "http://127.0.0.1:4318/v1/traces"` (OTLP/HTTP protobuf; `http` only)
+    pub(super) otlp_endpoint: Option<Spanned<String>>,
+    /// `service_name = "wasmgate"` (the default): the `service.name` of the exported spans
+    pub(super) service_name: Option<Spanned<String>>,
+    /// `sample_ratio = 1.0` (the default; 0.0 to 1.0): the share of new traces exported
+    pub(super) sample_ratio: Option<Spanned<f64>>,
+    /// `headers = { authorization = "Bearer …" }`: sent with every export
+    pub(super) headers: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// `timeout_ms = 10000` (the default; 1 to 60000): one export, retries included
+    pub(super) timeout_ms: Option<Spanned<u64>>,
 }
 
 /// `failure_policy = "closed"`

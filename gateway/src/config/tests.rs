@@ -1,6 +1,7 @@
 //! Whole-pipeline tests: a full valid config, defaults, and the fixtures the snapshot test reads
 //! (`tests/fixtures/config/`). One test per kind of error is in `validate/tests.rs`.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -56,6 +57,7 @@ fn loads_a_full_config_with_every_key() {
     let mut expected_watched = vec![
         Path::new("/opt/wasmgate/plugins/rate_limit.wasm").to_path_buf(),
         dir.join("admin-token.txt"),
+        dir.join("keys.json"),
         dir.join("plugins/auth.wasm"),
     ];
     expected_watched.sort();
@@ -98,12 +100,45 @@ fn loads_a_full_config_with_every_key() {
             "limits": {"burst": 10, "rate": 2.5, "strict": true},
         })
     );
-    assert_eq!((auth.path_origin.line, auth.path_origin.column), (44, 8));
+    assert_eq!(
+        auth.grants,
+        BTreeSet::from([Capability::Kv, Capability::Metrics, Capability::RateLimit])
+    );
+    assert_eq!(
+        (auth.grants_origin.line, auth.grants_origin.key.as_str()),
+        (58, "plugins.auth.grants")
+    );
+    assert_eq!(
+        auth.documents["jwks"].source,
+        DocumentSource::Url {
+            url: "http://idp.internal/jwks.json".parse().unwrap(),
+            refresh: Duration::from_secs(60),
+            timeout: Duration::from_secs(2),
+        }
+    );
+    assert_eq!(auth.documents["jwks"].origin.line, 60);
+    assert_eq!(
+        auth.documents["keys"].source,
+        DocumentSource::File(dir.join("keys.json"))
+    );
+    assert_eq!(
+        config.store,
+        StoreSettings {
+            backend: StoreBackendDef::Redis {
+                url: "redis://10.0.0.5:6379/2".into(),
+                timeout: Duration::from_millis(20),
+                connect_timeout: Duration::from_millis(300),
+                key_prefix: "gw-eu".into(),
+            },
+            fail_open: false,
+        }
+    );
+    assert_eq!((auth.path_origin.line, auth.path_origin.column), (52, 8));
     assert_eq!(auth.path_origin.key, "plugins.auth.path");
     assert_eq!(auth.path_origin.file, path);
     assert_eq!(
         (auth.config_origin.line, auth.config_origin.key.as_str()),
-        (50, "plugins.auth.config")
+        (62, "plugins.auth.config")
     );
     let limiter = &config.plugins["rate-limit"];
     assert_eq!(
@@ -123,6 +158,7 @@ fn loads_a_full_config_with_every_key() {
         (Duration::from_millis(100), 32 << 20, 64)
     );
     assert_eq!(limiter.config, serde_json::json!({"per_minute": 600}));
+    assert!(limiter.grants.is_empty() && limiter.documents.is_empty());
     assert_eq!(config.global_chain, ["auth"]);
 
     let ids: Vec<_> = config.routes.iter().map(|r| r.id.as_str()).collect();
@@ -169,6 +205,29 @@ fn loads_a_full_config_with_every_key() {
         ("content-type", "application/json")
     );
     assert_eq!(mock.body, r#"{"accepted":true}"#);
+
+    let otlp = config.tracing.otlp.as_ref().expect("span export");
+    // Written without a path: the collector's conventional one is added.
+    assert_eq!(
+        otlp.endpoint,
+        "http://otel-collector.internal:4318/v1/traces"
+    );
+    assert_eq!(
+        (otlp.service_name.as_str(), otlp.sample_ratio, otlp.timeout),
+        ("edge-gateway", 0.1, Duration::from_millis(2500))
+    );
+    let headers: Vec<_> = otlp
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            ("authorization", "Bearer fixture-token"),
+            ("x-tenant", "eu")
+        ]
+    );
 }
 
 #[test]
@@ -185,6 +244,8 @@ fn applies_defaults_to_a_minimal_config() {
         (true, Duration::from_millis(250))
     );
     assert!(config.watched_files.is_empty());
+    assert_eq!(config.store, StoreSettings::default());
+    assert_eq!(config.tracing, TracingSettings::default());
     assert_eq!(config.engine.cache_dir, None);
     assert_eq!(
         (config.engine.max_instances, config.engine.max_memory_bytes),
@@ -285,6 +346,11 @@ const REJECTED_HERE: &[&str] = &[
     "several-errors",
     "sunset-before-since",
     "toml-syntax",
+    "tracing-header-value",
+    "tracing-https-endpoint",
+    "tracing-sample-ratio",
+    "tracing-unknown-key",
+    "tracing-without-endpoint",
     "unknown-enum-value",
     "unknown-integration-key",
     "unknown-plugin-in-chain",

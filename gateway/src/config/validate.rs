@@ -8,8 +8,10 @@ mod integration;
 mod plugins;
 mod routes;
 mod settings;
+mod store;
 mod template;
 mod time;
+mod tracing;
 mod upstreams;
 
 use std::ops::{Range, RangeInclusive};
@@ -19,7 +21,7 @@ use http::HeaderName;
 use toml::Spanned;
 
 use super::error::{ConfigError, ConfigErrors, Locator};
-use super::model::Config;
+use super::model::{Config, DocumentSource};
 use super::surface::ConfigFile;
 
 const MIB: u64 = 1024 * 1024;
@@ -45,11 +47,20 @@ pub(super) fn validate(
     let access_log = c.access_log(&file.access_log);
     let engine = c.engine(&file.engine);
     let upstreams = c.upstreams(&file.upstreams);
+    let store = c.store(&file.store);
+    let tracing = c.tracing(&file.tracing);
     let plugins = c.plugins(&file.plugins, &engine);
     let global_chain = c.global_chain(&file.chain.plugins, &plugins);
     let routes = c.routes(&file.routes, &upstreams, &plugins, &global_chain);
     let versioning = c.versioning(&file.versioning, &routes);
     let mut watched_files: Vec<PathBuf> = plugins.values().map(|p| p.path.clone()).collect();
+    let document_files = plugins.values().flat_map(|p| p.documents.values());
+    watched_files.extend(
+        document_files.filter_map(|document| match &document.source {
+            DocumentSource::File(path) => Some(path.clone()),
+            DocumentSource::Url { .. } => None,
+        }),
+    );
     watched_files.extend(token_file);
     watched_files.sort();
     watched_files.dedup();
@@ -71,6 +82,8 @@ pub(super) fn validate(
         engine,
         versioning,
         upstreams,
+        store,
+        tracing,
         plugins,
         global_chain,
         routes,

@@ -6,9 +6,14 @@ wasmtime::component::bindgen!({
     world: "wasmgate-plugin",
     path: "../wit",
     exports: { default: async },
+    // The shared store may be Redis: its calls await the network (bounded by the store timeout).
+    imports: {
+        "wasmgate:plugin/rate-limit": async,
+        "wasmgate:plugin/kv": async,
+    },
 });
 
 pub use self::wasmgate::plugin::types::{
     Action, BodyAccess, BodyError, EditError, InitError, PluginInfo, ResponseData, Stages,
 };
-pub use self::wasmgate::plugin::{clock, log, types};
+pub use self::wasmgate::plugin::{clock, documents, kv, log, metrics, rate_limit, types};

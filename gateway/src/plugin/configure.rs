@@ -1,17 +1,21 @@
 //! A plugin definition bound to its compiled component and config, with its instance pool:
 //! the second step of a plugin's lifecycle (compile → configure → instantiate → call).
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use super::bindings::{BodyAccess, Stages};
+use super::capabilities::PluginCapabilities;
 use super::compile::CompiledPlugin;
+use super::documents::Documents;
 use super::error::{PluginFailure, PluginLoadError};
 use super::exchange::{Exchange, Stage};
 use super::instance::{PluginInstance, StageAction};
-use crate::config::{FailurePolicy, InstanceMode, PluginDef};
+use crate::config::{Capability, FailurePolicy, InstanceMode, PluginDef};
+use crate::store::SharedStore;
 
 /// The budget of instantiating a plugin and running its `init`: longer than a stage call, as
 /// init may compile rules or parse keys.
@@ -28,6 +32,9 @@ pub struct ConfiguredPlugin {
     deadline: Duration,
     memory_limit: u64,
     max_instances: u32,
+    grants: BTreeSet<Capability>,
+    /// Grants, store, own metrics and documents, shared with every instance.
+    capabilities: Arc<PluginCapabilities>,
     stages: Stages,
     body_access: BodyAccess,
     /// Bounds the instances alive at once.
@@ -84,18 +91,37 @@ impl Drop for BusyGuard<'_> {
 }
 
 impl ConfiguredPlugin {
-    /// Creates and initialises a first instance (which validates the config and learns the
-    /// plugin's stages), keeping it in the pool.
+    /// Checks the component imports only capabilities `def` grants, then creates and
+    /// initialises a first instance (which validates the config and learns the plugin's
+    /// stages), keeping it in the pool. `store` backs the `rate-limit` and `kv` capabilities;
+    /// `documents` are the plugin's loaded documents.
     pub async fn configure(
         def: &PluginDef,
         compiled: Arc<CompiledPlugin>,
+        store: Arc<SharedStore>,
+        documents: Documents,
     ) -> Result<Self, PluginLoadError> {
+        let missing: Vec<&'static str> = compiled
+            .imported_capabilities()
+            .difference(&def.grants)
+            .map(|c| c.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(PluginLoadError::NotGranted(missing));
+        }
         let name: Arc<str> = Arc::from(def.name.as_str());
+        let capabilities = Arc::new(PluginCapabilities::new(
+            name.clone(),
+            def.grants.clone(),
+            store,
+            documents,
+        ));
         let config_json = def.config.to_string();
         let limit = def.memory_limit_bytes;
-        let mut first = PluginInstance::instantiate(&compiled, name.clone(), limit, INIT_DEADLINE)
-            .await
-            .map_err(|e| PluginLoadError::InitFailed(format!("cannot instantiate: {e:#}")))?;
+        let mut first =
+            PluginInstance::instantiate(&compiled, capabilities.clone(), limit, INIT_DEADLINE)
+                .await
+                .map_err(|e| PluginLoadError::InitFailed(format!("cannot instantiate: {e:#}")))?;
         let info = first.init(&config_json, INIT_DEADLINE).await?;
         if info.stages == Stages::empty() {
             return Err(PluginLoadError::NoStages);
@@ -110,6 +136,8 @@ impl ConfiguredPlugin {
             deadline: def.deadline,
             memory_limit: def.memory_limit_bytes,
             max_instances: def.max_instances,
+            grants: def.grants.clone(),
+            capabilities,
             stages: info.stages,
             body_access: info.body_access,
             permits: Semaphore::new(def.max_instances as usize),
@@ -123,10 +151,20 @@ impl ConfiguredPlugin {
         Ok(plugin)
     }
 
-    /// Whether `def` describes exactly this plugin (same component, config and limits), so a
-    /// reload can keep it — and its warm instances — instead of configuring it anew.
-    pub fn same_definition(&self, def: &PluginDef, digest: &str) -> bool {
+    /// Whether `def` describes exactly this plugin (same component, config, limits, grants,
+    /// store and documents), so a reload can keep it — and its warm instances — instead of
+    /// configuring it anew.
+    pub fn same_definition(
+        &self,
+        def: &PluginDef,
+        digest: &str,
+        store: &Arc<SharedStore>,
+        documents: &Documents,
+    ) -> bool {
         *self.name == *def.name
+            && self.grants == def.grants
+            && Arc::ptr_eq(&self.capabilities.store, store)
+            && self.capabilities.documents.same_as(documents)
             && self.compiled.digest() == digest
             && self.config == def.config
             && self.failure_policy == def.failure_policy
@@ -139,6 +177,11 @@ impl ConfiguredPlugin {
     /// The plugin's name in config.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The plugin's documents (for a reload to reuse its live URL documents).
+    pub fn documents(&self) -> &Documents {
+        &self.capabilities.documents
     }
 
     /// The compiled component.
@@ -236,7 +279,7 @@ impl ConfiguredPlugin {
     async fn new_instance(&self) -> Result<PluginInstance, PluginFailure> {
         let mut instance = PluginInstance::instantiate(
             &self.compiled,
-            self.name.clone(),
+            self.capabilities.clone(),
             self.memory_limit,
             INIT_DEADLINE,
         )

@@ -41,6 +41,12 @@ pub enum PluginLoadError {
         /// What does not match.
         reason: String,
     },
+    /// The component imports capabilities the plugin was not granted.
+    #[error(
+        "the plugin imports {}, which it was not granted",
+        .0.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    )]
+    NotGranted(Vec<&'static str>),
     /// The plugin's `init` refused its configuration.
     #[error("plugin rejected its config: {0}")]
     InvalidConfig(String),

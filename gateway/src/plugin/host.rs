@@ -11,6 +11,7 @@ use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{self, BodyAccess, BodyError, EditError, clock, log, types};
+use super::capabilities::PluginCapabilities;
 use super::exchange::{ContextBag, Exchange, Stage};
 use super::limits::MemoryLimiter;
 
@@ -23,8 +24,8 @@ pub(super) const CONTEXT_REP: u32 = 2;
 
 /// The data of one plugin instance's store.
 pub(crate) struct HostState {
-    /// The plugin's name, for logs.
-    plugin: Arc<str>,
+    /// The plugin's name, grants, store, metrics and documents (shared by its instances).
+    pub(super) capabilities: Arc<PluginCapabilities>,
     /// WASI with an empty context: no files, env, args or sockets.
     wasi: WasiCtx,
     table: ResourceTable,
@@ -46,10 +47,10 @@ pub(super) struct ActiveCall {
 }
 
 impl HostState {
-    /// A store's data for a new instance of `plugin` with a memory cap of `memory_limit` bytes.
-    pub(super) fn new(plugin: Arc<str>, memory_limit: usize) -> Self {
+    /// A store's data for a new instance of a plugin with a memory cap of `memory_limit` bytes.
+    pub(super) fn new(capabilities: Arc<PluginCapabilities>, memory_limit: usize) -> Self {
         HostState {
-            plugin,
+            capabilities,
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
@@ -437,7 +438,7 @@ impl log::Host for HostState {
     }
 
     fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
-        let plugin = &*self.plugin;
+        let plugin = &*self.capabilities.plugin;
         let (stage, request_id, trace_id) = match &self.call {
             Some(call) => {
                 let context = &call.exchange.context;

@@ -8,6 +8,7 @@ use wasmtime::component::Resource;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::{self, Action, BodyAccess, InitError, WasmgatePlugin};
+use super::capabilities::PluginCapabilities;
 use super::compile::CompiledPlugin;
 use super::error::{PluginFailure, PluginLoadError};
 use super::exchange::{Exchange, ResponseState, Stage};
@@ -47,13 +48,13 @@ impl PluginInstance {
     /// `deadline`.
     pub(super) async fn instantiate(
         compiled: &CompiledPlugin,
-        plugin: Arc<str>,
+        capabilities: Arc<PluginCapabilities>,
         memory_limit: u64,
         deadline: Duration,
     ) -> wasmtime::Result<Self> {
         let engine = compiled.pre().engine();
         let limit = usize::try_from(memory_limit).unwrap_or(usize::MAX);
-        let mut store = Store::new(engine, HostState::new(plugin, limit));
+        let mut store = Store::new(engine, HostState::new(capabilities, limit));
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();

@@ -9,18 +9,24 @@
 //!   and a memory cap. A failed instance is discarded.
 
 mod bindings;
+mod capabilities;
 mod compile;
 mod configure;
+mod documents;
 mod engine;
 mod error;
 mod exchange;
 mod host;
+mod host_capabilities;
 mod instance;
 mod limits;
+mod own_metrics;
 
 pub use compile::CompiledPlugin;
 pub use configure::{ConfiguredPlugin, INIT_DEADLINE};
+pub use documents::{Documents, MAX_DOCUMENT_BYTES, MIN_REQUESTED_REFRESH_INTERVAL};
 pub use engine::PluginEngine;
 pub use error::{PluginFailure, PluginLoadError};
 pub use exchange::{ContextBag, Exchange, RequestState, ResponseState, Stage};
 pub use instance::StageAction;
+pub use own_metrics::{MAX_LABEL_VALUE_BYTES, MAX_LABELS, MAX_SERIES_PER_PLUGIN};

@@ -1,14 +1,16 @@
 //! `[plugins.<name>]` and `[chain]`: plugin definitions, their limits and config, and the chains
 //! that name them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use toml::Spanned;
 
 use super::super::de::toml_key;
-use super::super::model::{EngineSettings, FailurePolicy, InstanceMode, PluginDef};
-use super::super::surface::{self, PluginSection};
+use super::super::model::{
+    Capability, DocumentDef, DocumentSource, EngineSettings, FailurePolicy, InstanceMode, PluginDef,
+};
+use super::super::surface::{self, DocumentSection, PluginSection};
 use super::{Checker, MIB, listing};
 
 impl Checker<'_> {
@@ -60,6 +62,12 @@ impl Checker<'_> {
                 64,
                 ("engine.max_instances", u64::from(engine.max_instances)),
             );
+            let grants = self.grants(s.grants.as_ref(), &prefix);
+            let grants_origin = match &s.grants {
+                Some(grants) => self.loc.origin(grants.span(), format!("{prefix}.grants")),
+                None => self.loc.origin(table.span(), prefix.clone()),
+            };
+            let documents = self.documents(&s.documents, &prefix);
             plugins.insert(
                 name.clone(),
                 PluginDef {
@@ -77,12 +85,123 @@ impl Checker<'_> {
                     deadline: Duration::from_millis(deadline),
                     memory_limit_bytes: memory_mb * MIB,
                     max_instances: u32::try_from(max_instances).unwrap_or(u32::MAX),
+                    grants,
+                    grants_origin,
+                    documents,
                     path_origin,
                     config_origin,
                 },
             );
         }
         plugins
+    }
+
+    /// `grants = [...]`: known capability names, none twice.
+    fn grants(
+        &mut self,
+        grants: Option<&Spanned<Vec<Spanned<String>>>>,
+        prefix: &str,
+    ) -> BTreeSet<Capability> {
+        let mut granted = BTreeSet::new();
+        for (i, name) in grants
+            .map(Spanned::get_ref)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let key = format!("{prefix}.grants[{i}]");
+            match Capability::from_name(name.get_ref()) {
+                Some(capability) if !granted.insert(capability) => {
+                    let message = format!("capability `{}` is granted twice", name.get_ref());
+                    self.error(name.span(), &key, message, None);
+                }
+                Some(_) => {}
+                None => {
+                    let message = format!("unknown capability `{}`", name.get_ref());
+                    let help = format!(
+                        "capabilities: {}",
+                        listing(Capability::ALL.iter().map(|c| c.as_str()))
+                    );
+                    self.error(name.span(), &key, message, Some(help));
+                }
+            }
+        }
+        granted
+    }
+
+    /// `[plugins.<name>.documents]`: each a file or a URL, with URL timings in range.
+    fn documents(
+        &mut self,
+        sections: &BTreeMap<String, Spanned<DocumentSection>>,
+        prefix: &str,
+    ) -> BTreeMap<String, DocumentDef> {
+        let mut documents = BTreeMap::new();
+        for (name, section) in sections {
+            let key = format!("{prefix}.documents.{}", toml_key(name));
+            let s = section.get_ref();
+            let document = match (&s.file, &s.url) {
+                (Some(file), None) => {
+                    for (field, value) in
+                        [("refresh_ms", &s.refresh_ms), ("timeout_ms", &s.timeout_ms)]
+                    {
+                        if let Some(value) = value {
+                            let message = format!("`{field}` only applies to URL documents");
+                            self.error(value.span(), &format!("{key}.{field}"), message, None);
+                        }
+                    }
+                    self.file_path(file, &format!("{key}.file"))
+                        .map(DocumentSource::File)
+                }
+                (None, Some(url)) => {
+                    let refresh = self.number(
+                        &s.refresh_ms,
+                        &format!("{key}.refresh_ms"),
+                        300_000,
+                        1000..=86_400_000,
+                    );
+                    let timeout = self.number(
+                        &s.timeout_ms,
+                        &format!("{key}.timeout_ms"),
+                        5000,
+                        1..=60_000,
+                    );
+                    self.document_url(url, &format!("{key}.url"))
+                        .map(|url| DocumentSource::Url {
+                            url,
+                            refresh: Duration::from_millis(refresh),
+                            timeout: Duration::from_millis(timeout),
+                        })
+                }
+                _ => {
+                    let message = "a document needs exactly one of `file` and `url`".to_owned();
+                    let help = "e.g. `{ file = \"schemas/order.json\" }` or \
+                                `{ url = \"http://idp.internal/jwks.json\" }`";
+                    self.error(section.span(), &key, message, Some(help.to_owned()));
+                    None
+                }
+            };
+            if let Some(source) = document {
+                let origin = self.loc.origin(section.span(), key);
+                documents.insert(name.clone(), DocumentDef { source, origin });
+            }
+        }
+        documents
+    }
+
+    fn document_url(&mut self, value: &Spanned<String>, key: &str) -> Option<http::Uri> {
+        let raw = value.get_ref();
+        let problem = match raw.parse::<http::Uri>() {
+            Err(e) => format!("invalid URL `{raw}`: {e}"),
+            Ok(uri) if uri.authority().is_none() => format!("URL `{raw}` has no host"),
+            Ok(uri) => match uri.scheme_str() {
+                Some("http") => return Some(uri),
+                Some("https") => "https document URLs are not supported yet".to_owned(),
+                _ => format!("unsupported URL `{raw}`"),
+            },
+        };
+        let help = "use an `http://` URL, or a `file` next to the config";
+        self.error(value.span(), key, problem, Some(help.to_owned()));
+        None
     }
 
     /// A per-plugin limit capped by an engine-wide one: from 1 to the engine's value. The
