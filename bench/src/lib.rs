@@ -1,4 +1,5 @@
-//! Shared set-up for the wasmgate benchmarks: load a compiled plugin the way the gateway does.
+//! Shared set-up for the wasmgate benchmarks: load a compiled plugin the way the gateway does,
+//! generated inputs ([`fixtures`]), and the load-test [`harness`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -6,6 +7,9 @@ use std::time::Duration;
 
 use wasmgate::config::{EngineSettings, FailurePolicy, InstanceMode, Origin, PluginDef};
 use wasmgate::plugin::{ConfiguredPlugin, PluginEngine};
+
+pub mod fixtures;
+pub mod harness;
 
 /// The compiled plugin `crate_name` as the build scripts left it in `target/plugins/`.
 pub fn plugin_path(crate_name: &str) -> PathBuf {
@@ -42,14 +46,21 @@ pub async fn configured(
         config,
         failure_policy: FailurePolicy::Closed,
         instance_mode: mode,
-        deadline: Duration::from_millis(100),
+        // Generous: a benchmark measures time, and must not fail because a loaded machine
+        // descheduled a call past a production-sized deadline.
+        deadline: Duration::from_secs(10),
         memory_limit_bytes: 32 << 20,
         max_instances: 8,
+        grants: Default::default(),
+        grants_origin: origin.clone(),
+        documents: Default::default(),
         path_origin: origin.clone(),
         config_origin: origin,
     };
     let compiled = engine.compile(&path).expect("compile plugin");
-    ConfiguredPlugin::configure(&def, compiled)
+    let store = wasmgate::store::SharedStore::open(&Default::default()).expect("memory store");
+    let documents = wasmgate::plugin::Documents::default();
+    ConfiguredPlugin::configure(&def, compiled, std::sync::Arc::new(store), documents)
         .await
         .expect("configure plugin")
 }

@@ -1,0 +1,205 @@
+//! The gateway configs of the scenarios, generated around the shared backend.
+//!
+//! Every config has the same base: a listener and the admin on loopback ports the OS picks, the
+//! compiled-plugin cache under `target/`, a 10 ms reload debounce, the `backend` upstream, and
+//! the routes `GET /small` and `POST /json` proxied to it. Scenario 5's chain is not here: it is
+//! read from `bench/configs/realistic-chain.toml` ([`REALISTIC_CHAIN_FILE`]).
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+/// Scenario 5's chain, relative to the bench crate.
+pub const REALISTIC_CHAIN_FILE: &str = "configs/realistic-chain.toml";
+
+/// What every generated config points at.
+#[derive(Debug, Clone)]
+pub struct ConfigContext {
+    /// The backend's address.
+    pub backend: SocketAddr,
+    /// Where the compiled plugins are (`target/plugins`).
+    pub plugins_dir: PathBuf,
+    /// The gateway's compiled-plugin disk cache.
+    pub cache_dir: PathBuf,
+}
+
+/// A plugin of the realistic chain, as the report lists it.
+#[derive(Debug, Clone)]
+pub struct ChainPlugin {
+    /// Its name in the config.
+    pub name: String,
+    /// The `.wasm` file it runs.
+    pub wasm_file: String,
+    /// Whether it runs another plugin's component (its name differs from the file's).
+    pub stand_in: bool,
+}
+
+impl ConfigContext {
+    /// Scenario 3: the gateway with no plugins.
+    pub fn no_plugins(&self) -> String {
+        self.base("")
+    }
+
+    /// Scenario 4: the no-op plugin (every stage declared) in the global chain.
+    pub fn noop_chain(&self) -> String {
+        let extra = format!(
+            "[chain]\nplugins = [\"noop\"]\n\n[plugins.noop]\npath = {:?}\n",
+            self.plugin("noop")
+        );
+        self.base(&extra)
+    }
+
+    /// Scenario 5: the realistic chain from [`REALISTIC_CHAIN_FILE`] (`fragment` is its text).
+    pub fn realistic_chain(&self, fragment: &str) -> String {
+        let plugins_dir = self.plugins_dir.display().to_string();
+        self.base(&fragment.replace("${PLUGINS_DIR}", &plugins_dir))
+    }
+
+    /// Scenario 6: scenario 3 plus a mock route whose body names `variant`, so each rewrite
+    /// changes the config and the gateway reloads it.
+    pub fn reloading(&self, variant: u64) -> String {
+        let marker = format!(
+            "[[routes]]\nid = \"reload-marker\"\npath = \"/reload-marker\"\n\
+             integration = {{ type = \"mock\", status = 200, body = \"variant {variant}\" }}\n"
+        );
+        self.base(&marker)
+    }
+
+    /// The memory scenario: every built-in plugin (waf, validator, mapper, cors, headers) and
+    /// require-api-key, configured and chained on `POST /json` (not on `GET /small`): the
+    /// realistic chain's plugins from `fragment`, then cors and headers.
+    pub fn all_builtins(&self, fragment: &str) -> anyhow::Result<String> {
+        let plugins_dir = self.plugins_dir.display().to_string();
+        let mut table: toml::Table = fragment
+            .replace("${PLUGINS_DIR}", &plugins_dir)
+            .parse()
+            .context("parsing the realistic chain")?;
+        table.remove("chain");
+        let mut names: Vec<String> = Self::chain_plugins(fragment)?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        names.extend(["cors".to_owned(), "headers".to_owned()]);
+        let mut extra = toml::to_string(&table).context("writing the plugin tables")?;
+        let _ = write!(
+            extra,
+            "\n[plugins.cors]\npath = {:?}\n[plugins.cors.config]\n\
+             allow_origins = [\"https://app.example.com\"]\nallow_methods = [\"GET\", \"POST\"]\n\
+             \n[plugins.headers]\npath = {:?}\n[plugins.headers.config]\n\
+             response = {{ set = {{ \"x-powered-by\" = \"wasmgate\" }} }}\n",
+            self.plugin("cors"),
+            self.plugin("headers"),
+        );
+        Ok(self.base_with_json_plugins(&extra, &names))
+    }
+
+    /// The plugins of the realistic chain, in order, from the fragment's `[chain]`.
+    pub fn chain_plugins(fragment: &str) -> anyhow::Result<Vec<ChainPlugin>> {
+        let table: toml::Table = fragment.parse().context("parsing the realistic chain")?;
+        let names = table["chain"]["plugins"]
+            .as_array()
+            .context("the realistic chain has no [chain] plugins list")?;
+        names
+            .iter()
+            .map(|name| {
+                let name = name.as_str().context("a chain entry is not a string")?;
+                let path = table["plugins"][name]["path"]
+                    .as_str()
+                    .with_context(|| format!("no path for plugin `{name}`"))?;
+                let wasm_file = Path::new(path)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let stand_in = wasm_file != format!("{}.wasm", name.replace('-', "_"));
+                Ok(ChainPlugin {
+                    name: name.to_owned(),
+                    wasm_file,
+                    stand_in,
+                })
+            })
+            .collect()
+    }
+
+    fn plugin(&self, crate_name: &str) -> String {
+        self.plugins_dir
+            .join(format!("{crate_name}.wasm"))
+            .display()
+            .to_string()
+    }
+
+    fn base(&self, extra: &str) -> String {
+        self.base_with_json_plugins(extra, &[])
+    }
+
+    fn base_with_json_plugins(&self, extra: &str, json_plugins: &[String]) -> String {
+        format!(
+            r#"[[listeners]]
+name = "bench"
+address = "127.0.0.1:0"
+
+[admin]
+address = "127.0.0.1:0"
+
+[engine]
+cache_dir = {cache:?}
+
+[reload]
+debounce_ms = 10
+
+[upstreams.backend]
+url = "http://{backend}"
+
+[[routes]]
+id = "small"
+methods = ["GET"]
+path = "/small"
+integration = {{ type = "http", upstream = "backend" }}
+
+[[routes]]
+id = "json"
+methods = ["POST"]
+path = "/json"
+plugins = {json_plugins:?}
+integration = {{ type = "http", upstream = "backend" }}
+
+{extra}"#,
+            cache = self.cache_dir.display().to_string(),
+            backend = self.backend,
+        )
+    }
+}
+
+/// Reads scenario 5's chain from the bench crate.
+pub fn read_realistic_chain() -> anyhow::Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(REALISTIC_CHAIN_FILE);
+    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_plugins_running_another_component_as_stand_ins() {
+        let fragment = read_realistic_chain().unwrap();
+        let plugins = ConfigContext::chain_plugins(&fragment).unwrap();
+        let names: Vec<_> = plugins.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "waf",
+                "jwt-authorizer",
+                "rate-limiter",
+                "validator",
+                "mapper"
+            ]
+        );
+        assert!(!plugins[0].stand_in);
+        assert_eq!(
+            plugins[1].stand_in,
+            plugins[1].wasm_file != "jwt_authorizer.wasm"
+        );
+    }
+}

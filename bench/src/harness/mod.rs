@@ -1,0 +1,36 @@
+//! The load-test harness behind `cargo run --release -p wasmgate-bench --bin harness` (and
+//! `bench/run`): wrk against the backend alone, nginx and wasmgate in six scenarios, measured in
+//! interleaved rounds on loopback, reported as medians, round-paired ratios and proxy
+//! CPU-seconds per 100k requests, plus memory and the criterion micro-benchmarks.
+//!
+//! ```text
+//! build ─► backend ─► nginx + 4 gateways ─► probe each cell ─► warm-up ─► rounds × cells (wrk)
+//!       ─► memory (idle RSS, idle connections) ─► cargo bench ─► report.md + chart.png
+//! ```
+//!
+//! Every child process runs in its own process group and is killed when the harness ends,
+//! panics or is interrupted ([`children`]).
+
+pub mod backend;
+pub mod chart;
+pub mod children;
+pub mod configs;
+pub mod gateway;
+pub mod machine;
+pub mod memory;
+pub mod micro;
+pub mod net;
+pub mod nginx;
+pub mod options;
+pub mod procfs;
+pub mod reload;
+pub mod report;
+pub mod rounds;
+pub mod scenarios;
+pub mod servers;
+pub mod stats;
+pub mod suite;
+pub mod summary;
+pub mod targets;
+pub mod workload;
+pub mod wrk;

@@ -1,0 +1,123 @@
+//! The harness's command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Load-tests wasmgate against the backend alone and nginx, and writes a dated report.
+#[derive(Debug, Parser)]
+#[command(name = "harness", about)]
+pub struct Cli {
+    /// What to run (default: the suite).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The suite's settings.
+    #[command(flatten)]
+    pub suite: SuiteOptions,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the benchmark backend (started by the suite itself).
+    #[command(hide = true)]
+    Backend {
+        /// Tokio worker threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+}
+
+/// How the suite runs. `--smoke` changes the defaults of every unset option to a few-second run.
+#[derive(Debug, Clone, Args)]
+pub struct SuiteOptions {
+    /// Check that the harness works: 1 round of 1 s per cell, 4 connections, 200 idle
+    /// connections, no warm-up, no micro-benchmarks, nginx skipped if not installed; the report
+    /// goes to target/bench-smoke/.
+    #[arg(long)]
+    pub smoke: bool,
+    /// Measured rounds (default 5).
+    #[arg(long)]
+    pub rounds: Option<usize>,
+    /// Seconds per wrk run (default 5).
+    #[arg(long)]
+    pub duration: Option<u64>,
+    /// wrk connections (default 64).
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// wrk threads (default 1).
+    #[arg(long)]
+    pub wrk_threads: Option<usize>,
+    /// Unrecorded warm-up seconds per cell before the first round (default 2).
+    #[arg(long)]
+    pub warm_up: Option<u64>,
+    /// Idle keep-alive connections for the memory measurement (default 10000).
+    #[arg(long)]
+    pub idle_connections: Option<usize>,
+    /// Skip the criterion micro-benchmarks.
+    #[arg(long)]
+    pub no_micro: bool,
+    /// Skip nginx (scenario 2) even if it is installed.
+    #[arg(long)]
+    pub no_nginx: bool,
+    /// Use the existing target/release/wasmgate instead of running `cargo build --release -p
+    /// wasmgate` first.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Where to write `<date>.md` and `<date>.png` (default bench/results, or
+    /// target/bench-smoke with --smoke).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The options with every default applied.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Smoke mode.
+    pub smoke: bool,
+    /// Measured rounds.
+    pub rounds: usize,
+    /// Per wrk run.
+    pub duration: Duration,
+    /// wrk connections.
+    pub connections: usize,
+    /// wrk threads.
+    pub wrk_threads: usize,
+    /// Warm-up per cell.
+    pub warm_up: Duration,
+    /// Idle connections for the memory measurement.
+    pub idle_connections: usize,
+    /// Run the micro-benchmarks.
+    pub micro: bool,
+    /// Run nginx; `false` also when smoke mode found it missing.
+    pub nginx: bool,
+    /// Build the gateway first.
+    pub build: bool,
+    /// The output directory.
+    pub out: PathBuf,
+}
+
+impl SuiteOptions {
+    /// Applies the full or smoke defaults; `workspace` is the repository root.
+    pub fn settings(&self, workspace: &std::path::Path) -> Settings {
+        let (rounds, duration, connections, warm_up, idle, out) = if self.smoke {
+            (1, 1, 4, 0, 200, workspace.join("target/bench-smoke"))
+        } else {
+            (5, 5, 64, 2, 10_000, workspace.join("bench/results"))
+        };
+        Settings {
+            smoke: self.smoke,
+            rounds: self.rounds.unwrap_or(rounds).max(1),
+            duration: Duration::from_secs(self.duration.unwrap_or(duration).max(1)),
+            connections: self.connections.unwrap_or(connections).max(1),
+            wrk_threads: self.wrk_threads.unwrap_or(1).max(1),
+            warm_up: Duration::from_secs(self.warm_up.unwrap_or(warm_up)),
+            idle_connections: self.idle_connections.unwrap_or(idle),
+            micro: !self.no_micro && !self.smoke,
+            nginx: !self.no_nginx,
+            build: !self.no_build,
+            out: self.out.clone().unwrap_or(out),
+        }
+    }
+}

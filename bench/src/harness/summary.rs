@@ -1,0 +1,124 @@
+//! From raw samples to the figures the report, the chart and the console print: per cell the
+//! median and spread of each measure, and the round-paired ratios between scenarios.
+
+use std::collections::BTreeMap;
+
+use super::rounds::Sample;
+use super::scenarios::{Cell, RATIOS, Scenario};
+use super::stats::{Spread, paired_ratios};
+use super::workload::Workload;
+
+/// One cell's figures over all rounds.
+#[derive(Debug, Clone)]
+pub struct CellSummary {
+    /// The cell.
+    pub cell: Cell,
+    /// Requests per second.
+    pub rps: Spread,
+    /// Median latency, µs.
+    pub p50_us: Spread,
+    /// 99th-percentile latency, µs.
+    pub p99_us: Spread,
+    /// Proxy CPU-seconds per 100k requests (none without a proxy).
+    pub proxy_cpu_100k: Option<Spread>,
+    /// Backend CPU-seconds per 100k requests.
+    pub backend_cpu_100k: Spread,
+    /// Failed requests over all rounds: non-2xx/3xx responses + socket errors.
+    pub failures: u64,
+    /// Of `failures`, responses with a status outside 2xx/3xx.
+    pub non_success: u64,
+    /// Of `failures`, wrk's socket errors (connect, read, write, timeout).
+    pub socket_errors: u64,
+    /// Requests completed over all rounds.
+    pub requests: u64,
+    /// Reloads (rewrites made, reloads applied) over all rounds, reload scenario only.
+    pub reloads: Option<(u64, u64)>,
+}
+
+/// A ratio between two scenarios on one workload, paired round by round.
+#[derive(Debug, Clone)]
+pub struct RatioSummary {
+    /// Numerator scenario.
+    pub numerator: Scenario,
+    /// Denominator scenario.
+    pub denominator: Scenario,
+    /// The workload both ran.
+    pub workload: Workload,
+    /// Throughput ratio (req/s over req/s).
+    pub throughput: Spread,
+    /// p99 latency ratio.
+    pub p99: Spread,
+    /// Proxy CPU per request, numerator minus denominator, µs (both must have a proxy).
+    pub added_cpu_us: Option<Spread>,
+}
+
+impl RatioSummary {
+    /// `3/1`.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.numerator.number(), self.denominator.number())
+    }
+}
+
+/// Summarises every cell.
+pub fn cells(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<CellSummary> {
+    samples
+        .iter()
+        .filter_map(|(cell, runs)| {
+            let proxy: Vec<f64> = runs.iter().filter_map(Sample::proxy_cpu_per_100k).collect();
+            let reloads = runs.iter().filter_map(|s| s.reloads).fold(None, |sum, r| {
+                let (w, a) = sum.unwrap_or((0, 0));
+                Some((w + r.written, a + r.applied))
+            });
+            Some(CellSummary {
+                cell: *cell,
+                rps: Spread::of(runs.iter().map(|s| s.load.requests_per_second))?,
+                p50_us: Spread::of(runs.iter().map(|s| s.load.p50_us))?,
+                p99_us: Spread::of(runs.iter().map(|s| s.load.p99_us))?,
+                proxy_cpu_100k: Spread::of(proxy),
+                backend_cpu_100k: Spread::of(runs.iter().map(Sample::backend_cpu_per_100k))?,
+                failures: runs.iter().map(|s| s.load.failures()).sum(),
+                non_success: runs.iter().map(|s| s.load.non_success).sum(),
+                socket_errors: runs.iter().map(|s| s.load.socket_errors).sum(),
+                requests: runs.iter().map(|s| s.load.requests).sum(),
+                reloads,
+            })
+        })
+        .collect()
+}
+
+/// The [`RATIOS`] for every workload both scenarios ran.
+pub fn ratios(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<RatioSummary> {
+    let mut ratios = Vec::new();
+    for (numerator, denominator) in RATIOS {
+        for workload in [Workload::Small, Workload::Json] {
+            let runs = |scenario| samples.get(&Cell { scenario, workload });
+            let (Some(top), Some(bottom)) = (runs(numerator), runs(denominator)) else {
+                continue;
+            };
+            let series = |runs: &[Sample], f: fn(&Sample) -> f64| -> Vec<f64> {
+                runs.iter().map(f).collect()
+            };
+            let rps = |s: &Sample| s.load.requests_per_second;
+            let p99 = |s: &Sample| s.load.p99_us;
+            let (Some(throughput), Some(p99)) = (
+                Spread::of(paired_ratios(&series(top, rps), &series(bottom, rps))),
+                Spread::of(paired_ratios(&series(top, p99), &series(bottom, p99))),
+            ) else {
+                continue;
+            };
+            let added_cpu_us = Spread::of(top.iter().zip(bottom).filter_map(|(t, b)| {
+                // CPU-s per 100k requests → µs per request: × 1e6 / 1e5.
+                Some((t.proxy_cpu_per_100k()? - b.proxy_cpu_per_100k()?) * 10.0)
+            }));
+            ratios.push(RatioSummary {
+                numerator,
+                denominator,
+                workload,
+                throughput,
+                p99,
+                added_cpu_us,
+            });
+        }
+    }
+    ratios
+}

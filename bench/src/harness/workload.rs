@@ -1,0 +1,161 @@
+//! The two requests the load generator sends, and the bodies the backend answers them with.
+//!
+//! - [`Workload::Small`]: `GET /small`, answered with a 13-byte text body.
+//! - [`Workload::Json`]: `POST /json` with a 1 KB JSON book (and the headers the realistic
+//!   chain's JWT authorizer checks), answered with a 1 KB JSON list.
+
+use std::fmt::Write as _;
+
+/// The body of `GET /small`.
+pub const SMALL_BODY: &[u8] = b"Hello, world!";
+
+/// The API key every request carries (for chains keyed on it).
+pub const API_KEY: &str = "bench-key";
+
+/// The bearer token every request carries: HS256, signed with the secret of
+/// `configs/realistic-chain.toml`'s JWT authorizer, valid until 2100.
+pub const BEARER: &str = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiZW5jaCIsImlzcyI6Indhc21nYXRlLWJlbmNoIiwiZXhwIjo0MTAyNDQ0ODAwfQ.DP2ZSCt2hJm5Yp1eEcD1NiTnhVo2QAyRZhYJcBF9CII";
+
+/// One kind of request the load generator sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Workload {
+    /// `GET /small` → 13-byte body.
+    Small,
+    /// `POST /json` with a 1 KB JSON body → 1 KB JSON body.
+    Json,
+}
+
+impl Workload {
+    /// Short name for tables: `small` or `json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Small => "small",
+            Workload::Json => "json",
+        }
+    }
+
+    /// What it sends and receives, for the report.
+    pub fn description(self) -> &'static str {
+        match self {
+            Workload::Small => "`GET /small` → 200, 13-byte text body",
+            Workload::Json => "`POST /json` with a 1 KB JSON body → 200, 1 KB JSON body",
+        }
+    }
+
+    /// The request path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Workload::Small => "/small",
+            Workload::Json => "/json",
+        }
+    }
+
+    /// The request method.
+    pub fn method(self) -> &'static str {
+        match self {
+            Workload::Small => "GET",
+            Workload::Json => "POST",
+        }
+    }
+
+    /// The request body (empty for `Small`).
+    pub fn request_body(self) -> String {
+        match self {
+            Workload::Small => String::new(),
+            Workload::Json => book_json(),
+        }
+    }
+
+    /// Request headers besides `Host` and `Content-Length`.
+    pub fn headers(self) -> Vec<(&'static str, &'static str)> {
+        let mut headers = vec![("x-api-key", API_KEY), ("authorization", BEARER)];
+        if self == Workload::Json {
+            headers.push(("content-type", "application/json"));
+        }
+        headers
+    }
+
+    /// A wrk script that sends this request (wrk builds it once; no per-request Lua).
+    pub fn wrk_script(self) -> String {
+        let mut script = format!("wrk.method = \"{}\"\n", self.method());
+        for (name, value) in self.headers() {
+            let _ = writeln!(script, "wrk.headers[\"{name}\"] = \"{value}\"");
+        }
+        let body = self.request_body();
+        if !body.is_empty() {
+            let _ = writeln!(script, "wrk.body = [==[{body}]==]");
+        }
+        script
+    }
+
+    /// The raw HTTP/1.1 request, for probes and the idle-connection test.
+    pub fn raw_request(self, host: &str, close: bool) -> String {
+        let body = self.request_body();
+        let mut request = format!(
+            "{} {} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n",
+            self.method(),
+            self.path(),
+            body.len()
+        );
+        for (name, value) in self.headers() {
+            let _ = write!(request, "{name}: {value}\r\n");
+        }
+        if close {
+            request.push_str("connection: close\r\n");
+        }
+        request.push_str("\r\n");
+        request.push_str(&body);
+        request
+    }
+}
+
+/// A book of about 1 KB, as a client would POST it (valid for the chain's validator schema).
+pub fn book_json() -> String {
+    let description =
+        "A stark desert world, a noble family, a spice that extends life. ".repeat(13);
+    serde_json::json!({
+        "title": "Dune",
+        "author": "Frank Herbert",
+        "year": 1965,
+        "isbn": "978-0441013593",
+        "tags": ["science fiction", "classic", "desert", "politics"],
+        "description": description.trim_end(),
+    })
+    .to_string()
+}
+
+/// The backend's answer to `POST /json`: a list of books, about 1 KB.
+pub fn catalogue_json() -> String {
+    let books: Vec<_> = (1..=9)
+        .map(|id| {
+            serde_json::json!({
+                "id": id,
+                "title": format!("Book number {id}"),
+                "author": "Frank Herbert",
+                "year": 1960 + id,
+                "tags": ["science fiction", "classic"],
+            })
+        })
+        .collect();
+    serde_json::json!({ "count": books.len(), "books": books }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_bodies_are_about_one_kilobyte() {
+        for body in [book_json(), catalogue_json()] {
+            assert!((900..=1200).contains(&body.len()), "{} bytes", body.len());
+        }
+    }
+
+    #[test]
+    fn raw_requests_carry_their_body_length() {
+        let request = Workload::Json.raw_request("127.0.0.1", true);
+        let (head, body) = request.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        assert!(head.starts_with("POST /json HTTP/1.1\r\n"));
+    }
+}
