@@ -11,6 +11,11 @@ use crate::config::{AccessLogSettings, AccessLogTarget};
 /// Lines waiting for the writer before new ones are dropped.
 const QUEUE: usize = 16 * 1024;
 
+/// How long the writer lets lines gather after writing a batch. Waking it for every line costs
+/// a futex wake and a context switch per request (measured: it halved throughput on 2 cores);
+/// this bounds the wake-ups to 200 a second, and a line's delay to 5 ms.
+const GATHER: Duration = Duration::from_millis(5);
+
 /// What one access log line says about a request.
 #[derive(Debug, Default)]
 pub struct Entry<'a> {
@@ -125,15 +130,20 @@ impl AccessLog {
 
 /// Writes queued lines in batches: each batch is one `write` of whole lines (so two writers
 /// appending to one file across a reload never interleave within a line), flushed when the
-/// queue runs dry.
+/// queue runs dry; a writer that emptied the queue waits [`GATHER`] for the next batch to build
+/// up (one that did not keeps writing).
 fn write_lines(queue: Receiver<String>, mut out: Box<dyn Write + Send>) {
     let mut batch = String::new();
     while let Ok(first) = queue.recv() {
         batch.push_str(&first);
+        let mut ran_dry = false;
         while batch.len() < 64 * 1024 {
             match queue.try_recv() {
                 Ok(line) => batch.push_str(&line),
-                Err(_) => break,
+                Err(_) => {
+                    ran_dry = true;
+                    break;
+                }
             }
         }
         if out
@@ -144,5 +154,8 @@ fn write_lines(queue: Receiver<String>, mut out: Box<dyn Write + Send>) {
             metrics::counter!(crate::metrics::ACCESS_LOG_DROPPED_TOTAL).increment(1);
         }
         batch.clear();
+        if ran_dry {
+            std::thread::sleep(GATHER);
+        }
     }
 }
