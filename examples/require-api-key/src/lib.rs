@@ -1,12 +1,18 @@
-//! A custom wasmgate plugin: reject requests without an API key.
+//! A custom wasmgate plugin — a minimal custom authorizer: reject requests without an API key,
+//! or allow them and tell later plugins who called.
 //!
 //! Requests without a non-empty `x-api-key` header (the name is configurable) get a 401 JSON
-//! error of type `UNAUTHORIZED`; responses get `x-api-key-checked: true`.
+//! error of type `UNAUTHORIZED`; responses get `x-api-key-checked: true`. With `principals`,
+//! only the listed keys are allowed (others: 403 `ACCESS_DENIED`), and the key's principal goes
+//! into the request context as `auth.principal` — where the access log, the mapper and the
+//! headers plugin (`forward_context`) find it, as they find the JWT authorizer's.
 //!
 //! ```toml
 //! [plugins.api-key]
 //! path = "target/wasm32-wasip2/release/require_api_key.wasm"
 //! config = { header = "x-api-key" }   # optional, this is the default
+//! # config = { principals = { "k1" = "alice" } }   # an allow list (use the api_keys plugin,
+//! #                                                # with hashed keys, in production)
 //! ```
 //!
 //! Build it, then call a route that runs it:
@@ -26,12 +32,15 @@
 //!
 //! Test it natively with `cargo test -p require-api-key` (see `tests/`).
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use wasmgate_plugin_sdk::{Action, Context, InitError, Plugin, Request, Response, Stages, header};
 
 /// Rejects requests that carry no API key.
 pub struct RequireApiKey {
     header: String,
+    principals: Option<BTreeMap<String, String>>,
 }
 
 /// The plugin's config: `config = { header = "x-api-key" }`.
@@ -39,6 +48,9 @@ pub struct RequireApiKey {
 pub struct Config {
     /// The header that must carry the key; default `x-api-key`.
     header: Option<String>,
+    /// `principals = { "<key>" = "<principal>" }`: only these keys are allowed, and the
+    /// principal is put in the context. Absent: any non-empty key is allowed.
+    principals: Option<BTreeMap<String, String>>,
 }
 
 impl Plugin for RequireApiKey {
@@ -49,7 +61,10 @@ impl Plugin for RequireApiKey {
         if !header::is_valid_name(&header) {
             return Err(InitError::invalid_config("header", "invalid header name"));
         }
-        Ok(RequireApiKey { header })
+        Ok(RequireApiKey {
+            header,
+            principals: config.principals,
+        })
     }
 
     fn stages(&self) -> Stages {
@@ -58,11 +73,22 @@ impl Plugin for RequireApiKey {
 
     fn on_method_request(&self, request: &mut Request<'_>, context: &mut Context<'_>) -> Action {
         let key = request.header(&self.header).unwrap_or_default();
-        if !key.is_empty() {
-            return Action::Continue;
+        if key.is_empty() {
+            let message = format!("missing {} header", self.header);
+            return Action::json_error(context, 401, "UNAUTHORIZED", message);
         }
-        let message = format!("missing {} header", self.header);
-        Action::json_error(context, 401, "UNAUTHORIZED", message)
+        let Some(principals) = &self.principals else {
+            return Action::Continue;
+        };
+        let principal = std::str::from_utf8(&key)
+            .ok()
+            .and_then(|key| principals.get(key));
+        match principal.map(|p| context.set("auth.principal", p)) {
+            Some(Ok(())) => Action::Continue,
+            Some(Err(_)) | None => {
+                Action::json_error(context, 403, "ACCESS_DENIED", "unknown API key")
+            }
+        }
     }
 
     fn on_method_response(

@@ -98,3 +98,20 @@ fn rejects_a_bad_config_naming_the_key() {
         ))
     );
 }
+
+#[test]
+fn with_principals_it_allows_listed_keys_and_names_the_caller_in_the_context() {
+    let plugin = plugin(json!({ "principals": { "k-alice": "alice" } }));
+    let mut context = FakeContext::new();
+    let mut request = FakeRequest::new("GET", "/v1/hello").header("x-api-key", "k-alice");
+    let action = testing::method_request(&plugin, &mut request, &mut context);
+    assert_eq!(action, Action::Continue);
+    assert_eq!(context.get("auth.principal"), Some("alice"));
+
+    let mut request = FakeRequest::new("GET", "/v1/hello").header("x-api-key", "k-mallory");
+    let action = testing::method_request(&plugin, &mut request, &mut FakeContext::new());
+    let response = action.response().expect("the plugin answers");
+    assert_eq!(response.status, 403);
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body["type"], "ACCESS_DENIED");
+}
