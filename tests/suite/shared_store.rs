@@ -92,7 +92,7 @@ async fn replicas_share_limits_and_survive_redis_going_away() {
         let (status, answer) = probe(&closed, "bucket client:8 1 60000 1").await;
         assert_eq!(status, 503, "{answer}");
         assert!(
-            started.elapsed() < Duration::from_secs(2),
+            started.elapsed() < Duration::from_secs(5),
             "took {:?}",
             started.elapsed()
         );
