@@ -193,11 +193,12 @@ fn cargo() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
-/// `cargo build --release -p wasmgate -p wasmgate-bench`: the binary, and the built-in plugins
-/// its build script compiles into target/plugins/. Naming the bench package too keeps cargo's
-/// feature set the same as the harness's own build, so nothing (wasmtime!) is rebuilt.
+/// `cargo build --release -p wasmgate -p wasmgate-bench --bins`: the gateway binary, and the
+/// built-in plugins its build script compiles into target/plugins/. The same command as
+/// `bench/run`'s, so when the harness runs from there it is a no-op: a different package set
+/// would unify features differently, rebuild wasmtime and replace this very binary.
 fn build_gateway(workspace: &Path) -> anyhow::Result<()> {
-    eprintln!("building: cargo build --release -p wasmgate -p wasmgate-bench");
+    eprintln!("building: cargo build --release -p wasmgate -p wasmgate-bench --bins");
     let mut command = children::command(cargo());
     command
         .current_dir(workspace)
@@ -208,11 +209,12 @@ fn build_gateway(workspace: &Path) -> anyhow::Result<()> {
             "wasmgate",
             "-p",
             "wasmgate-bench",
+            "--bins",
         ])
         .stdin(Stdio::null());
     let status = ChildProcess::spawn("cargo build", command)?.wait()?;
     if !status.success() {
-        bail!("cargo build --release -p wasmgate -p wasmgate-bench failed ({status})");
+        bail!("cargo build --release -p wasmgate -p wasmgate-bench --bins failed ({status})");
     }
     Ok(())
 }
