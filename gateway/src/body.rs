@@ -37,6 +37,29 @@ where
     body.map_err(Into::into).boxed_unsync()
 }
 
+/// Streams `body` through without buffering it, failing it as soon as more than `limit`
+/// bytes have passed (see [`exceeded_limit`]).
+pub fn stream_limited<B>(body: B, limit: u64) -> GatewayBody
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    Limited::new(body, limit).boxed_unsync()
+}
+
+/// Whether `error`, or an error it was caused by, is a body [`stream_limited`] cut off.
+pub fn exceeded_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// Why a body could not be buffered.
 #[derive(Debug, thiserror::Error)]
 pub enum BufferError {

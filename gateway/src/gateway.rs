@@ -89,6 +89,7 @@ impl RunningGateway {
         let (snapshot, engine) = load(config_path).await?;
         let config = &snapshot.config;
         let grace = config.gateway.shutdown_grace;
+        let max_connections = config.gateway.max_connections;
         let mut bound = Vec::new();
         for listener in &config.listeners {
             let (socket, local) =
@@ -99,7 +100,7 @@ impl RunningGateway {
                         address: listener.address,
                         source,
                     })?;
-            bound.push((listener.name.clone(), socket, local));
+            bound.push((listener.clone(), socket, local));
         }
         let (admin_socket, admin_address) = crate::server::bind(config.admin.address)
             .await
@@ -120,12 +121,14 @@ impl RunningGateway {
         let (shutdown, _) = watch::channel(false);
         let mut listeners = JoinSet::new();
         let mut addresses = Vec::new();
-        for (name, socket, local) in bound {
-            tracing::info!(listener = %name, address = %local, "listening");
-            addresses.push((name.clone(), local));
+        for (listener, socket, local) in bound {
+            let name = listener.name.clone();
+            tracing::info!(listener = %name, address = %local, tls = listener.tls.is_some(), "listening");
+            addresses.push((name, local));
+            let spec = crate::server::ListenerSpec::new(&listener, max_connections);
             listeners.spawn(crate::server::serve(
                 socket,
-                name,
+                spec,
                 reloader.live().clone(),
                 shutdown.subscribe(),
                 grace,

@@ -41,6 +41,8 @@ response_types! {
     METHOD_NOT_ALLOWED = (METHOD_NOT_ALLOWED, "Method not allowed");
     /// The request body is larger than the gateway accepts.
     REQUEST_TOO_LARGE = (PAYLOAD_TOO_LARGE, "Request body too large");
+    /// The request line and headers are larger than the gateway accepts.
+    REQUEST_HEADERS_TOO_LARGE = (REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large");
     /// The request body could not be read.
     BAD_REQUEST_BODY = (BAD_REQUEST, "Invalid request body");
     /// A plugin failed and its failure policy is `closed`.
@@ -80,6 +82,14 @@ pub enum GatewayError {
         /// The cap in bytes.
         limit: u64,
     },
+    /// The request line and headers exceed `max_header_bytes`.
+    #[error("request headers are {size} bytes, over the {limit}-byte limit")]
+    HeadersTooLarge {
+        /// Their size (as HTTP/1.1 would carry them).
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The request body could not be read from the client.
     #[error("cannot read request body: {0}")]
     BodyRead(String),
@@ -118,6 +128,7 @@ impl GatewayError {
             GatewayError::NoRoute { .. } => RESOURCE_NOT_FOUND,
             GatewayError::MethodNotAllowed { .. } => METHOD_NOT_ALLOWED,
             GatewayError::BodyTooLarge { .. } => REQUEST_TOO_LARGE,
+            GatewayError::HeadersTooLarge { .. } => REQUEST_HEADERS_TOO_LARGE,
             GatewayError::BodyRead(_) => BAD_REQUEST_BODY,
             GatewayError::Plugin { .. } => PLUGIN_FAILURE,
             GatewayError::Upstream { .. } => INTEGRATION_FAILURE,

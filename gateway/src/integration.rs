@@ -6,9 +6,11 @@ use std::net::SocketAddr;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri};
 use hyper::body::Incoming;
+use hyper_rustls::{FixedServerNameResolver, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::ServerName;
 
 use crate::body::GatewayBody;
 use crate::config::{MockResponse, Upstream};
@@ -44,7 +46,24 @@ pub struct HttpUpstream {
     name: String,
     base: Uri,
     timeout: std::time::Duration,
-    client: Client<HttpConnector, GatewayBody>,
+    client: Client<HttpsConnector<HttpConnector>, GatewayBody>,
+}
+
+/// An `http` upstream's connector wraps the same TLS connector type (one client type for
+/// every upstream) but never uses it: `HttpsConnector` passes `http` URLs straight through.
+fn plain_only_tls_config() -> std::sync::Arc<rustls::ClientConfig> {
+    static CONFIG: std::sync::OnceLock<std::sync::Arc<rustls::ClientConfig>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+                .with_safe_default_protocol_versions()
+                .expect("the ring provider supports TLS 1.2 and 1.3")
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            std::sync::Arc::new(config)
+        })
+        .clone()
 }
 
 /// Where the client's request came from, for the `X-Forwarded-*` headers.
@@ -60,11 +79,27 @@ pub struct Forwarded<'a> {
 }
 
 impl HttpUpstream {
-    /// A client for `upstream`, with keep-alive pooling and its connect timeout.
+    /// A client for `upstream`, with keep-alive pooling and its connect timeout, over TLS
+    /// for an `https` upstream.
     pub fn new(upstream: &Upstream) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(upstream.connect_timeout));
-        connector.set_nodelay(true);
+        let mut tcp = HttpConnector::new();
+        tcp.set_connect_timeout(Some(upstream.connect_timeout));
+        tcp.set_nodelay(true);
+        tcp.enforce_http(false);
+        let connector = match &upstream.tls {
+            None => HttpsConnector::from((tcp, plain_only_tls_config())),
+            Some(tls) => {
+                let builder = HttpsConnectorBuilder::new()
+                    .with_tls_config((*tls.client_config).clone())
+                    .https_only();
+                let builder = match tls.server_name.as_deref().map(ServerName::try_from) {
+                    Some(Ok(name)) => builder
+                        .with_server_name_resolver(FixedServerNameResolver::new(name.to_owned())),
+                    _ => builder,
+                };
+                builder.enable_http1().wrap_connector(tcp)
+            }
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .build(connector);
@@ -77,11 +112,13 @@ impl HttpUpstream {
     }
 
     /// Sends the request as the chains left it, with `body`, and waits for the response head
-    /// within the integration timeout.
+    /// within the integration timeout. A body cut off at `body_limit` (see
+    /// [`crate::body::stream_limited`]) is a [`GatewayError::BodyTooLarge`].
     pub async fn send(
         &self,
         request: &RequestState,
         body: GatewayBody,
+        body_limit: u64,
         forwarded: Forwarded<'_>,
     ) -> Result<Response<Incoming>, GatewayError> {
         let uri = self.target_uri(request)?;
@@ -104,6 +141,9 @@ impl HttpUpstream {
                 upstream: self.name.clone(),
                 timeout_ms: self.timeout.as_millis(),
             }),
+            Ok(Err(error)) if crate::body::exceeded_limit(&error) => {
+                Err(GatewayError::BodyTooLarge { limit: body_limit })
+            }
             Ok(Err(error)) => Err(GatewayError::Upstream {
                 upstream: self.name.clone(),
                 reason: describe_client_error(&error),

@@ -33,6 +33,7 @@ pub mod routing;
 mod server;
 pub mod snapshot;
 pub mod store;
+pub mod tls;
 pub mod tracecontext;
 mod watch;
 

@@ -53,6 +53,20 @@ enum Command {
         #[arg(long)]
         generate: bool,
     },
+    /// Write a throwaway CA and a server certificate signed by it (and optionally a client
+    /// certificate) for trying a TLS or mutual-TLS listener locally. Not for production.
+    DevCert {
+        /// The directory to write `ca.pem`, `server.pem`, `server-key.pem` (and `client.pem`,
+        /// `client-key.pem`) into.
+        #[arg(long, value_name = "DIR", default_value = "certs")]
+        out: PathBuf,
+        /// A name the server certificate is for (DNS name or IP address); repeatable.
+        #[arg(long = "name", value_name = "NAME", default_values = ["localhost", "127.0.0.1"])]
+        names: Vec<String>,
+        /// Also issue a client certificate with this common name.
+        #[arg(long, value_name = "CN")]
+        client: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +82,9 @@ fn main() -> ExitCode {
     if let Command::HashKey { key, generate } = &cli.command {
         return hash_key(key.as_deref(), *generate);
     }
+    if let Command::DevCert { out, names, client } = &cli.command {
+        return dev_cert(out, names, client.as_deref());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -82,7 +99,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run { config } => run(config).await,
             Command::Check { config } => check(config).await,
-            Command::HashKey { .. } => unreachable!("answered before starting the runtime"),
+            Command::HashKey { .. } | Command::DevCert { .. } => {
+                unreachable!("answered before starting the runtime")
+            }
         }
     })
 }
@@ -117,6 +136,26 @@ fn hash_key(key: Option<&str>, generate: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn dev_cert(out: &std::path::Path, names: &[String], client: Option<&str>) -> ExitCode {
+    match wasmgate::tls::write_dev_certificates(out, names, client) {
+        Ok(files) => {
+            println!("CA (trust it, e.g. curl --cacert):  {}", files.ca.display());
+            let (cert, key) = files.server;
+            println!("server certificate:                 {}", cert.display());
+            println!("server key:                         {}", key.display());
+            if let Some((cert, key)) = files.client {
+                println!("client certificate:                 {}", cert.display());
+                println!("client key:                         {}", key.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 async fn run(config: PathBuf) -> ExitCode {
     let gateway = match wasmgate::RunningGateway::start(&config).await {
         Ok(gateway) => gateway,
@@ -125,9 +164,20 @@ async fn run(config: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let snapshot = gateway.snapshot();
     for (name, address) in gateway.addresses() {
-        eprintln!("wasmgate: listener `{name}` serving on http://{address}");
+        let listener = snapshot.config.listeners.iter().find(|l| &l.name == name);
+        let scheme = match listener {
+            Some(l) if l.tls.is_some() => "https",
+            _ => "http",
+        };
+        let redirect = match listener.and_then(|l| l.redirect_https_port) {
+            Some(port) => format!(" (redirects to https on port {port})"),
+            None => String::new(),
+        };
+        eprintln!("wasmgate: listener `{name}` serving on {scheme}://{address}{redirect}");
     }
+    drop(snapshot);
     eprintln!("wasmgate: admin on http://{}", gateway.admin_address());
     serve_until_stop_signal(&gateway).await;
     eprintln!("wasmgate: shutting down, letting in-flight requests finish");

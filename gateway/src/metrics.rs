@@ -31,6 +31,23 @@ pub const UPSTREAM_ERRORS_TOTAL: &str = "wasmgate_upstream_errors_total";
 /// Gauge: open client connections.
 pub const ACTIVE_CONNECTIONS: &str = "wasmgate_active_connections";
 
+/// Counter: connections closed as they arrived, labelled `listener` and `reason`
+/// (`max_connections`).
+pub const CONNECTIONS_REFUSED_TOTAL: &str = "wasmgate_connections_refused_total";
+
+/// Counter: connections closed by the gateway for being too slow or idle, labelled `listener`
+/// and `reason` (`idle`: no request in flight for `idle_timeout_ms`).
+pub const CONNECTIONS_CLOSED_TOTAL: &str = "wasmgate_connections_closed_total";
+
+/// Counter: TLS handshakes that failed, labelled `listener` and `reason` (`timeout`,
+/// `client_certificate_missing`, `client_certificate_invalid`, `incompatible` — e.g. an
+/// old protocol version — or `error`).
+pub const TLS_HANDSHAKE_FAILURES_TOTAL: &str = "wasmgate_tls_handshake_failures_total";
+
+/// Counter: TLS handshakes completed, labelled `listener` and `protocol` (`TLSv1.2`,
+/// `TLSv1.3`).
+pub const TLS_HANDSHAKES_TOTAL: &str = "wasmgate_tls_handshakes_total";
+
 /// Counter: plugin stage calls, labelled `plugin` and `stage`.
 pub const PLUGIN_CALLS_TOTAL: &str = "wasmgate_plugin_calls_total";
 

@@ -26,6 +26,7 @@ use crate::plugin::{
 };
 use crate::routing::{Matched, RouteMatch, normalize_path};
 use crate::snapshot::{Chains, RouteRuntime, Snapshot};
+use crate::tls::TlsInfo;
 
 /// How long a client may take to send a body the gateway buffers for plugins.
 const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -47,6 +48,18 @@ impl Answer {
             integration_time: None,
         }
     }
+}
+
+/// The client connection a request arrived on.
+#[derive(Debug)]
+pub struct ClientConnection {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// What the TLS handshake established; `None` on a plain listener.
+    pub tls: Option<TlsInfo>,
+    /// Whether the verified client identity is forwarded upstream as `x-client-cert-*`
+    /// headers (client-sent copies are removed either way on such a listener).
+    pub forward_client_identity: bool,
 }
 
 /// Which chains a request runs through.
@@ -71,8 +84,9 @@ impl ChainsOf {
 pub async fn handle(
     snapshot: Arc<Snapshot>,
     request: Request<Incoming>,
-    client: SocketAddr,
+    connection: &ClientConnection,
 ) -> Response<NotifyWhenDone> {
+    let client = connection.peer;
     let started = Instant::now();
     let arrived = std::time::SystemTime::now();
     let (parts, incoming) = request.into_parts();
@@ -83,10 +97,23 @@ pub async fn handle(
     context.insert(ContextBag::REQUEST_ID, request_id);
     context.insert(ContextBag::CLIENT_IP, client.ip().to_string());
     context.insert(ContextBag::TRACE_ID, trace.trace_id.clone());
+    if let Some(tls) = &connection.tls {
+        tls.fill_context(&mut context);
+    }
+    let mut headers = parts.headers;
+    if let (Some(tls), true) = (&connection.tls, connection.forward_client_identity) {
+        tls.forward_identity(&mut headers);
+    }
+    let rejected = edge_limits(
+        &snapshot.config.gateway,
+        &parts.method,
+        &parts.uri,
+        &headers,
+    );
     let client_method = parts.method.clone();
     let client_path = (snapshot.access_log.is_some() || spans.is_recording())
         .then(|| parts.uri.path().to_owned());
-    let host = parts.headers.get(http::header::HOST).cloned().or_else(|| {
+    let host = headers.get(http::header::HOST).cloned().or_else(|| {
         let authority = parts.uri.authority()?;
         HeaderValue::from_str(authority.as_str()).ok()
     });
@@ -95,7 +122,7 @@ pub async fn handle(
             method: parts.method,
             path: normalize_path(parts.uri.path()),
             query: parts.uri.query().map(str::to_owned),
-            headers: parts.headers,
+            headers,
             ..RequestState::default()
         },
         response: None,
@@ -104,21 +131,30 @@ pub async fn handle(
     };
 
     let request = &exchange.request;
-    let lookup = snapshot.router.lookup(
-        &request.method,
-        &request.path,
-        &request.headers,
-        request.query.as_deref(),
-    );
+    // A request over the edge limits goes no further than the global response chain.
+    let lookup = match rejected {
+        Some(error) => Err(error),
+        None => Ok(snapshot.router.lookup(
+            &request.method,
+            &request.path,
+            &request.headers,
+            request.query.as_deref(),
+        )),
+    };
     let (chains, answer) = match lookup {
-        RouteMatch::Found(found) => {
+        Err(error) => (ChainsOf::Global, gateway_error(error, &exchange)),
+        Ok(RouteMatch::Found(found)) => {
             let index = found.route;
             let route = &snapshot.routes[index];
             let hop = trace.child();
             let forwarded = Forwarded {
                 client,
                 host: host.as_ref(),
-                proto: "http",
+                proto: if connection.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                },
                 traceparent: hop.to_header(),
             };
             let request = Served {
@@ -129,14 +165,14 @@ pub async fn handle(
             let answer = serve_route(&snapshot, route, found, request, incoming, forwarded).await;
             (ChainsOf::Route(index), answer)
         }
-        RouteMatch::NotFound => {
+        Ok(RouteMatch::NotFound) => {
             let error = GatewayError::NoRoute {
                 method: exchange.request.method.clone(),
                 path: exchange.request.path.clone(),
             };
             (ChainsOf::Global, gateway_error(error, &exchange))
         }
-        RouteMatch::MethodNotAllowed { allow } => {
+        Ok(RouteMatch::MethodNotAllowed { allow }) => {
             match answer_preflight(&snapshot, &mut exchange, &mut spans).await {
                 Some(answered) => answered,
                 None => {
@@ -329,7 +365,7 @@ async fn serve_route(
         IntegrationRuntime::Http(upstream) => {
             let outgoing_body = match (exchange.request.body.clone(), request_body) {
                 (Some(bytes), _) => body::full(bytes),
-                (None, Some(incoming)) => body::stream(incoming),
+                (None, Some(incoming)) => body::stream_limited(incoming, settings.max_body_bytes),
                 (None, None) => body::empty(),
             };
             if exchange.request.body.is_some() {
@@ -384,10 +420,12 @@ async fn call_upstream(
 ) -> Result<Answer, GatewayError> {
     let started = tokio::time::Instant::now();
     let response = upstream
-        .send(&exchange.request, body, forwarded)
+        .send(&exchange.request, body, limit, forwarded)
         .await
         .inspect_err(|error| {
             let kind = match error {
+                // The client's fault, not the upstream's.
+                GatewayError::BodyTooLarge { .. } => return,
                 GatewayError::UpstreamTimeout { .. } => "timeout",
                 _ => "error",
             };
@@ -426,6 +464,38 @@ async fn call_upstream(
             upstream: upstream.name().to_owned(),
             timeout_ms: upstream.timeout().as_millis(),
         }),
+    }
+}
+
+/// The gateway response for a request over the edge limits: headers larger than
+/// `max_header_bytes` (431), or a declared body larger than `max_body_bytes` (413, before a
+/// byte of it is read). A chunked body is cut off at the limit as it streams.
+fn edge_limits(
+    settings: &crate::config::GatewaySettings,
+    method: &Method,
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+) -> Option<GatewayError> {
+    // The request line and each `name: value\r\n`, as HTTP/1.1 would carry them.
+    let line = method.as_str().len() + uri.to_string().len() + " HTTP/1.1\r\n".len();
+    let size = headers.iter().fold(line, |total, (name, value)| {
+        total + name.as_str().len() + value.len() + 4
+    });
+    if size > settings.max_header_bytes {
+        return Some(GatewayError::HeadersTooLarge {
+            size,
+            limit: settings.max_header_bytes,
+        });
+    }
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > settings.max_body_bytes => Some(GatewayError::BodyTooLarge {
+            limit: settings.max_body_bytes,
+        }),
+        _ => None,
     }
 }
 

@@ -181,9 +181,14 @@ pub(crate) fn file_digest(path: &Path) -> Option<String> {
 /// Listener, admin and engine settings take effect only at start: say so when they change.
 fn warn_about_restart_only_changes(current: &Snapshot, next: &Snapshot) {
     let (old, new) = (&current.config, &next.config);
-    let old_addresses: Vec<_> = old.listeners.iter().map(|l| l.address).collect();
-    let new_addresses: Vec<_> = new.listeners.iter().map(|l| l.address).collect();
-    if old_addresses != new_addresses {
+    // Certificates and TLS settings of a TLS listener do reload; whether it is one does not.
+    let shape = |c: &crate::config::Config| -> Vec<_> {
+        let listeners = c.listeners.iter();
+        listeners
+            .map(|l| (l.address, l.tls.is_some(), l.redirect_https_port))
+            .collect()
+    };
+    if shape(old) != shape(new) || old.gateway.max_connections != new.gateway.max_connections {
         tracing::warn!("listener changes take effect at the next restart");
     }
     if old.admin.address != new.admin.address {

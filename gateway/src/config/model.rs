@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method, StatusCode};
@@ -100,6 +101,34 @@ pub struct Listener {
     pub name: String,
     /// The socket address to bind (port 0 picks a free port).
     pub address: SocketAddr,
+    /// HTTPS: the listener's certificates and TLS settings (`None`: plain HTTP and h2c).
+    pub tls: Option<ListenerTls>,
+    /// A redirect-only listener: every request is answered `308` to `https://` on this port.
+    pub redirect_https_port: Option<u16>,
+}
+
+/// A listener's TLS: the rustls server config built from its certificate files, and what the
+/// gateway does with the connection's identity.
+#[derive(Debug, Clone)]
+pub struct ListenerTls {
+    /// TLS 1.2 and 1.3 (or 1.3 only), modern suites, ALPN `h2` and `http/1.1`, certificates
+    /// chosen by SNI, and the client certificate verifier when `client_auth` is set.
+    pub server_config: Arc<rustls::ServerConfig>,
+    /// The `Strict-Transport-Security` value added to every response, if any.
+    pub hsts: Option<HeaderValue>,
+    /// Client certificates: `None` when the listener asks for none.
+    pub client_auth: Option<ClientAuthMode>,
+    /// Whether a verified client identity is sent upstream as `x-client-cert-*` headers.
+    pub forward_client_identity: bool,
+}
+
+/// Whether a listener with a client CA requires a client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMode {
+    /// The handshake fails without a valid client certificate.
+    Required,
+    /// A client may present none; one it presents must be valid.
+    Optional,
 }
 
 /// The admin listener: separate from traffic, always on.
@@ -144,6 +173,17 @@ pub struct GatewaySettings {
     pub max_body_bytes: u64,
     /// How long in-flight requests may run after SIGTERM/SIGINT before the process exits.
     pub shutdown_grace: Duration,
+    /// The most bytes of request line and headers a request may have (else 431).
+    pub max_header_bytes: usize,
+    /// How long a new connection may take to finish its TLS handshake and send its first
+    /// request's headers, and a kept-alive one to send the rest of a request's headers.
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in flight.
+    pub idle_timeout: Duration,
+    /// The most connections each listener keeps open; more are closed as they arrive.
+    pub max_connections: usize,
+    /// The most concurrent HTTP/2 streams per connection.
+    pub http2_max_concurrent_streams: u32,
 }
 
 /// How the Wasm engine runs plugins.
@@ -180,6 +220,20 @@ pub struct Upstream {
     pub connect_timeout: Duration,
     /// How long the whole backend call may take (default 29 s, like a managed gateway).
     pub timeout: Duration,
+    /// For `https` URLs: the rustls client config (roots, optional client certificate) and
+    /// the name verified. `None` for `http`.
+    pub tls: Option<UpstreamTls>,
+}
+
+/// How an `https` upstream is verified and what the gateway presents to it.
+#[derive(Debug, Clone)]
+pub struct UpstreamTls {
+    /// Trusted roots (the system's or a configured CA), the gateway's client certificate if
+    /// any, ALPN `http/1.1`.
+    pub client_config: Arc<rustls::ClientConfig>,
+    /// The name sent as SNI and verified against the certificate, when it is not the URL's
+    /// host.
+    pub server_name: Option<String>,
 }
 
 /// What happens to a request when a plugin fails (traps, hits its deadline or memory cap).

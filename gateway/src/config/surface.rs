@@ -65,6 +65,16 @@ pub(super) struct GatewaySection {
     pub(super) max_body_bytes: Option<Spanned<u64>>,
     /// `shutdown_grace_ms = 30000` (default 30 s)
     pub(super) shutdown_grace_ms: Option<Spanned<u64>>,
+    /// `max_header_bytes = 16384` (default 16 KiB: request line and headers)
+    pub(super) max_header_bytes: Option<Spanned<u64>>,
+    /// `header_read_timeout_ms = 10000` (default 10 s; also bounds the TLS handshake)
+    pub(super) header_read_timeout_ms: Option<Spanned<u64>>,
+    /// `idle_timeout_ms = 60000` (default 60 s)
+    pub(super) idle_timeout_ms: Option<Spanned<u64>>,
+    /// `max_connections = 10000` (the default; per listener)
+    pub(super) max_connections: Option<Spanned<u64>>,
+    /// `http2_max_concurrent_streams = 100` (the default)
+    pub(super) http2_max_concurrent_streams: Option<Spanned<u64>>,
 }
 
 /// `[[listeners]]`: one traffic listener.
@@ -75,6 +85,48 @@ pub(super) struct ListenerSection {
     pub(super) name: Option<Spanned<String>>,
     /// `address = "127.0.0.1:8080"`
     pub(super) address: Spanned<String>,
+    /// `[listeners.tls]`: serve HTTPS on this listener
+    pub(super) tls: Option<Spanned<ListenerTlsSection>>,
+    /// `redirect_https_port = 8443`: answer every request with a redirect to HTTPS on this port
+    pub(super) redirect_https_port: Option<Spanned<u64>>,
+}
+
+/// `[listeners.tls]`: the listener's certificates and TLS settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListenerTlsSection {
+    /// `certificates = [{ cert = "api.pem", key = "api-key.pem" }]` (at least one; the first is
+    /// the default when SNI matches none)
+    pub(super) certificates: Spanned<Vec<CertificateSection>>,
+    /// `min_version = "1.2"` (the default) or `"1.3"`
+    pub(super) min_version: Option<Spanned<String>>,
+    /// `hsts = "max-age=31536000"`: a `Strict-Transport-Security` header on every response
+    pub(super) hsts: Option<Spanned<String>>,
+    /// `[listeners.tls.client_auth]`: mutual TLS
+    pub(super) client_auth: Option<ClientAuthSection>,
+}
+
+/// One certificate chain and its private key, as PEM files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CertificateSection {
+    /// `cert = "api.pem"` (the leaf first, then intermediates; relative to the config file)
+    pub(super) cert: Spanned<String>,
+    /// `key = "api-key.pem"` (PKCS#8, PKCS#1 or SEC1)
+    pub(super) key: Spanned<String>,
+}
+
+/// `[listeners.tls.client_auth]`: client certificates.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClientAuthSection {
+    /// `mode = "required"` or `"optional"`
+    pub(super) mode: Spanned<String>,
+    /// `ca = "clients-ca.pem"`: the CAs client certificates must chain to
+    pub(super) ca: Spanned<String>,
+    /// `forward_headers = false` (the default): send the client's identity upstream as
+    /// `x-client-cert-*` headers
+    pub(super) forward_headers: Option<bool>,
 }
 
 /// `[admin]`: the admin listener, which is always on. All optional.
@@ -145,6 +197,23 @@ pub(super) struct UpstreamSection {
     pub(super) connect_timeout_ms: Option<Spanned<u64>>,
     /// `timeout_ms = 29000` (the default)
     pub(super) timeout_ms: Option<Spanned<u64>>,
+    /// `[upstreams.<name>.tls]`: how `https` upstreams are verified
+    pub(super) tls: Option<Spanned<UpstreamTlsSection>>,
+}
+
+/// `[upstreams.<name>.tls]`: verifying an `https` upstream, and the gateway's client
+/// certificate for upstream mutual TLS. All optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UpstreamTlsSection {
+    /// `ca = "upstream-ca.pem"` (default: the system's root certificates)
+    pub(super) ca: Option<Spanned<String>>,
+    /// `client_cert = "gateway.pem"` (with `client_key`)
+    pub(super) client_cert: Option<Spanned<String>>,
+    /// `client_key = "gateway-key.pem"` (with `client_cert`)
+    pub(super) client_key: Option<Spanned<String>>,
+    /// `server_name = "orders.internal"` (default: the URL's host)
+    pub(super) server_name: Option<Spanned<String>>,
 }
 
 /// `[plugins.<name>]`: a plugin instance.

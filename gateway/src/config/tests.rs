@@ -333,7 +333,7 @@ const REJECTED_HERE: &[&str] = &[
     "bad-upstream-url",
     "duplicate-listener",
     "duplicate-route",
-    "https-upstream",
+    "tls-files",
     "limit-out-of-range",
     "memory-above-engine-ceiling",
     "misplaced-integration-key",

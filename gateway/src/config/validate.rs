@@ -11,6 +11,7 @@ mod settings;
 mod store;
 mod template;
 mod time;
+mod tls;
 mod tracing;
 mod upstreams;
 
@@ -39,6 +40,7 @@ pub(super) fn validate(
         loc,
         base_dir,
         errors: Vec::new(),
+        referenced_files: Vec::new(),
     };
     let gateway = c.gateway(&file.gateway);
     let listeners = c.listeners(&file.listeners);
@@ -62,6 +64,7 @@ pub(super) fn validate(
         }),
     );
     watched_files.extend(token_file);
+    watched_files.append(&mut c.referenced_files);
     watched_files.sort();
     watched_files.dedup();
     if !c.errors.is_empty() {
@@ -95,6 +98,8 @@ struct Checker<'a> {
     loc: &'a Locator<'a>,
     base_dir: PathBuf,
     errors: Vec<ConfigError>,
+    /// Files read while validating (certificates, keys, CA bundles): watched for reloads.
+    referenced_files: Vec<PathBuf>,
 }
 
 impl Checker<'_> {

@@ -36,10 +36,45 @@ impl Checker<'_> {
             30_000,
             0..=3_600_000,
         );
+        let max_header_bytes = self.number(
+            &s.max_header_bytes,
+            "gateway.max_header_bytes",
+            16 * 1024,
+            1024..=MIB,
+        );
+        let header_read_timeout = self.number(
+            &s.header_read_timeout_ms,
+            "gateway.header_read_timeout_ms",
+            10_000,
+            100..=600_000,
+        );
+        let idle_timeout = self.number(
+            &s.idle_timeout_ms,
+            "gateway.idle_timeout_ms",
+            60_000,
+            100..=3_600_000,
+        );
+        let max_connections = self.number(
+            &s.max_connections,
+            "gateway.max_connections",
+            10_000,
+            1..=1_000_000,
+        );
+        let streams = self.number(
+            &s.http2_max_concurrent_streams,
+            "gateway.http2_max_concurrent_streams",
+            100,
+            1..=10_000,
+        );
         GatewaySettings {
             request_id_header,
             max_body_bytes,
             shutdown_grace: Duration::from_millis(grace),
+            max_header_bytes: max_header_bytes as usize,
+            header_read_timeout: Duration::from_millis(header_read_timeout),
+            idle_timeout: Duration::from_millis(idle_timeout),
+            max_connections: max_connections as usize,
+            http2_max_concurrent_streams: streams as u32,
         }
     }
 
@@ -94,7 +129,34 @@ impl Checker<'_> {
                 let message = format!("listener address `{address}` is used twice");
                 self.error(s.address.span(), &key, message, Some(help));
             }
-            listeners.push(Listener { name, address });
+            let tls = s.tls.as_ref().and_then(|tls| self.listener_tls(i, tls));
+            let redirect_https_port = s.redirect_https_port.as_ref().and_then(|port| {
+                let key = format!("listeners[{i}].redirect_https_port");
+                if s.tls.is_some() {
+                    let message = "a listener either serves TLS or redirects to it".to_owned();
+                    let help = "put `redirect_https_port` on a second, plain listener";
+                    self.error(port.span(), &key, message, Some(help.into()));
+                    return None;
+                }
+                let valid = u16::try_from(*port.get_ref()).ok().filter(|p| *p != 0);
+                if valid.is_none() {
+                    let message =
+                        format!("`redirect_https_port = {}` is out of range", port.get_ref());
+                    self.error(
+                        port.span(),
+                        &key,
+                        message,
+                        Some("use a port from 1 to 65535".into()),
+                    );
+                }
+                valid
+            });
+            listeners.push(Listener {
+                name,
+                address,
+                tls,
+                redirect_https_port,
+            });
         }
         listeners
     }

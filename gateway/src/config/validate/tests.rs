@@ -52,10 +52,6 @@ fn rejects_duplicate_listeners_except_on_port_zero() {
 #[test]
 fn rejects_bad_upstream_urls() {
     let url = |u: &str| error(&format!("[upstreams.o]\nurl = \"{u}\"\n")).message;
-    assert_eq!(
-        url("https://o.example.com"),
-        "https upstreams are not supported yet"
-    );
     assert_eq!(url("ftp://o"), "unsupported upstream URL scheme `ftp`");
     assert_eq!(url("o:80"), "upstream URL `o:80` has no scheme");
     assert_eq!(
@@ -340,4 +336,97 @@ fn rejects_bad_names() {
 fn rejects_plugin_config_that_json_cannot_carry() {
     let e = error("[plugins.a]\npath = \"a\"\nconfig = { x = [nan] }\n");
     assert_eq!(e.key.as_deref(), Some("plugins.a.config.x[0]"));
+}
+
+/// A directory with a dev CA, a server certificate and a client certificate.
+fn certificate_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wasmgate-tls-{test}-{}", std::process::id()));
+    let names = ["localhost".to_owned()];
+    crate::tls::write_dev_certificates(&dir, &names, Some("gateway")).unwrap();
+    dir
+}
+
+const TLS_LISTENER: &str = "[[listeners]]\naddress = \"127.0.0.1:8443\"\n[listeners.tls]\n";
+
+#[test]
+fn builds_tls_listeners_and_https_upstreams_and_watches_their_files() {
+    let dir = certificate_dir("valid");
+    let text = format!(
+        "{TLS_LISTENER}certificates = [{{ cert = \"server.pem\", key = \"server-key.pem\" }}]\n\
+         hsts = \"max-age=600\"\n\
+         client_auth = {{ mode = \"optional\", ca = \"ca.pem\", forward_headers = true }}\n\
+         [upstreams.o]\nurl = \"https://localhost:9443/api/\"\n\
+         tls = {{ ca = \"ca.pem\", client_cert = \"client.pem\", client_key = \"client-key.pem\" }}\n"
+    );
+    let config = parse(&dir.join("gw.toml"), &text).unwrap();
+    let tls = config.listeners[0].tls.as_ref().unwrap();
+    assert_eq!(tls.hsts.as_ref().unwrap(), "max-age=600");
+    assert_eq!(
+        tls.client_auth,
+        Some(super::super::ClientAuthMode::Optional)
+    );
+    assert!(tls.forward_client_identity);
+    let upstream = &config.upstreams["o"];
+    assert_eq!(upstream.url, "https://localhost:9443/api");
+    assert!(upstream.tls.is_some());
+    for file in [
+        "server.pem",
+        "server-key.pem",
+        "ca.pem",
+        "client.pem",
+        "client-key.pem",
+    ] {
+        assert!(config.watched_files.contains(&dir.join(file)), "{file}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn rejects_unreadable_or_mismatched_certificates_naming_the_file_and_key() {
+    let dir = certificate_dir("invalid");
+    std::fs::write(dir.join("garbage.pem"), "not a certificate\n").unwrap();
+    let listener = |cert: &str, key: &str| {
+        let text =
+            format!("{TLS_LISTENER}certificates = [{{ cert = \"{cert}\", key = \"{key}\" }}]\n");
+        let mut errors = match parse(&dir.join("gw.toml"), &text) {
+            Ok(_) => panic!("{cert} with {key} loaded"),
+            Err(errors) => errors.0,
+        };
+        assert_eq!(errors.len(), 1, "{}", ConfigErrors(errors.clone()));
+        let e = errors.remove(0);
+        (
+            e.key.unwrap(),
+            e.message.replace(&dir.display().to_string(), "DIR"),
+        )
+    };
+    let cert_key = "listeners[0].tls.certificates[0].cert".to_owned();
+    assert_eq!(
+        listener("garbage.pem", "server-key.pem"),
+        (
+            cert_key.clone(),
+            "`DIR/garbage.pem` holds no PEM certificate (no `-----BEGIN CERTIFICATE-----` block)"
+                .to_owned()
+        )
+    );
+    let (key, message) = listener("server.pem", "client-key.pem");
+    assert_eq!(key, cert_key);
+    assert!(
+        message.starts_with("`DIR/server.pem`: the key does not fit the certificate"),
+        "{message}"
+    );
+    let (key, message) = listener("server.pem", "nothing.pem");
+    assert_eq!(key, "listeners[0].tls.certificates[0].key");
+    assert!(
+        message.starts_with("cannot read `DIR/nothing.pem`"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn rejects_tls_settings_that_cannot_apply() {
+    let e = error("[upstreams.o]\nurl = \"http://o\"\ntls = { server_name = \"o\" }\n");
+    assert_eq!(e.message, "`tls` settings on an `http` upstream");
+    let e = errors("[[listeners]]\naddress = \"127.0.0.1:8443\"\nredirect_https_port = 0\n");
+    assert_eq!(e[0].message, "`redirect_https_port = 0` is out of range");
 }

@@ -32,6 +32,24 @@ impl Checker<'_> {
                 29_000,
                 1..=3_600_000,
             );
+            let https = url
+                .as_ref()
+                .is_some_and(|u| u.scheme_str() == Some("https"));
+            let tls = if https {
+                self.upstream_tls(&prefix, s.tls.as_ref(), s.url.span())
+            } else {
+                if let Some(section) = &s.tls {
+                    let message = "`tls` settings on an `http` upstream".to_owned();
+                    let help = "use an `https://` URL, or remove the `tls` table";
+                    self.error(
+                        section.span(),
+                        &format!("{prefix}.tls"),
+                        message,
+                        Some(help.into()),
+                    );
+                }
+                None
+            };
             // Kept even when invalid, so routes naming it get no spurious "unknown upstream".
             let url = url.unwrap_or_default();
             upstreams.insert(
@@ -41,6 +59,7 @@ impl Checker<'_> {
                     url,
                     connect_timeout: Duration::from_millis(connect),
                     timeout: Duration::from_millis(timeout),
+                    tls,
                 },
             );
         }
@@ -49,42 +68,44 @@ impl Checker<'_> {
 
     fn upstream_url(&mut self, value: &Spanned<String>, key: &str) -> Option<http::Uri> {
         let raw = value.get_ref();
-        let example = "e.g. `http://127.0.0.1:9000` or `http://orders.internal:8080/api`";
+        let example = "e.g. `http://127.0.0.1:9000` or `https://orders.internal/api`";
         let problem = match raw.parse::<http::Uri>() {
             Err(e) => Some((
                 format!("invalid upstream URL `{raw}`: {e}"),
                 example.to_owned(),
             )),
             Ok(uri) => match (uri.scheme_str(), uri.authority()) {
-                (Some("https"), _) => Some((
-                    "https upstreams are not supported yet".to_owned(),
-                    "use an `http://` URL".to_owned(),
-                )),
-                (Some("http"), Some(authority)) if authority.as_str().contains('@') => Some((
-                    "credentials in upstream URLs are not supported".to_owned(),
-                    "remove the `user:password@` part".to_owned(),
-                )),
-                (Some("http"), Some(authority)) if !port_ok(authority.as_str()) => Some((
-                    format!("invalid port in upstream URL `{raw}`"),
-                    "ports go from 1 to 65535".to_owned(),
-                )),
-                (Some("http"), Some(_)) if uri.query().is_some() || raw.contains('#') => Some((
-                    "upstream URLs cannot have a query or a fragment".to_owned(),
-                    "remove the part from `?` or `#` on; the request's own query is passed on"
-                        .to_owned(),
-                )),
-                (Some("http"), Some(authority)) => {
-                    // The base path without a trailing `/` (`/` when there is none).
-                    let path = uri.path().trim_end_matches('/');
-                    return format!("http://{authority}{path}").parse().ok();
+                (Some(scheme @ ("http" | "https")), Some(authority)) => {
+                    if authority.as_str().contains('@') {
+                        Some((
+                            "credentials in upstream URLs are not supported".to_owned(),
+                            "remove the `user:password@` part".to_owned(),
+                        ))
+                    } else if !port_ok(authority.as_str()) {
+                        Some((
+                            format!("invalid port in upstream URL `{raw}`"),
+                            "ports go from 1 to 65535".to_owned(),
+                        ))
+                    } else if uri.query().is_some() || raw.contains('#') {
+                        Some((
+                            "upstream URLs cannot have a query or a fragment".to_owned(),
+                            "remove the part from `?` or `#` on; the request's own query is \
+                             passed on"
+                                .to_owned(),
+                        ))
+                    } else {
+                        // The base path without a trailing `/` (`/` when there is none).
+                        let path = uri.path().trim_end_matches('/');
+                        return format!("{scheme}://{authority}{path}").parse().ok();
+                    }
                 }
-                (Some("http"), None) => Some((
+                (Some("http" | "https"), None) => Some((
                     format!("upstream URL `{raw}` has no host"),
                     example.to_owned(),
                 )),
                 (Some(scheme), _) => Some((
                     format!("unsupported upstream URL scheme `{scheme}`"),
-                    "use an `http://` URL".to_owned(),
+                    "use an `http://` or `https://` URL".to_owned(),
                 )),
                 (None, _) => Some((
                     format!("upstream URL `{raw}` has no scheme"),
