@@ -79,6 +79,7 @@ fn sighup_reloads_the_config() {
         mut child,
         traffic,
         admin,
+        ..
     } = spawn(&path);
     assert!(get(&traffic, "/ping").ends_with("before"));
 
@@ -194,4 +195,105 @@ fn the_quickstart_answers_as_its_comments_say() {
 
     signal(&child, "-TERM");
     assert!(child.wait().unwrap().success());
+}
+
+/// The TLS example's documented requests, against the real binary with certificates made by
+/// `wasmgate dev-cert` as its header says (listeners moved to free ports).
+#[test]
+fn the_tls_example_answers_as_its_comments_say() {
+    let dir = scratch_config("tls", "").parent().unwrap().to_owned();
+    let certs = dir.join("certs");
+    let made = wasmgate()
+        .args(["dev-cert", "--client", "alice", "--out"])
+        .arg(&certs)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let source = std::fs::read_to_string(repo_root().join("examples/tls/gateway.toml")).unwrap();
+    let target = repo_root().join("target").display().to_string();
+    let config = source
+        .replace("127.0.0.1:8443", "127.0.0.1:0")
+        .replace("127.0.0.1:8080", "127.0.0.1:0")
+        .replace("127.0.0.1:9902", "127.0.0.1:0")
+        .replace("../../target", &target);
+    let Spawned {
+        mut child,
+        listeners,
+        ..
+    } = spawn(&scratch_config("tls", &config));
+    let [(https_scheme, https), (redirect_scheme, redirect)] = listeners.as_slice() else {
+        panic!("two listeners: {listeners:?}");
+    };
+    assert_eq!(
+        (https_scheme.as_str(), redirect_scheme.as_str()),
+        ("https", "http")
+    );
+
+    let anonymous = tls_get(https, &certs, None, "/whoami");
+    assert!(anonymous.starts_with("HTTP/1.1 200"), "{anonymous}");
+    assert!(anonymous.contains("strict-transport-security: max-age=31536000"));
+    assert!(anonymous.contains("x-tls-protocol: TLSv1.3"), "{anonymous}");
+    assert!(!anonymous.contains("x-client-subject"), "{anonymous}");
+
+    let alice = tls_get(https, &certs, Some("client"), "/whoami");
+    assert!(alice.starts_with("HTTP/1.1 200"), "{alice}");
+    assert!(alice.contains("x-client-subject: CN=alice"), "{alice}");
+    assert!(alice.contains("x-client-fingerprint: "), "{alice}");
+
+    let redirected = support::send(
+        redirect,
+        "GET /whoami HTTP/1.1\r\nhost: localhost:8080\r\nconnection: close\r\n\r\n",
+    );
+    assert!(redirected.starts_with("HTTP/1.1 308"), "{redirected}");
+    assert!(
+        redirected.contains("location: https://localhost:8443/whoami"),
+        "{redirected}"
+    );
+    signal(&child, "-TERM");
+    assert!(child.wait().unwrap().success());
+}
+
+/// `GET path` over TLS 1.2+ to `address` as `localhost`, trusting `certs/ca.pem`, presenting
+/// `certs/<client>.pem` when given; the raw HTTP/1.1 response.
+fn tls_get(address: &str, certs: &Path, client: Option<&str>, path: &str) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_file_iter(certs.join("ca.pem")).unwrap() {
+        roots.add(ca.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some(stem) => {
+            let chain = CertificateDer::pem_file_iter(certs.join(format!("{stem}.pem")))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            let key = PrivateKeyDer::from_pem_file(certs.join(format!("{stem}-key.pem"))).unwrap();
+            builder.with_client_auth_cert(chain, key).unwrap()
+        }
+    };
+    let name = "localhost".try_into().unwrap();
+    let connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let socket = std::net::TcpStream::connect(address).unwrap();
+    let mut stream = rustls::StreamOwned::new(connection, socket);
+    let request = format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    // A peer that closes without close_notify ends the stream with UnexpectedEof: the
+    // response is complete either way (`connection: close`).
+    match stream.read_to_end(&mut response) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(error) => panic!("reading the TLS response: {error}"),
+    }
+    String::from_utf8_lossy(&response).into_owned()
 }

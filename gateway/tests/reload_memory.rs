@@ -50,6 +50,7 @@ fn memory_stays_bounded_across_hundreds_of_reloads() {
         mut child,
         traffic,
         admin,
+        ..
     } = spawn(&path);
 
     let reload = |variant: u32| {

@@ -7,6 +7,7 @@ mod capabilities;
 mod chains;
 mod config_errors;
 mod cors;
+mod edge;
 mod failures;
 mod mapping;
 mod metrics;

@@ -20,12 +20,36 @@
 //! ```toml
 //! [gateway]                           # all optional
 //! request_id_header = "x-request-id"  # the header carrying the request id
-//! max_body_bytes = 10485760           # 10 MiB: body buffering cap for plugins that read bodies
+//! max_body_bytes = 10485760           # 10 MiB: the largest request body (413 beyond it,
+//!                                     # streamed or buffered); also the plugins' buffering cap
+//! max_header_bytes = 16384            # request line + headers (431 beyond; 1024 to 1048576)
+//! header_read_timeout_ms = 10000      # TLS handshake, and each request's headers (100 to 600000)
+//! idle_timeout_ms = 60000             # a connection with no request in flight is closed
+//! max_connections = 10000             # per listener; more are closed as they arrive
+//! http2_max_concurrent_streams = 100  # per HTTP/2 connection (1 to 10000)
 //! shutdown_grace_ms = 30000           # in-flight requests' time after SIGTERM (0 to 3600000)
 //!
 //! [[listeners]]                       # at least one
 //! name = "public"                     # default "listener-<index>"; unique
 //! address = "127.0.0.1:8080"          # an IP address and a port; port 0 picks a free one
+//! [listeners.tls]                     # optional: HTTPS (TLS 1.2 and 1.3, ALPN h2 + http/1.1)
+//! certificates = [                    # PEM files relative to this file; watched, a change
+//!   { cert = "api.pem", key = "api-key.pem" },   # reloads; SNI picks by DNS SAN (wildcards
+//!   { cert = "admin.pem", key = "admin-key.pem" },   # too); the first when none matches
+//! ]
+//! min_version = "1.2"                 # or "1.3"
+//! hsts = "max-age=31536000"           # optional Strict-Transport-Security on every response
+//! [listeners.tls.client_auth]         # optional: mutual TLS
+//! mode = "required"                   # required: no valid client certificate, no handshake
+//!                                     # optional: a certificate presented must be valid
+//! ca = "clients-ca.pem"               # the CAs client certificates chain to
+//! forward_headers = false             # true: x-client-cert-subject/-sans/-fingerprint/-serial
+//!                                     # upstream (client-sent copies removed); the identity is
+//!                                     # always in the context, `gateway.tls.client.*`
+//!
+//! [[listeners]]
+//! address = "0.0.0.0:80"
+//! redirect_https_port = 443           # answers everything with 308 to https://<host>:443
 //!
 //! [admin]                             # all optional; the admin listener is always on
 //! address = "127.0.0.1:9901"          # not a listener's address (but for port 0)
@@ -54,9 +78,14 @@
 //! default_version = "v1"              # when the client names none; must be some route's version
 //!
 //! [upstreams.orders]                  # a named backend
-//! url = "http://127.0.0.1:9000/api"   # http only (no https yet); optional base path; no query
+//! url = "http://127.0.0.1:9000/api"   # http or https; optional base path; no query
 //! connect_timeout_ms = 1000           # TCP connect timeout (1 to 600000)
 //! timeout_ms = 29000                  # the whole backend call (1 to 3600000)
+//! [upstreams.orders.tls]              # https only, all optional
+//! ca = "orders-ca.pem"                # default: the system's root certificates
+//! client_cert = "gateway.pem"         # with client_key: upstream mutual TLS
+//! client_key = "gateway-key.pem"
+//! server_name = "orders.internal"     # SNI and the name verified; default: the URL's host
 //!
 //! [store]                             # all optional: state behind `rate-limit` and `kv`
 //! backend = "memory"                  # memory (this process) | redis (shared by replicas)

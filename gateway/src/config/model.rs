@@ -228,8 +228,8 @@ pub struct Upstream {
 /// How an `https` upstream is verified and what the gateway presents to it.
 #[derive(Debug, Clone)]
 pub struct UpstreamTls {
-    /// Trusted roots (the system's or a configured CA), the gateway's client certificate if
-    /// any, ALPN `http/1.1`.
+    /// Trusted roots (the system's or a configured CA) and the gateway's client certificate,
+    /// if any.
     pub client_config: Arc<rustls::ClientConfig>,
     /// The name sent as SNI and verified against the certificate, when it is not the URL's
     /// host.

@@ -21,7 +21,7 @@ pub enum UpstreamTlsError {
 }
 
 /// A client config trusting `roots` (`None`: the system's root certificates), presenting
-/// `client_certificate` when the upstream asks for one, offering ALPN `http/1.1`.
+/// `client_certificate` when the upstream asks for one. (ALPN is left to the connector.)
 pub fn upstream_client_config(
     roots: Option<RootCertStore>,
     client_certificate: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
@@ -34,13 +34,12 @@ pub fn upstream_client_config(
         .with_safe_default_protocol_versions()
         .expect("the ring provider supports TLS 1.2 and 1.3")
         .with_root_certificates(roots);
-    let mut config = match client_certificate {
+    let config = match client_certificate {
         None => builder.with_no_client_auth(),
         Some((chain, key)) => builder
             .with_client_auth_cert(chain, key)
             .map_err(|e| UpstreamTlsError::ClientCertificate(e.to_string()))?,
     };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 

@@ -14,6 +14,8 @@ pub struct Spawned {
     pub child: Child,
     /// The first traffic listener's `host:port`.
     pub traffic: String,
+    /// Every traffic listener as announced: scheme (`http`, `https`) and `host:port`.
+    pub listeners: Vec<(String, String)>,
     /// The admin listener's `host:port`.
     pub admin: String,
 }
@@ -27,13 +29,16 @@ pub fn spawn(config: &Path) -> Spawned {
         .spawn()
         .expect("spawn wasmgate");
     let mut stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
-    let (mut traffic, mut admin) = (None, None);
-    while traffic.is_none() || admin.is_none() {
+    let (mut listeners, mut admin) = (Vec::new(), None);
+    // The admin line comes after every listener's.
+    while admin.is_none() {
         let mut line = String::new();
         let read = stderr.read_line(&mut line).expect("read stderr");
         assert_ne!(read, 0, "wasmgate exited before serving");
-        if let Some((_, rest)) = line.split_once("serving on http://") {
-            traffic = Some(rest.trim().to_owned());
+        if let Some((_, url)) = line.split_once(" serving on ") {
+            let url = url.split_whitespace().next().expect("a listener URL");
+            let (scheme, address) = url.split_once("://").expect("scheme://address");
+            listeners.push((scheme.to_owned(), address.to_owned()));
         } else if let Some((_, rest)) = line.split_once("admin on http://") {
             admin = Some(rest.trim().to_owned());
         }
@@ -42,7 +47,8 @@ pub fn spawn(config: &Path) -> Spawned {
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     Spawned {
         child,
-        traffic: traffic.expect("traffic address"),
+        traffic: listeners.first().expect("a traffic listener").1.clone(),
+        listeners,
         admin: admin.expect("admin address"),
     }
 }

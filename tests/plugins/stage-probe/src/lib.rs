@@ -2,14 +2,18 @@
 //! end-to-end tests can see which stages were called, in which order, and that the context
 //! travelled between them.
 //!
-//! Config: `{ "stages": ["method-request", "method-response"] }` (kebab-case stage names, at
-//! least one). `stages()` declares exactly those. At each declared stage:
+//! Config: `{ "stages": ["method-request", "method-response"], "echo_context": ["tls.sni"] }`
+//! (kebab-case stage names, at least one; `echo_context` is optional and empty by default).
+//! `stages()` declares exactly those. At each declared stage:
 //!
 //! - request side (method request, integration request): sets request header
 //!   `x-probe-<stage>: called` and context key `probe.<stage>` = `called`;
 //! - response side (integration response, method response): sets response header
 //!   `x-probe-<stage>: called`; at method response it also copies every `probe.*` context key
-//!   into response header `x-probe-context-<rest>` (e.g. `x-probe-context-method-request`);
+//!   into response header `x-probe-context-<rest>` (e.g. `x-probe-context-method-request`),
+//!   and every `echo_context` key that is set into response header `x-context-<key>`, the key
+//!   verbatim (e.g. `x-context-tls.client.subject`), so tests can see what the gateway put in
+//!   the context;
 //! - log: writes an info line `stage-probe: called` with field `stage` = `log`.
 //!
 //! At a stage it did **not** declare it panics (`stage-probe: called at undeclared stage X`),
@@ -24,6 +28,8 @@ use wasmgate_plugin_sdk::{
 const CALLED: &str = "called";
 /// The prefix of the context keys the probe sets.
 const CONTEXT_PREFIX: &str = "probe.";
+/// The prefix of the response headers echoing `echo_context` keys.
+const ECHO_HEADER_PREFIX: &str = "x-context-";
 
 /// The plugin's config: `{ "stages": ["method-request", "method-response"] }`.
 #[derive(Debug, Deserialize)]
@@ -31,12 +37,16 @@ const CONTEXT_PREFIX: &str = "probe.";
 pub struct Config {
     /// The stages to declare, at least one.
     stages: Vec<Stage>,
+    /// Context keys to echo at method response as `x-context-<key>` headers, when set.
+    #[serde(default)]
+    echo_context: Vec<String>,
 }
 
 /// The `stage-probe` plugin.
 #[derive(Debug)]
 pub struct StageProbe {
     stages: Stages,
+    echo_context: Vec<String>,
 }
 
 impl StageProbe {
@@ -70,6 +80,7 @@ impl Plugin for StageProbe {
         }
         Ok(StageProbe {
             stages: config.stages.into_iter().collect(),
+            echo_context: config.echo_context,
         })
     }
 
@@ -120,6 +131,13 @@ impl Plugin for StageProbe {
                 let name = format!("x-probe-context-{rest}");
                 response
                     .set_header(&name, value)
+                    .expect("response is editable");
+            }
+        }
+        for key in &self.echo_context {
+            if let Some(value) = context.get(key) {
+                response
+                    .set_header(&format!("{ECHO_HEADER_PREFIX}{key}"), value)
                     .expect("response is editable");
             }
         }
@@ -192,6 +210,51 @@ mod tests {
             Some("called")
         );
         assert_eq!(testing::take_log_lines()[0].field("stage"), Some("log"));
+    }
+
+    #[test]
+    fn echoes_the_listed_context_keys_that_are_set() {
+        let probe = testing::init::<StageProbe>(json!({
+            "stages": ["method-response"],
+            "echo_context": ["tls.client.subject", "tls.sni"],
+        }))
+        .expect("valid config");
+        let request = FakeRequest::new("GET", "/");
+        let mut response = FakeResponse::new(200);
+        let mut context = FakeContext::new()
+            .with("tls.client.subject", "CN=alice")
+            .with("tls.protocol", "TLSv1.3");
+        let _ = testing::method_response(&probe, &request, &mut response, &mut context);
+
+        assert_eq!(
+            response.header_str("x-context-tls.client.subject"),
+            Some("CN=alice")
+        );
+        assert_eq!(response.header_str("x-context-tls.sni"), None, "not set");
+        assert_eq!(
+            response.header_str("x-context-tls.protocol"),
+            None,
+            "not listed"
+        );
+    }
+
+    #[test]
+    fn echoes_nothing_by_default() {
+        let probe = probe(json!(["method-response"]));
+        let request = FakeRequest::new("GET", "/");
+        let mut response = FakeResponse::new(200);
+        let mut context = FakeContext::new().with("tls.client.subject", "CN=alice");
+        let _ = testing::method_response(&probe, &request, &mut response, &mut context);
+
+        assert!(
+            response
+                .headers()
+                .names()
+                .iter()
+                .all(|name| !name.starts_with(ECHO_HEADER_PREFIX)),
+            "{:?}",
+            response.headers().names()
+        );
     }
 
     #[test]
