@@ -116,7 +116,7 @@
 //! [plugins.auth.documents]            # named documents the plugin reads (no grant needed)
 //! keys = { file = "keys.json" }       # relative to this file; a change reloads
 //! jwks = { url = "http://idp/jwks.json", refresh_ms = 300000, timeout_ms = 5000 }
-//!                                     # http only for now; fetched at load and every refresh
+//!                                     # http or https (system roots); fetched at load and every refresh
 //! [plugins.auth.config]               # any table, given to the plugin's `init` as JSON
 //! header = "x-api-key"                # (date-times become RFC 3339 strings; absent: `{}`)
 //!

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -249,11 +250,38 @@ async fn keep_fresh(slot: Weak<DocumentSlot>, wake: Arc<Notify>, every: Duration
     }
 }
 
+/// The client documents are fetched with: `http`, or `https` verified against the system's
+/// root certificates.
+type DocumentClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
 /// `GET url`: the body of a 2xx answer, at most [`MAX_DOCUMENT_BYTES`].
 async fn get(url: &http::Uri) -> Result<Bytes, String> {
-    static CLIENT: std::sync::OnceLock<Client<HttpConnector, Empty<Bytes>>> =
+    /// The client, and why it cannot verify `https` servers (no system root certificates).
+    static CLIENT: std::sync::OnceLock<(DocumentClient, Option<String>)> =
         std::sync::OnceLock::new();
-    let client = CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build_http());
+    let (client, tls_problem) = CLIENT.get_or_init(|| {
+        let (tls, problem) = match crate::tls::upstream_client_config(None, None) {
+            Ok(tls) => (tls, None),
+            Err(error) => {
+                let roots = rustls::RootCertStore::empty();
+                let tls = crate::tls::upstream_client_config(Some(roots), None)
+                    .expect("no client certificate to reject");
+                (tls, Some(error.to_string()))
+            }
+        };
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        (
+            Client::builder(TokioExecutor::new()).build(connector),
+            problem,
+        )
+    });
+    if let (Some("https"), Some(problem)) = (url.scheme_str(), tls_problem) {
+        return Err(format!("GET {url}: cannot verify https servers: {problem}"));
+    }
     let response = client.get(url.clone()).await.map_err(|e| {
         format!(
             "GET {url}: {}",

@@ -194,12 +194,11 @@ impl Checker<'_> {
             Err(e) => format!("invalid URL `{raw}`: {e}"),
             Ok(uri) if uri.authority().is_none() => format!("URL `{raw}` has no host"),
             Ok(uri) => match uri.scheme_str() {
-                Some("http") => return Some(uri),
-                Some("https") => "https document URLs are not supported yet".to_owned(),
+                Some("http" | "https") => return Some(uri),
                 _ => format!("unsupported URL `{raw}`"),
             },
         };
-        let help = "use an `http://` URL, or a `file` next to the config";
+        let help = "use an `http://` or `https://` URL, or a `file` next to the config";
         self.error(value.span(), key, problem, Some(help.to_owned()));
         None
     }
