@@ -36,7 +36,8 @@ pub const ACTIVE_CONNECTIONS: &str = "wasmgate_active_connections";
 pub const CONNECTIONS_REFUSED_TOTAL: &str = "wasmgate_connections_refused_total";
 
 /// Counter: connections closed by the gateway for being too slow or idle, labelled `listener`
-/// and `reason` (`idle`: no request in flight for `idle_timeout_ms`).
+/// and `reason` (`idle`: no request in flight for `idle_timeout_ms`; `header_timeout`: a
+/// request's headers not received within `header_read_timeout_ms`).
 pub const CONNECTIONS_CLOSED_TOTAL: &str = "wasmgate_connections_closed_total";
 
 /// Counter: TLS handshakes that failed, labelled `listener` and `reason` (`timeout`,

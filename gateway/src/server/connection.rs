@@ -222,6 +222,18 @@ async fn drive<I, S, B>(
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(error) = result {
+                    let timed_out = error
+                        .downcast_ref::<hyper::Error>()
+                        .is_some_and(hyper::Error::is_timeout);
+                    if timed_out {
+                        // hyper's header read timeout: the client was too slow with its headers.
+                        metrics::counter!(
+                            crate::metrics::CONNECTIONS_CLOSED_TOTAL,
+                            "listener" => spec.name.to_string(),
+                            "reason" => "header_timeout"
+                        )
+                        .increment(1);
+                    }
                     tracing::debug!(%error, "connection ended with an error");
                 }
                 return;

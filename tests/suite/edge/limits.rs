@@ -150,6 +150,11 @@ async fn a_client_trickling_headers_is_cut_off_at_the_header_read_timeout() {
         "{}",
         String::from_utf8_lossy(&answered)
     );
+    let closed = key(
+        "wasmgate_connections_closed_total",
+        &[("listener", "listener-0"), ("reason", "header_timeout")],
+    );
+    wait_for_metric_above(&gateway, &closed, 0.0).await;
 }
 
 #[tokio::test]
@@ -205,14 +210,7 @@ async fn connections_beyond_max_connections_are_closed_at_once_and_counted() {
         String::from_utf8_lossy(&answered)
     );
 
-    let started = Instant::now();
-    while metric(&gateway, &refused).await <= before {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{refused} did not go up"
-        );
-        tokio::task::yield_now().await;
-    }
+    wait_for_metric_above(&gateway, &refused, before).await;
     // The two connections within the cap are still served.
     let response = raw_get(&mut first, "/hello").await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
@@ -238,6 +236,24 @@ async fn an_idle_keep_alive_connection_is_closed_after_idle_timeout() {
         "closed after {:?}",
         idle_since.elapsed()
     );
+    let closed = key(
+        "wasmgate_connections_closed_total",
+        &[("listener", "listener-0"), ("reason", "idle")],
+    );
+    wait_for_metric_above(&gateway, &closed, 0.0).await;
+}
+
+/// Waits (up to 5 s) until the series `series` on `/metrics` is above `floor`. Metrics are
+/// process-wide, shared by the tests running alongside: only an increase is meaningful.
+async fn wait_for_metric_above(gateway: &TestGateway, series: &str, floor: f64) {
+    let started = Instant::now();
+    while metric(gateway, series).await <= floor {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{series} did not go above {floor}"
+        );
+        tokio::task::yield_now().await;
+    }
 }
 
 /// The value of the series `series` on the gateway's `/metrics` (0 if absent).
