@@ -71,7 +71,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_env("WASMGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // rustls warns about each odd handshake (an IP address as SNI, a renegotiation attempt):
+    // at `info` any client could fill the log, so only its errors are shown by default.
+    let filter = EnvFilter::try_from_env("WASMGATE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,rustls=error"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -42,7 +42,8 @@ pub const CONNECTIONS_CLOSED_TOTAL: &str = "wasmgate_connections_closed_total";
 
 /// Counter: TLS handshakes that failed, labelled `listener` and `reason` (`timeout`,
 /// `client_certificate_missing`, `client_certificate_invalid`, `incompatible` — e.g. an
-/// old protocol version — or `error`).
+/// old protocol version —, `not_tls`, `alert_received`, `peer_misbehaved`,
+/// `connection_closed` or `error`).
 pub const TLS_HANDSHAKE_FAILURES_TOTAL: &str = "wasmgate_tls_handshake_failures_total";
 
 /// Counter: TLS handshakes completed, labelled `listener` and `protocol` (`TLSv1.2`,

@@ -477,7 +477,10 @@ fn edge_limits(
     headers: &http::HeaderMap,
 ) -> Option<GatewayError> {
     // The request line and each `name: value\r\n`, as HTTP/1.1 would carry them.
-    let line = method.as_str().len() + uri.to_string().len() + " HTTP/1.1\r\n".len();
+    let target = uri.scheme_str().map_or(0, |s| s.len() + "://".len())
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let line = method.as_str().len() + " ".len() + target + " HTTP/1.1\r\n".len();
     let size = headers.iter().fold(line, |total, (name, value)| {
         total + name.as_str().len() + value.len() + 4
     });

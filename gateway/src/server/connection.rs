@@ -348,6 +348,7 @@ impl Limits {
 
 /// The `reason` label for a failed handshake.
 fn handshake_failure(error: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
     let tls = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
@@ -355,6 +356,15 @@ fn handshake_failure(error: &std::io::Error) -> &'static str {
         Some(rustls::Error::NoCertificatesPresented) => "client_certificate_missing",
         Some(rustls::Error::InvalidCertificate(_)) => "client_certificate_invalid",
         Some(rustls::Error::PeerIncompatible(_)) => "incompatible",
-        _ => "error",
+        Some(rustls::Error::InvalidMessage(_)) => "not_tls",
+        Some(rustls::Error::AlertReceived(_)) => "alert_received",
+        Some(rustls::Error::PeerMisbehaved(_)) => "peer_misbehaved",
+        Some(_) => "error",
+        None => match error.kind() {
+            ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe => {
+                "connection_closed"
+            }
+            _ => "error",
+        },
     }
 }

@@ -36,6 +36,10 @@ pub struct ServerTlsError {
 /// `http/1.1`, stateless session tickets, certificates chosen by SNI.
 pub fn server_config(settings: ServerTlsSettings) -> Result<ServerConfig, ServerTlsError> {
     let provider = super::provider();
+    let resumption = Resumption::for_settings(&settings).map_err(|message| ServerTlsError {
+        certificate: None,
+        message,
+    })?;
     let mut resolver = SniResolver::default();
     for (index, (chain, key)) in settings.certificates.into_iter().enumerate() {
         let fail = |message: String| ServerTlsError {
@@ -75,12 +79,66 @@ pub fn server_config(settings: ServerTlsSettings) -> Result<ServerConfig, Server
     };
     let mut config = builder.with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    // Resumption without a handshake's full cost, across the connections of one snapshot.
-    config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| ServerTlsError {
-        certificate: None,
-        message: format!("cannot set up session tickets: {e}"),
-    })?;
+    config.ticketer = resumption.ticketer;
+    config.session_storage = resumption.cache;
     Ok(config)
+}
+
+/// Session resumption state (ticket keys and the session-id cache), shared by every server
+/// config built from the same certificates, keys, client CAs and versions: a reload that
+/// leaves a listener's TLS alone keeps its clients' sessions resumable, while a changed
+/// certificate or client CA starts afresh (a session never outlives the trust it was made
+/// under).
+#[derive(Clone)]
+struct Resumption {
+    ticketer: Arc<dyn rustls::server::ProducesTickets>,
+    cache: Arc<dyn rustls::server::StoresServerSessions>,
+}
+
+/// How many distinct TLS setups keep their resumption state (the oldest is dropped).
+const KEPT_RESUMPTION_STATES: usize = 16;
+
+impl Resumption {
+    fn for_settings(settings: &ServerTlsSettings) -> Result<Resumption, String> {
+        use sha2::{Digest, Sha256};
+        static KEPT: std::sync::Mutex<Vec<([u8; 32], Resumption)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut digest = Sha256::new();
+        for (chain, key) in &settings.certificates {
+            for certificate in chain {
+                digest.update(certificate.as_ref());
+            }
+            digest.update(key.secret_der());
+        }
+        if let Some((mode, roots)) = &settings.client_auth {
+            digest.update([matches!(mode, ClientAuthMode::Required) as u8]);
+            for anchor in &roots.roots {
+                digest.update(anchor.subject.as_ref());
+                digest.update(anchor.subject_public_key_info.as_ref());
+            }
+        }
+        digest.update([settings.tls13_only as u8]);
+        let digest: [u8; 32] = digest.finalize().into();
+
+        let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(i) = kept.iter().position(|(d, _)| *d == digest) {
+            let entry = kept.remove(i);
+            let resumption = entry.1.clone();
+            kept.push(entry);
+            return Ok(resumption);
+        }
+        let ticketer = rustls::crypto::ring::Ticketer::new()
+            .map_err(|e| format!("cannot set up session tickets: {e}"))?;
+        let resumption = Resumption {
+            ticketer,
+            cache: rustls::server::ServerSessionMemoryCache::new(1024),
+        };
+        if kept.len() == KEPT_RESUMPTION_STATES {
+            kept.remove(0);
+        }
+        kept.push((digest, resumption.clone()));
+        Ok(resumption)
+    }
 }
 
 /// The DNS names a leaf certificate is for (its DNS subject alternative names).
@@ -171,6 +229,29 @@ mod tests {
         assert!(Arc::ptr_eq(&pick(Some("deep.x.apps.test")), &a));
         assert!(Arc::ptr_eq(&pick(Some("other.test")), &a));
         assert!(Arc::ptr_eq(&pick(None), &a));
+    }
+
+    fn settings(generated: &rcgen::CertifiedKey<rcgen::KeyPair>) -> ServerTlsSettings {
+        ServerTlsSettings {
+            certificates: vec![(
+                vec![generated.cert.der().clone()],
+                PrivateKeyDer::Pkcs8(generated.signing_key.serialize_der().into()),
+            )],
+            tls13_only: false,
+            client_auth: None,
+        }
+    }
+
+    #[test]
+    fn resumption_survives_a_rebuild_with_the_same_certificates_only() {
+        let one = rcgen::generate_simple_self_signed(vec!["one.test".into()]).unwrap();
+        let two = rcgen::generate_simple_self_signed(vec!["two.test".into()]).unwrap();
+        let first = server_config(settings(&one)).unwrap();
+        let again = server_config(settings(&one)).unwrap();
+        let other = server_config(settings(&two)).unwrap();
+        assert!(Arc::ptr_eq(&first.ticketer, &again.ticketer));
+        assert!(Arc::ptr_eq(&first.session_storage, &again.session_storage));
+        assert!(!Arc::ptr_eq(&first.ticketer, &other.ticketer));
     }
 
     #[test]
