@@ -3,7 +3,7 @@
 //! Run (from the repository root; `bench/run` also installs wrk and nginx):
 //!
 //! ```text
-//! cargo run --release -p wasmgate-bench --bin harness            # full: ~6 minutes
+//! cargo run --release -p wasmgate-bench --bin harness            # full: ~11 minutes
 //! cargo run --release -p wasmgate-bench --bin harness -- --smoke # a few seconds, for CI
 //! ```
 //!

@@ -102,9 +102,9 @@ fn latency(area: &Area<'_>, cells: &[CellSummary]) -> PlotResult {
     let width = cells.len() as f64;
     let mut chart = ChartBuilder::on(area)
         .caption(
-            "latency, µs, log scale (median over rounds) — scenarios: 1 direct · 2 nginx · \
-             3 wasmgate · 4 + no-op · 5 + chain · 6 + reload",
-            (FONT, 18),
+            "latency, µs, log scale (median over rounds) — 1 direct · 2 nginx · 3 wasmgate · \
+             4 + no-op · 5 + chain · 6 + reload · 7 https · 8 conn/req · 9 https conn/req",
+            (FONT, 16),
         )
         .margin(15)
         .x_label_area_size(40)

@@ -2,8 +2,9 @@
 //!
 //! Every config has the same base: a listener and the admin on loopback ports the OS picks, the
 //! compiled-plugin cache under `target/`, a 10 ms reload debounce, the `backend` upstream, and
-//! the routes `GET /small` and `POST /json` proxied to it. Scenario 5's chain is not here: it is
-//! read from `bench/configs/realistic-chain.toml` ([`REALISTIC_CHAIN_FILE`]).
+//! the routes `GET /small` and `POST /json` proxied to it. Scenario 3's gateway, which scenarios
+//! 7 to 9 load too, adds a second listener serving HTTPS ([`TLS_LISTENER`]). Scenario 5's chain
+//! is not here: it is read from `bench/configs/realistic-chain.toml` ([`REALISTIC_CHAIN_FILE`]).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -11,8 +12,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use super::tls::ServerCertificate;
+
 /// Scenario 5's chain, relative to the bench crate.
 pub const REALISTIC_CHAIN_FILE: &str = "configs/realistic-chain.toml";
+
+/// The name of scenario 3's HTTPS listener (the plain one is `bench`).
+pub const TLS_LISTENER: &str = "bench-tls";
 
 /// What every generated config points at.
 #[derive(Debug, Clone)]
@@ -37,9 +43,17 @@ pub struct ChainPlugin {
 }
 
 impl ConfigContext {
-    /// Scenario 3: the gateway with no plugins.
-    pub fn no_plugins(&self) -> String {
-        self.base("")
+    /// Scenario 3: the gateway with no plugins. Its second listener, [`TLS_LISTENER`], serves
+    /// the same routes over HTTPS with `certificate` (TLS 1.2 and 1.3, the gateway's defaults)
+    /// for scenarios 7 and 9; it is idle while scenario 3 runs.
+    pub fn no_plugins(&self, certificate: &ServerCertificate) -> String {
+        let listener = format!(
+            "[[listeners]]\nname = \"{TLS_LISTENER}\"\naddress = \"127.0.0.1:0\"\n\
+             [listeners.tls]\ncertificates = [{{ cert = {:?}, key = {:?} }}]\n",
+            certificate.cert.display().to_string(),
+            certificate.key.display().to_string(),
+        );
+        self.base(&listener)
     }
 
     /// Scenario 4: the no-op plugin (every stage declared) in the global chain.
@@ -180,6 +194,28 @@ pub fn read_realistic_chain() -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scenario_3_serves_plain_http_and_https_with_one_config() {
+        let dir = std::env::temp_dir().join(format!("wasmgate-bench-tls-{}", std::process::id()));
+        let certificate = super::super::tls::write_certificate(&dir).unwrap();
+        let context = ConfigContext {
+            backend: "127.0.0.1:9".parse().unwrap(),
+            plugins_dir: dir.join("plugins"),
+            cache_dir: dir.join("cache"),
+        };
+        let text = context.no_plugins(&certificate);
+        let config = wasmgate::config::parse(&dir.join("no-plugins.toml"), &text);
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = config.unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let listeners: Vec<_> = config
+            .listeners
+            .iter()
+            .map(|l| (l.name.as_str(), l.tls.is_some()))
+            .collect();
+        assert_eq!(listeners, [("bench", false), (TLS_LISTENER, true)]);
+        assert_eq!(config.routes.len(), 2);
+    }
 
     #[test]
     fn labels_plugins_running_another_component_as_stand_ins() {

@@ -1,6 +1,6 @@
-//! A `wasmgate run` process under test: started on a generated config, its listener and admin
-//! addresses read from its stderr, its admin API queried for the config generation and the
-//! open-connection gauge.
+//! A `wasmgate run` process under test: started on a generated config, its listener (plain and
+//! HTTPS) and admin addresses read from its stderr, its admin API queried for the config
+//! generation and the open-connection gauge.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,8 +18,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(180);
 /// A running gateway process.
 pub struct GatewayProcess {
     process: ChildProcess,
-    /// The traffic listener.
+    /// The (first) plain HTTP traffic listener.
     pub address: SocketAddr,
+    /// The (first) HTTPS traffic listener, when the config has one.
+    pub tls_address: Option<SocketAddr>,
     /// The admin listener.
     pub admin: SocketAddr,
     /// The config file it serves (rewritten by the reload scenario).
@@ -61,9 +63,14 @@ impl GatewayProcess {
                     format!("gateway `{name}` did not start; see {}", log_path.display())
                 })?;
         let admin = net::wait_for_line(&mut process, &log_path, "admin on http://", START_TIMEOUT)?;
+        // Every listener's line comes before the admin's.
+        let tls_address = net::find_line(&log_path, "serving on https://")
+            .map(|a| a.parse().context("HTTPS listener address"))
+            .transpose()?;
         Ok(GatewayProcess {
             process,
             address: address.parse().context("listener address")?,
+            tls_address,
             admin: admin.parse().context("admin address")?,
             config_path,
             log_path,

@@ -1,11 +1,13 @@
 //! The load-test harness behind `cargo run --release -p wasmgate-bench --bin harness` (and
-//! `bench/run`): wrk against the backend alone, nginx and wasmgate in six scenarios, measured in
-//! interleaved rounds on loopback, reported as medians, round-paired ratios and proxy
-//! CPU-seconds per 100k requests, plus memory and the criterion micro-benchmarks.
+//! `bench/run`): wrk against the backend alone, nginx and wasmgate in nine scenarios (three of
+//! them over HTTPS or with a new connection per request), measured in interleaved rounds on
+//! loopback, reported as medians, round-paired ratios and proxy CPU-seconds per 100k requests,
+//! plus memory and the criterion micro-benchmarks.
 //!
 //! ```text
-//! build ─► backend ─► nginx + 4 gateways ─► probe each cell ─► warm-up ─► rounds × cells (wrk)
-//!       ─► memory (idle RSS, idle connections) ─► cargo bench ─► report.md + chart.png
+//! build ─► backend ─► certificate ─► nginx + 4 gateways ─► probe each cell ─► warm-up
+//!       ─► rounds × cells (wrk) ─► memory (idle RSS, idle connections) ─► cargo bench
+//!       ─► report.md + chart.png
 //! ```
 //!
 //! Every child process runs in its own process group and is killed when the harness ends,
@@ -32,5 +34,6 @@ pub mod stats;
 pub mod suite;
 pub mod summary;
 pub mod targets;
+pub mod tls;
 pub mod workload;
 pub mod wrk;

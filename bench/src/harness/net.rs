@@ -64,12 +64,8 @@ pub fn wait_for_line(
 ) -> anyhow::Result<String> {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(opened) = std::fs::File::open(file) {
-            for line in BufReader::new(opened).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split_once(prefix).map(|(_, rest)| rest) {
-                    return Ok(rest.trim().to_owned());
-                }
-            }
+        if let Some(rest) = find_line(file, prefix) {
+            return Ok(rest);
         }
         if let Some(status) = child.exited() {
             bail!("{} exited ({status}) before it was ready", file.display());
@@ -79,6 +75,18 @@ pub fn wait_for_line(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The rest of the first line of `file` that contains `prefix`, if one does yet.
+pub fn find_line(file: &Path, prefix: &str) -> Option<String> {
+    let opened = std::fs::File::open(file).ok()?;
+    BufReader::new(opened)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let (_, rest) = line.split_once(prefix)?;
+            Some(rest.trim().to_owned())
+        })
 }
 
 /// Waits until `address` accepts connections (or `child` exits, or `timeout`).

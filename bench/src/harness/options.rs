@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::scenarios::{self, Scenario};
+
 /// Load-tests wasmgate against the backend alone and nginx, and writes a dated report.
 #[derive(Debug, Parser)]
 #[command(name = "harness", about)]
@@ -55,6 +57,14 @@ pub struct SuiteOptions {
     /// Idle keep-alive connections for the memory measurement (default 10000).
     #[arg(long)]
     pub idle_connections: Option<usize>,
+    /// Measure only these scenarios (comma-separated names: direct, nginx, gateway, noop,
+    /// chain, reload, tls, close, tls-close), plus the ones their ratios divide by; the report
+    /// is then named `<date>-only-<names>.md`.
+    #[arg(long, value_delimiter = ',', value_parser = Scenario::from_name, value_name = "NAMES")]
+    pub only: Vec<Scenario>,
+    /// Skip the memory measurement (idle RSS and idle connections).
+    #[arg(long)]
+    pub no_memory: bool,
     /// Skip the criterion micro-benchmarks.
     #[arg(long)]
     pub no_micro: bool,
@@ -88,6 +98,10 @@ pub struct Settings {
     pub warm_up: Duration,
     /// Idle connections for the memory measurement.
     pub idle_connections: usize,
+    /// The scenarios named by `--only` (empty: all).
+    pub only: Vec<Scenario>,
+    /// Run the memory measurement.
+    pub memory: bool,
     /// Run the micro-benchmarks.
     pub micro: bool,
     /// Run nginx; `false` also when smoke mode found it missing.
@@ -114,10 +128,68 @@ impl SuiteOptions {
             wrk_threads: self.wrk_threads.unwrap_or(1).max(1),
             warm_up: Duration::from_secs(self.warm_up.unwrap_or(warm_up)),
             idle_connections: self.idle_connections.unwrap_or(idle),
+            only: self.only.clone(),
+            memory: !self.no_memory,
             micro: !self.no_micro && !self.smoke,
             nginx: !self.no_nginx,
             build: !self.no_build,
             out: self.out.clone().unwrap_or(out),
         }
+    }
+}
+
+impl Settings {
+    /// The scenarios to measure: `--only`'s and the denominators of their ratios, or all.
+    pub fn scenarios(&self) -> Vec<Scenario> {
+        scenarios::selection(&self.only)
+    }
+
+    /// The report's file name without extension: the date, and for an `--only` run the
+    /// scenarios named, so a partial run never replaces the day's full report.
+    pub fn report_stem(&self, date: &str) -> String {
+        if self.only.is_empty() {
+            return date.to_owned();
+        }
+        let mut chosen = self.only.clone();
+        chosen.sort();
+        chosen.dedup();
+        let names: Vec<&str> = chosen.iter().map(|s| s.name()).collect();
+        format!("{date}-only-{}", names.join("+"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(arguments: &[&str]) -> Settings {
+        let cli = Cli::try_parse_from([&["harness"], arguments].concat()).unwrap();
+        cli.suite.settings(std::path::Path::new("/repo"))
+    }
+
+    #[test]
+    fn a_full_run_measures_everything_into_the_dated_report() {
+        let settings = settings(&[]);
+        assert_eq!(settings.scenarios(), Scenario::ALL);
+        assert!(settings.memory && settings.micro);
+        assert_eq!(settings.report_stem("2026-11-22"), "2026-11-22");
+    }
+
+    #[test]
+    fn only_names_its_report_after_the_scenarios_chosen() {
+        let settings = settings(&["--only", "tls-close,tls", "--no-memory"]);
+        assert_eq!(settings.only, [Scenario::TlsClose, Scenario::Tls]);
+        assert_eq!(settings.scenarios().len(), 4);
+        assert!(!settings.memory);
+        assert_eq!(
+            settings.report_stem("2026-11-22"),
+            "2026-11-22-only-tls+tls-close"
+        );
+    }
+
+    #[test]
+    fn only_refuses_an_unknown_scenario() {
+        let error = Cli::try_parse_from(["harness", "--only", "tls,ssl"]).unwrap_err();
+        assert!(error.to_string().contains("no scenario `ssl`"), "{error}");
     }
 }

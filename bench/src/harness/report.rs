@@ -1,5 +1,7 @@
-//! The dated Markdown report: setup, per-scenario tables, ratios, reload, memory, the DESIGN §7
-//! targets and the micro-benchmarks.
+//! The dated Markdown report: setup, per-scenario tables, ratios, TLS ([`tls`]), reload,
+//! memory, the DESIGN §7 targets and the micro-benchmarks.
+
+mod tls;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use super::machine::Machine;
 use super::memory::MemoryReport;
 use super::micro::{MicroRun, format_ns};
 use super::reload::RELOAD_INTERVAL;
-use super::scenarios::Scenario;
+use super::scenarios::{RATIOS, Scenario};
 use super::summary::{CellSummary, RatioSummary};
 use super::targets;
 use super::workload::Workload;
@@ -36,6 +38,10 @@ pub struct RunReport {
     pub date: String,
     /// A smoke run (checks the harness works; figures are not meaningful).
     pub smoke: bool,
+    /// The scenarios measured, in report order.
+    pub scenarios: Vec<Scenario>,
+    /// The scenarios `--only` named (empty: a full run).
+    pub only: Vec<Scenario>,
     /// The machine.
     pub machine: Machine,
     /// The 1-minute load average when the run ended.
@@ -92,11 +98,16 @@ impl RunReport {
             self.results_table(&mut out, workload);
         }
         self.ratio_table(&mut out);
+        self.tls_section(&mut out);
         self.reload_section(&mut out);
         self.problems_section(&mut out);
         self.memory_section(&mut out);
         let _ = writeln!(out, "## DESIGN §7 targets\n");
-        for line in targets::check(self) {
+        let lines = targets::check(self);
+        if lines.is_empty() {
+            out += "None measured in this run.\n";
+        }
+        for line in lines {
             let _ = writeln!(out, "- {line}");
         }
         out.push('\n');
@@ -129,7 +140,8 @@ impl RunReport {
         );
         let _ = writeln!(
             out,
-            "- Load: {}, `-t{} -c{} -d{}s --latency`, keep-alive; {} interleaved round(s) \
+            "- Load: {}, `-t{} -c{} -d{}s --latency`, keep-alive (scenarios 8 and 9: \
+             `-H \"Connection: close\"`, a new connection per request); {} interleaved round(s) \
              (every cell once per round, order rotated each round) after a {} s warm-up per \
              cell. wrk, the backend and the proxy share the same CPUs.",
             self.wrk_version,
@@ -172,19 +184,32 @@ impl RunReport {
             );
         }
         let _ = writeln!(out, "\nScenarios:\n");
-        for scenario in Scenario::ALL {
+        if !self.only.is_empty() {
+            let names: Vec<&str> = self.only.iter().map(|s| s.name()).collect();
+            let _ = writeln!(
+                out,
+                "**Partial run** (`--only {}`): only these scenarios, and those their ratios \
+                 divide by, were measured.\n",
+                names.join(",")
+            );
+        }
+        for &scenario in &self.scenarios {
             let workloads: Vec<&str> = scenario.workloads().iter().map(|w| w.name()).collect();
             let _ = writeln!(
                 out,
-                "{}. {} (workloads: {})",
+                "- {}: {} (workloads: {})",
                 scenario.number(),
                 scenario.title(),
                 workloads.join(", ")
             );
         }
+        out.push('\n');
+        if !self.scenarios.contains(&Scenario::Chain) {
+            return;
+        }
         let _ = writeln!(
             out,
-            "\nScenario 5's chain (from `bench/{REALISTIC_CHAIN_FILE}`, global chain, in order):\n"
+            "Scenario 5's chain (from `bench/{REALISTIC_CHAIN_FILE}`, global chain, in order):\n"
         );
         for plugin in &self.chain {
             let label = if plugin.stand_in {
@@ -238,6 +263,14 @@ impl RunReport {
     }
 
     fn ratio_table(&self, out: &mut String) {
+        let ratios: Vec<&RatioSummary> = self
+            .ratios
+            .iter()
+            .filter(|r| RATIOS.contains(&(r.numerator, r.denominator)))
+            .collect();
+        if ratios.is_empty() {
+            return;
+        }
         let _ = writeln!(
             out,
             "## Ratios\n\nEach ratio is taken per round (the two runs minutes apart at most), \
@@ -249,7 +282,7 @@ impl RunReport {
             "| ratio | workload | throughput | p99 latency | added proxy CPU µs / req |\n\
              |---|---|---|---|---|\n",
         );
-        for ratio in &self.ratios {
+        for ratio in ratios {
             let _ = writeln!(
                 out,
                 "| {} ({} / {}) | {} | {} | {} | {} |",

@@ -1,7 +1,8 @@
 //! Interleaved measurement: every round runs every cell once, so drift on this shared 2-core
 //! machine hits all scenarios alike; the order rotates by one cell per round, so no cell always
 //! follows the same neighbour. Each run records wrk's figures and the CPU time the proxy (and
-//! the backend) used during it, from `/proc/<pid>/stat`.
+//! the backend) used during it, from `/proc/<pid>/stat`; over HTTPS, also the TLS handshakes the
+//! gateway counted during it.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,18 +14,23 @@ use anyhow::Context as _;
 use super::procfs;
 use super::reload::{ReloadDriver, ReloadTarget, Reloads};
 use super::scenarios::{Cell, Scenario};
+use super::tls::Handshakes;
 use super::workload::Workload;
-use super::wrk::{self, LoadResult, LoadSettings};
+use super::wrk::{self, Endpoint, LoadResult, LoadSettings, Scheme};
 
 /// Where a scenario sends its load.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The address wrk loads.
     pub address: SocketAddr,
+    /// Whether it serves HTTP or HTTPS.
+    pub scheme: Scheme,
     /// The proxy's processes, whose CPU is measured (empty when there is no proxy).
     pub proxy_pids: Vec<u32>,
     /// For the reload scenario: the config to rewrite during each run.
     pub reload: Option<ReloadTarget>,
+    /// For HTTPS targets: the gateway's admin listener, whose `/metrics` counts handshakes.
+    pub handshake_counter: Option<SocketAddr>,
 }
 
 /// One wrk run of one cell.
@@ -38,6 +44,8 @@ pub struct Sample {
     pub backend_cpu: Duration,
     /// Reloads during the run (reload scenario only).
     pub reloads: Option<Reloads>,
+    /// TLS handshakes the gateway counted during the run (HTTPS targets only).
+    pub handshakes: Option<Handshakes>,
 }
 
 impl Sample {
@@ -111,23 +119,35 @@ fn run_cell(plan: &Plan<'_>, cell: Cell, load: LoadSettings) -> anyhow::Result<S
         .get(&cell.scenario)
         .with_context(|| format!("no target for scenario {}", cell.scenario.number()))?;
     let script = &plan.scripts[&cell.workload];
+    let endpoint = Endpoint {
+        scheme: target.scheme,
+        address: target.address,
+        connections: cell.scenario.connections(),
+    };
     let driver = target
         .reload
         .as_ref()
         .map(ReloadDriver::start)
         .transpose()?;
+    // Read outside the CPU window: rendering /metrics costs the gateway CPU too.
+    let handshakes_before = target.handshake_counter.map(Handshakes::read).transpose()?;
     let proxy_before = procfs::cpu_time(&target.proxy_pids)?;
     let backend_before = procfs::cpu_time(&[plan.backend_pid])?;
-    let result = wrk::run(load, target.address, cell.workload.path(), script)
+    let result = wrk::run(load, endpoint, cell.workload.path(), script)
         .with_context(|| format!("loading cell {}", cell.label()));
     let proxy_cpu = procfs::cpu_time(&target.proxy_pids)? - proxy_before;
     let backend_cpu = procfs::cpu_time(&[plan.backend_pid])? - backend_before;
+    let handshakes = match (target.handshake_counter, handshakes_before) {
+        (Some(admin), Some(before)) => Some(Handshakes::read(admin)?.since(before)),
+        _ => None,
+    };
     let reloads = driver.map(ReloadDriver::finish).transpose()?;
     Ok(Sample {
         load: result?,
         proxy_cpu: cell.scenario.has_proxy().then_some(proxy_cpu),
         backend_cpu,
         reloads,
+        handshakes,
     })
 }
 
@@ -145,6 +165,13 @@ fn progress(cell: Cell, sample: &Sample) -> String {
     }
     if let Some(reloads) = sample.reloads {
         line += &format!("  reloads {}/{}", reloads.applied, reloads.written);
+    }
+    if let Some(handshakes) = sample.handshakes {
+        line += &format!(
+            "  handshakes {} ({} failed)",
+            handshakes.completed(),
+            handshakes.failed
+        );
     }
     line
 }

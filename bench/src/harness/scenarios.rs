@@ -1,7 +1,8 @@
-//! The six scenarios, the (scenario, workload) cells that are measured, and the ratios the
-//! report prints.
+//! The nine scenarios, the (scenario, workload) cells that are measured, the ratios the report
+//! prints, and `--only`'s selection of scenarios.
 
 use super::workload::Workload;
+use super::wrk::{Connections, Scheme};
 
 /// One way of reaching the backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,25 +19,63 @@ pub enum Scenario {
     Chain,
     /// 6: scenario 3 while the config file is rewritten every 100 ms.
     Reload,
+    /// 7: scenario 3's gateway over HTTPS, connections kept alive.
+    Tls,
+    /// 8: scenario 3's gateway over plain HTTP, a new connection per request.
+    Close,
+    /// 9: scenario 3's gateway over HTTPS, a new connection (and handshake) per request.
+    TlsClose,
 }
 
 impl Scenario {
     /// All scenarios, in report order.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Direct,
         Scenario::Nginx,
         Scenario::Gateway,
         Scenario::Noop,
         Scenario::Chain,
         Scenario::Reload,
+        Scenario::Tls,
+        Scenario::Close,
+        Scenario::TlsClose,
     ];
 
-    /// Its number in the issue and the report (1 to 6).
+    /// Its number in the issue and the report (1 to 9).
     pub fn number(self) -> usize {
         Scenario::ALL
             .iter()
             .position(|s| *s == self)
             .map_or(0, |i| i + 1)
+    }
+
+    /// Its name on the command line (`--only tls,tls-close`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Direct => "direct",
+            Scenario::Nginx => "nginx",
+            Scenario::Gateway => "gateway",
+            Scenario::Noop => "noop",
+            Scenario::Chain => "chain",
+            Scenario::Reload => "reload",
+            Scenario::Tls => "tls",
+            Scenario::Close => "close",
+            Scenario::TlsClose => "tls-close",
+        }
+    }
+
+    /// The scenario named `name` (see [`Scenario::name`]), or an error listing the names.
+    pub fn from_name(name: &str) -> Result<Scenario, String> {
+        Scenario::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                format!(
+                    "no scenario `{name}`; the scenarios are {}",
+                    names.join(", ")
+                )
+            })
     }
 
     /// A short title.
@@ -48,6 +87,9 @@ impl Scenario {
             Scenario::Noop => "wasmgate, no-op plugin at every stage",
             Scenario::Chain => "wasmgate, realistic chain",
             Scenario::Reload => "wasmgate, no plugins, reload every 100 ms",
+            Scenario::Tls => "wasmgate, no plugins, HTTPS",
+            Scenario::Close => "wasmgate, no plugins, new connection per request",
+            Scenario::TlsClose => "wasmgate, no plugins, HTTPS, new connection per request",
         }
     }
 
@@ -63,6 +105,31 @@ impl Scenario {
     /// Whether a proxy process sits between wrk and the backend (its CPU is measured).
     pub fn has_proxy(self) -> bool {
         self != Scenario::Direct
+    }
+
+    /// Whether wrk speaks HTTPS to it.
+    pub fn scheme(self) -> Scheme {
+        match self {
+            Scenario::Tls | Scenario::TlsClose => Scheme::Https,
+            _ => Scheme::Http,
+        }
+    }
+
+    /// Whether wrk keeps its connections open or sends `Connection: close` on every request.
+    pub fn connections(self) -> Connections {
+        match self {
+            Scenario::Close | Scenario::TlsClose => Connections::PerRequest,
+            _ => Connections::KeepAlive,
+        }
+    }
+
+    /// The scenario whose server it loads: scenario 3's gateway for 7 to 9 (on its plain or
+    /// its HTTPS listener), its own for the others.
+    pub fn server(self) -> Scenario {
+        match self {
+            Scenario::Tls | Scenario::Close | Scenario::TlsClose => Scenario::Gateway,
+            _ => self,
+        }
     }
 }
 
@@ -97,7 +164,7 @@ pub fn cells(scenarios: &[Scenario]) -> Vec<Cell> {
     cells
 }
 
-/// The ratios the report prints: numerator over denominator scenario, per workload both run.
+/// The ratios of the main table: numerator over denominator scenario, per workload both run.
 pub const RATIOS: [(Scenario, Scenario); 5] = [
     (Scenario::Gateway, Scenario::Direct),
     (Scenario::Gateway, Scenario::Nginx),
@@ -106,6 +173,32 @@ pub const RATIOS: [(Scenario, Scenario); 5] = [
     (Scenario::Reload, Scenario::Gateway),
 ];
 
+/// The ratios of the TLS table: the same gateway over HTTPS and over plain HTTP, with
+/// connections kept alive (7/3: the cost of encryption) and with a new connection per request
+/// (9/8: the cost of a handshake).
+pub const TLS_RATIOS: [(Scenario, Scenario); 2] = [
+    (Scenario::Tls, Scenario::Gateway),
+    (Scenario::TlsClose, Scenario::Close),
+];
+
+/// The scenarios to measure for `--only <chosen>`: the chosen ones plus the denominators of
+/// their ratios, in report order; every scenario when `chosen` is empty.
+pub fn selection(chosen: &[Scenario]) -> Vec<Scenario> {
+    if chosen.is_empty() {
+        return Scenario::ALL.to_vec();
+    }
+    Scenario::ALL
+        .into_iter()
+        .filter(|scenario| {
+            chosen.contains(scenario)
+                || RATIOS
+                    .iter()
+                    .chain(&TLS_RATIOS)
+                    .any(|(top, bottom)| bottom == scenario && chosen.contains(top))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,11 +206,68 @@ mod tests {
     #[test]
     fn the_chain_runs_json_only_and_everything_else_both() {
         let cells = cells(&Scenario::ALL);
-        assert_eq!(cells.len(), 11);
+        assert_eq!(cells.len(), 17);
         assert!(!cells.contains(&Cell {
             scenario: Scenario::Chain,
             workload: Workload::Small
         }));
         assert_eq!(cells[0].label(), "1/small");
+    }
+
+    #[test]
+    fn tls_scenarios_speak_https_and_close_scenarios_reconnect() {
+        let https: Vec<_> = Scenario::ALL
+            .into_iter()
+            .filter(|s| s.scheme() == Scheme::Https)
+            .collect();
+        let per_request: Vec<_> = Scenario::ALL
+            .into_iter()
+            .filter(|s| s.connections() == Connections::PerRequest)
+            .collect();
+        assert_eq!(https, [Scenario::Tls, Scenario::TlsClose]);
+        assert_eq!(per_request, [Scenario::Close, Scenario::TlsClose]);
+    }
+
+    #[test]
+    fn each_tls_ratio_compares_scenarios_that_differ_only_in_the_scheme() {
+        for (tls, plain) in TLS_RATIOS {
+            assert_eq!(
+                (tls.scheme(), plain.scheme()),
+                (Scheme::Https, Scheme::Http)
+            );
+            assert_eq!(tls.connections(), plain.connections());
+            assert_eq!(
+                (tls.server(), plain.server()),
+                (Scenario::Gateway, Scenario::Gateway)
+            );
+        }
+    }
+
+    #[test]
+    fn only_adds_the_denominators_of_the_chosen_scenarios() {
+        let chosen = [Scenario::TlsClose, Scenario::Tls];
+        assert_eq!(
+            selection(&chosen),
+            [
+                Scenario::Gateway,
+                Scenario::Tls,
+                Scenario::Close,
+                Scenario::TlsClose
+            ]
+        );
+        assert_eq!(
+            selection(&[Scenario::Chain]),
+            [Scenario::Gateway, Scenario::Chain]
+        );
+        assert_eq!(selection(&[]), Scenario::ALL);
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_list_the_choices() {
+        for scenario in Scenario::ALL {
+            assert_eq!(Scenario::from_name(scenario.name()), Ok(scenario));
+        }
+        let error = Scenario::from_name("https").unwrap_err();
+        assert!(error.contains("tls, close, tls-close"), "{error}");
     }
 }

@@ -1,6 +1,6 @@
-//! Starting what the load goes through — the backend, nginx, one gateway per gateway scenario —
-//! and probing every cell once before measuring, so a misconfigured chain (a 400 answered fast)
-//! can never pass for a fast gateway.
+//! Starting what the load goes through — the backend, nginx, one gateway per gateway scenario
+//! (scenarios 7 to 9 load scenario 3's) — and probing every cell once before measuring, so a
+//! misconfigured chain (a 400 answered fast) can never pass for a fast gateway.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,6 +19,8 @@ use super::nginx::Nginx;
 use super::reload::ReloadTarget;
 use super::rounds::Target;
 use super::scenarios::{Cell, Scenario};
+use super::tls::ServerCertificate;
+use super::wrk::{self, Endpoint, Scheme};
 
 /// The backend process.
 pub struct Backend {
@@ -57,112 +59,173 @@ impl Backend {
 pub struct Proxies {
     /// nginx, when it runs.
     pub nginx: Option<Nginx>,
-    /// One gateway per gateway scenario.
+    /// One gateway per gateway scenario (keyed by scenarios 3 to 6; scenarios 7 to 9 load
+    /// scenario 3's).
     pub gateways: BTreeMap<Scenario, GatewayProcess>,
 }
 
+/// What the proxies are started with.
+pub struct ProxySetup<'a> {
+    /// `target/release/wasmgate`.
+    pub gateway_binary: &'a Path,
+    /// nginx, when scenario 2 runs.
+    pub nginx_binary: Option<&'a Path>,
+    /// Where configs and logs go.
+    pub dir: &'a Path,
+    /// What the configs point at.
+    pub context: &'a ConfigContext,
+    /// Scenario 5's chain.
+    pub chain_fragment: &'a str,
+    /// The certificate of scenario 3's HTTPS listener.
+    pub certificate: &'a ServerCertificate,
+    /// Worker threads (Tokio's, nginx's workers).
+    pub threads: usize,
+}
+
 impl Proxies {
-    /// Starts nginx (when `nginx_binary` is given) and the gateways of scenarios 3 to 6.
-    pub fn start(
-        gateway_binary: &Path,
-        nginx_binary: Option<&Path>,
-        dir: &Path,
-        context: &ConfigContext,
-        chain_fragment: &str,
-        threads: usize,
-    ) -> anyhow::Result<Self> {
-        let nginx = nginx_binary
-            .map(|binary| Nginx::start(binary, dir, context.backend, threads))
+    /// Starts nginx (when `setup.nginx_binary` is given) and the gateways `scenarios` load.
+    pub fn start(setup: &ProxySetup<'_>, scenarios: &[Scenario]) -> anyhow::Result<Self> {
+        let context = setup.context;
+        let nginx = setup
+            .nginx_binary
+            .map(|binary| Nginx::start(binary, setup.dir, context.backend, setup.threads))
             .transpose()?;
         let mut gateways = BTreeMap::new();
         for (scenario, name, config) in [
-            (Scenario::Gateway, "no-plugins", context.no_plugins()),
+            (
+                Scenario::Gateway,
+                "no-plugins",
+                context.no_plugins(setup.certificate),
+            ),
             (Scenario::Noop, "noop", context.noop_chain()),
             (
                 Scenario::Chain,
                 "realistic-chain",
-                context.realistic_chain(chain_fragment),
+                context.realistic_chain(setup.chain_fragment),
             ),
             (Scenario::Reload, "reloading", context.reloading(0)),
         ] {
+            if !scenarios.iter().any(|s| s.server() == scenario) {
+                continue;
+            }
             eprintln!("starting gateway `{name}` (scenario {})", scenario.number());
-            let gateway = GatewayProcess::start(gateway_binary, dir, name, &config, threads)?;
+            let gateway = GatewayProcess::start(
+                setup.gateway_binary,
+                setup.dir,
+                name,
+                &config,
+                setup.threads,
+            )?;
             gateways.insert(scenario, gateway);
         }
         Ok(Proxies { nginx, gateways })
     }
 
-    /// Where each scenario's load goes.
+    /// Where each of `scenarios` sends its load (nginx's scenario is left out when nginx does
+    /// not run).
     pub fn targets(
         &self,
         backend: &Backend,
         context: &ConfigContext,
-    ) -> BTreeMap<Scenario, Target> {
+        scenarios: &[Scenario],
+    ) -> anyhow::Result<BTreeMap<Scenario, Target>> {
+        let plain = |address, proxy_pids| Target {
+            address,
+            scheme: Scheme::Http,
+            proxy_pids,
+            reload: None,
+            handshake_counter: None,
+        };
         let mut targets = BTreeMap::new();
-        targets.insert(
-            Scenario::Direct,
-            Target {
-                address: backend.address,
-                proxy_pids: Vec::new(),
-                reload: None,
-            },
-        );
-        if let Some(nginx) = &self.nginx {
-            targets.insert(
-                Scenario::Nginx,
-                Target {
-                    address: nginx.address,
-                    proxy_pids: nginx.pids(),
-                    reload: None,
+        for &scenario in scenarios {
+            let target = match scenario {
+                Scenario::Direct => plain(backend.address, Vec::new()),
+                Scenario::Nginx => match &self.nginx {
+                    Some(nginx) => plain(nginx.address, nginx.pids()),
+                    None => continue,
                 },
-            );
+                _ => {
+                    let gateway = self.gateways.get(&scenario.server()).with_context(|| {
+                        format!("no gateway for scenario {}", scenario.number())
+                    })?;
+                    let mut target = plain(gateway.address, vec![gateway.pid()]);
+                    if scenario.scheme() == Scheme::Https {
+                        target.address = gateway.tls_address.with_context(|| {
+                            format!(
+                                "the gateway of scenario {} serves no HTTPS; see {}",
+                                scenario.number(),
+                                gateway.log_path.display()
+                            )
+                        })?;
+                        target.scheme = Scheme::Https;
+                        target.handshake_counter = Some(gateway.admin);
+                    }
+                    if scenario == Scenario::Reload {
+                        target.reload = Some(ReloadTarget::new(
+                            gateway.config_path.clone(),
+                            gateway.admin,
+                            context.clone(),
+                        ));
+                    }
+                    target
+                }
+            };
+            targets.insert(scenario, target);
         }
-        for (scenario, gateway) in &self.gateways {
-            let reload = (*scenario == Scenario::Reload).then(|| {
-                ReloadTarget::new(gateway.config_path.clone(), gateway.admin, context.clone())
-            });
-            targets.insert(
-                *scenario,
-                Target {
-                    address: gateway.address,
-                    proxy_pids: vec![gateway.pid()],
-                    reload,
-                },
-            );
-        }
-        targets
+        Ok(targets)
     }
 }
 
 /// Sends each cell's request once and checks the answer is the backend's 200 (and, for the
 /// realistic chain, that the chain ran: the mapper's and the API-key stand-in's headers).
-pub fn probe(cells: &[Cell], targets: &BTreeMap<Scenario, Target>) -> anyhow::Result<()> {
+///
+/// Plain cells are probed with one request on a socket; HTTPS cells with a one-request wrk run
+/// (the same TLS client as the load; a second each), whose script is written to `dir`.
+pub fn probe(
+    cells: &[Cell],
+    targets: &BTreeMap<Scenario, Target>,
+    dir: &Path,
+) -> anyhow::Result<()> {
     for cell in cells {
         let target = &targets[&cell.scenario];
-        let response = net::exchange(
-            target.address,
-            &cell.workload.raw_request(&target.address.to_string(), true),
-        )
-        .with_context(|| format!("probing cell {}", cell.label()))?;
-        if response.status != 200 {
+        let (status, head, body) = match target.scheme {
+            Scheme::Http => {
+                let response = net::exchange(
+                    target.address,
+                    &cell.workload.raw_request(&target.address.to_string(), true),
+                )
+                .with_context(|| format!("probing cell {}", cell.label()))?;
+                (response.status, response.head, response.body)
+            }
+            Scheme::Https => {
+                let endpoint = Endpoint {
+                    scheme: target.scheme,
+                    address: target.address,
+                    connections: cell.scenario.connections(),
+                };
+                let path = cell.workload.path();
+                let script = cell.workload.wrk_script();
+                let probed = wrk::probe(endpoint, path, &script, dir)
+                    .with_context(|| format!("probing cell {}", cell.label()))?;
+                (probed.status, probed.head, probed.body)
+            }
+        };
+        if status != 200 {
             bail!(
-                "cell {} answered {} instead of 200: {}",
-                cell.label(),
-                response.status,
-                response.body
+                "cell {} answered {status} instead of 200: {body}",
+                cell.label()
             );
         }
         // A 200 means the JWT authorizer accepted the token (it answers 401 otherwise); the
         // rate limiter and the mapper leave their headers.
-        let head = response.head.to_ascii_lowercase();
+        let lower = head.to_ascii_lowercase();
         if cell.scenario == Scenario::Chain
-            && !(head.contains("x-mapped: true") && head.contains("ratelimit-limit:"))
+            && !(lower.contains("x-mapped: true") && lower.contains("ratelimit-limit:"))
         {
             bail!(
                 "cell {}: the realistic chain did not run (no x-mapped / ratelimit-limit \
-                 header):\n{}",
-                cell.label(),
-                response.head
+                 header):\n{head}",
+                cell.label()
             );
         }
     }

@@ -32,6 +32,15 @@ impl Spread {
         })
     }
 
+    /// Every figure multiplied by `factor` (a change of unit).
+    pub fn scaled(self, factor: f64) -> Spread {
+        Spread {
+            median: self.median * factor,
+            min: self.min * factor,
+            max: self.max * factor,
+        }
+    }
+
     /// `median (min–max)` with `decimals` digits after the point.
     pub fn format(&self, decimals: usize) -> String {
         format!(

@@ -1,5 +1,6 @@
 //! The whole suite, start to end: build, start the servers, probe, measure the interleaved
-//! rounds, measure memory, run the micro-benchmarks, write the report and the chart.
+//! rounds, measure memory, run the micro-benchmarks, write the report and the chart. `--only`
+//! narrows the scenarios measured (and the servers started).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,10 +17,10 @@ use super::options::Settings;
 use super::report::{NginxStatus, RunReport};
 use super::rounds::{self, Plan};
 use super::scenarios::{self, Scenario};
-use super::servers::{self, Backend, Proxies};
+use super::servers::{self, Backend, Proxies, ProxySetup};
 use super::workload::Workload;
 use super::wrk::{self, LoadSettings};
-use super::{chart, gateway, memory, micro, procfs, summary};
+use super::{chart, gateway, memory, micro, procfs, summary, tls};
 
 /// Where things are.
 struct Paths {
@@ -59,7 +60,9 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     let wrk_version = wrk::version().context(
         "wrk is not installed: run bench/run (it installs it), or `apt-get install wrk`",
     )?;
-    let nginx_binary = nginx_binary(settings)?;
+    let selection = settings.scenarios();
+    let nginx_selected = selection.contains(&Scenario::Nginx);
+    let nginx_binary = nginx_binary(settings, nginx_selected)?;
     let allowed_connections = memory::raise_fd_limit(settings.idle_connections);
     let threads = machine::cpus();
 
@@ -74,27 +77,32 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     };
     let fragment = configs::read_realistic_chain()?;
     let chain = ConfigContext::chain_plugins(&fragment)?;
+    let certificate = tls::write_certificate(&scratch.join("certs"))?;
 
     let proxies = Proxies::start(
-        &paths.gateway,
-        nginx_binary.as_ref().map(|(b, _)| b.as_path()),
-        &scratch,
-        &context,
-        &fragment,
-        threads,
+        &ProxySetup {
+            gateway_binary: &paths.gateway,
+            nginx_binary: nginx_binary.as_ref().map(|(b, _)| b.as_path()),
+            dir: &scratch,
+            context: &context,
+            chain_fragment: &fragment,
+            certificate: &certificate,
+            threads,
+        },
+        &selection,
     )?;
-    let targets = proxies.targets(&backend, &context);
+    let targets = proxies.targets(&backend, &context, &selection)?;
     let start_rss = proxies
         .gateways
         .iter()
         .filter_map(|(scenario, g)| Some((*scenario, procfs::rss_bytes(g.pid()).ok()?)))
         .collect();
-    let present: Vec<Scenario> = Scenario::ALL
+    let present: Vec<Scenario> = selection
         .into_iter()
         .filter(|s| targets.contains_key(s))
         .collect();
     let cells = scenarios::cells(&present);
-    servers::probe(&cells, &targets)?;
+    servers::probe(&cells, &targets, &scratch)?;
     let scripts = write_scripts(&scratch)?;
     let load = LoadSettings {
         threads: settings.wrk_threads,
@@ -120,17 +128,21 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
         .collect();
     drop(proxies);
 
-    eprintln!("memory: idle RSS and {allowed_connections} idle connections");
-    let memory = memory::measure(
-        &paths.gateway,
-        &scratch,
-        &context,
-        &fragment,
-        threads,
-        settings.idle_connections,
-        allowed_connections,
-    )
-    .map_err(|e| format!("{e:#}"));
+    let memory = if settings.memory {
+        eprintln!("memory: idle RSS and {allowed_connections} idle connections");
+        memory::measure(
+            &paths.gateway,
+            &scratch,
+            &context,
+            &fragment,
+            threads,
+            settings.idle_connections,
+            allowed_connections,
+        )
+        .map_err(|e| format!("{e:#}"))
+    } else {
+        Err("skipped (--no-memory)".to_owned())
+    };
     drop(backend);
     let micro = if settings.micro {
         eprintln!("micro-benchmarks: cargo bench -p wasmgate-bench");
@@ -141,9 +153,10 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     };
 
     let date = machine::today();
+    let stem = settings.report_stem(&date);
     std::fs::create_dir_all(&settings.out)?;
     let cell_summaries = summary::cells(&samples);
-    let chart_file = format!("{date}.png");
+    let chart_file = format!("{stem}.png");
     let chart = chart::draw(
         &settings.out.join(&chart_file),
         &format!("wasmgate benchmark {date}: throughput per scenario·workload"),
@@ -154,6 +167,8 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     let report = RunReport {
         date: date.clone(),
         smoke: settings.smoke,
+        scenarios: present,
+        only: settings.only.clone(),
         machine,
         load_at_end: machine::load_average(),
         elapsed: started.elapsed(),
@@ -168,6 +183,7 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
                 version,
                 workers: threads,
             },
+            None if !nginx_selected => NginxStatus::Skipped("not selected (--only)".to_owned()),
             None => NginxStatus::Skipped(
                 "not installed (smoke mode goes on without it) or --no-nginx".to_owned(),
             ),
@@ -181,7 +197,7 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
         micro,
         chart,
     };
-    let report_path = settings.out.join(format!("{date}.md"));
+    let report_path = settings.out.join(format!("{stem}.md"));
     std::fs::write(&report_path, report.markdown())
         .with_context(|| format!("writing {}", report_path.display()))?;
     let _ = std::fs::remove_dir_all(&scratch);
@@ -219,9 +235,10 @@ fn build_gateway(workspace: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// nginx's binary and version, `None` when skipped; an error in full mode when missing.
-fn nginx_binary(settings: &Settings) -> anyhow::Result<Option<(PathBuf, String)>> {
-    if !settings.nginx {
+/// nginx's binary and version, `None` when skipped (or not `selected`); an error in full mode
+/// when missing.
+fn nginx_binary(settings: &Settings, selected: bool) -> anyhow::Result<Option<(PathBuf, String)>> {
+    if !settings.nginx || !selected {
         return Ok(None);
     }
     match Nginx::binary() {

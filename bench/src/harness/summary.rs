@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::rounds::Sample;
-use super::scenarios::{Cell, RATIOS, Scenario};
+use super::scenarios::{Cell, RATIOS, Scenario, TLS_RATIOS};
 use super::stats::{Spread, paired_ratios};
+use super::tls::Handshakes;
 use super::workload::Workload;
 
 /// One cell's figures over all rounds.
@@ -33,6 +34,15 @@ pub struct CellSummary {
     pub requests: u64,
     /// Reloads (rewrites made, reloads applied) over all rounds, reload scenario only.
     pub reloads: Option<(u64, u64)>,
+    /// TLS handshakes the gateway counted over all rounds, HTTPS scenarios only.
+    pub handshakes: Option<Handshakes>,
+}
+
+impl CellSummary {
+    /// Proxy CPU per request, µs (CPU-s per 100k requests × 1e6 / 1e5).
+    pub fn proxy_cpu_us(&self) -> Option<Spread> {
+        Some(self.proxy_cpu_100k?.scaled(10.0))
+    }
 }
 
 /// A ratio between two scenarios on one workload, paired round by round.
@@ -69,6 +79,10 @@ pub fn cells(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<CellSummary> {
                 let (w, a) = sum.unwrap_or((0, 0));
                 Some((w + r.written, a + r.applied))
             });
+            let handshakes = runs
+                .iter()
+                .filter_map(|s| s.handshakes)
+                .reduce(Handshakes::plus);
             Some(CellSummary {
                 cell: *cell,
                 rps: Spread::of(runs.iter().map(|s| s.load.requests_per_second))?,
@@ -81,15 +95,16 @@ pub fn cells(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<CellSummary> {
                 socket_errors: runs.iter().map(|s| s.load.socket_errors).sum(),
                 requests: runs.iter().map(|s| s.load.requests).sum(),
                 reloads,
+                handshakes,
             })
         })
         .collect()
 }
 
-/// The [`RATIOS`] for every workload both scenarios ran.
+/// The [`RATIOS`] and the [`TLS_RATIOS`], for every workload both scenarios ran.
 pub fn ratios(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<RatioSummary> {
     let mut ratios = Vec::new();
-    for (numerator, denominator) in RATIOS {
+    for (numerator, denominator) in RATIOS.into_iter().chain(TLS_RATIOS) {
         for workload in [Workload::Small, Workload::Json] {
             let runs = |scenario| samples.get(&Cell { scenario, workload });
             let (Some(top), Some(bottom)) = (runs(numerator), runs(denominator)) else {
@@ -121,4 +136,67 @@ pub fn ratios(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<RatioSummary> {
         }
     }
     ratios
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::harness::wrk::LoadResult;
+
+    fn sample(rps: f64, cpu_ms: u64, handshakes: Option<Handshakes>) -> Sample {
+        Sample {
+            load: LoadResult {
+                requests: (rps * 5.0) as u64,
+                requests_per_second: rps,
+                p50_us: 500.0,
+                p99_us: 1000.0,
+                ..LoadResult::default()
+            },
+            proxy_cpu: Some(Duration::from_millis(cpu_ms)),
+            backend_cpu: Duration::from_millis(100),
+            reloads: None,
+            handshakes,
+        }
+    }
+
+    #[test]
+    fn the_handshake_ratio_pairs_https_with_plain_new_connections() {
+        let per_run = Handshakes {
+            tls12: 0,
+            tls13: 10_000,
+            failed: 2,
+        };
+        let mut samples = BTreeMap::new();
+        for (scenario, rps, cpu_ms, handshakes) in [
+            (Scenario::Close, 4000.0, 1000, None),
+            (Scenario::TlsClose, 2000.0, 1000, Some(per_run)),
+        ] {
+            let cell = Cell {
+                scenario,
+                workload: Workload::Small,
+            };
+            let runs = vec![sample(rps, cpu_ms, handshakes); 2];
+            samples.insert(cell, runs);
+        }
+        let ratios = ratios(&samples);
+        assert_eq!(ratios.len(), 1);
+        let ratio = &ratios[0];
+        assert_eq!(ratio.label(), "9/8");
+        assert_eq!(ratio.throughput.median, 0.5);
+        // 1 s of CPU for 10,000 HTTPS requests (100 µs each) minus 1 s for 20,000 plain ones.
+        let added = ratio.added_cpu_us.unwrap().median;
+        assert!((added - 50.0).abs() < 1e-9, "{added}");
+
+        let cells = cells(&samples);
+        let tls = cells
+            .iter()
+            .find(|c| c.cell.scenario == Scenario::TlsClose)
+            .unwrap();
+        assert_eq!(tls.handshakes.unwrap().completed(), 20_000);
+        assert_eq!(tls.handshakes.unwrap().failed, 4);
+        assert!((tls.proxy_cpu_us().unwrap().median - 100.0).abs() < 1e-9);
+        assert_eq!(cells[0].handshakes, None);
+    }
 }

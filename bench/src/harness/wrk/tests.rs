@@ -48,3 +48,57 @@ fn reads_latencies_in_every_unit() {
 fn refuses_output_without_a_latency_distribution() {
     assert!(parse("unable to connect to 127.0.0.1:1 Connection refused").is_err());
 }
+
+fn endpoint(scheme: Scheme, connections: Connections) -> Endpoint {
+    Endpoint {
+        scheme,
+        address: "127.0.0.1:8443".parse().unwrap(),
+        connections,
+    }
+}
+
+const SETTINGS: LoadSettings = LoadSettings {
+    threads: 1,
+    connections: 64,
+    duration: Duration::from_secs(5),
+};
+
+#[test]
+fn keep_alive_runs_send_no_connection_header() {
+    let endpoint = endpoint(Scheme::Http, Connections::KeepAlive);
+    let arguments = arguments(SETTINGS, endpoint, "/small", Path::new("small.lua"));
+    assert_eq!(
+        arguments,
+        [
+            "-t1",
+            "-c64",
+            "-d5s",
+            "--latency",
+            "-s",
+            "small.lua",
+            "http://127.0.0.1:8443/small"
+        ]
+    );
+}
+
+#[test]
+fn per_request_runs_over_https_ask_the_server_to_close() {
+    let endpoint = endpoint(Scheme::Https, Connections::PerRequest);
+    let arguments = arguments(SETTINGS, endpoint, "/json", Path::new("json.lua"));
+    let header = arguments.iter().position(|a| a == "-H").unwrap();
+    assert_eq!(arguments[header + 1], "Connection: close");
+    assert_eq!(arguments.last().unwrap(), "https://localhost:8443/json");
+}
+
+#[test]
+fn reads_the_probed_response_and_ignores_the_rest() {
+    let output = "Running 1s test @ https://127.0.0.1:8443/small\n  1 threads and 1 connections\n\
+                  probe status 200\nprobe header content-length: 13\n\
+                  probe header x-mapped: true\nprobe body Hello, world!\n\
+                  1 requests in 1.00s, 187.00B read\n";
+    let probed = parse_probe(output).unwrap();
+    assert_eq!(probed.status, 200);
+    assert_eq!(probed.head, "content-length: 13\nx-mapped: true\n");
+    assert_eq!(probed.body, "Hello, world!");
+    assert_eq!(parse_probe("unable to connect to 127.0.0.1:8443"), None);
+}
