@@ -188,18 +188,33 @@ async fn run(config: PathBuf) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Writes `text` to stdout. A reader that went away (`wasmgate check … | head`) is not an
+/// error worth a panic, which `println!` would make of it.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write to stdout: {error}");
+    }
+}
+
 async fn check(config: PathBuf) -> ExitCode {
     match wasmgate::check(&config).await {
         Ok(report) => {
-            println!(
-                "{}: ok ({} routes, {} plugins)",
+            let mut out = format!(
+                "{}: ok ({} routes, {} plugins)\n",
                 config.display(),
                 report.routes,
                 report.plugins.len()
             );
             for (name, digest) in report.plugins {
-                println!("  plugin {name}: sha256 {digest}");
+                out.push_str(&format!("  plugin {name}: sha256 {digest}\n"));
             }
+            print_out(&out);
             ExitCode::SUCCESS
         }
         Err(errors) => {

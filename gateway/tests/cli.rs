@@ -297,3 +297,21 @@ fn tls_get(address: &str, certs: &Path, client: Option<&str>, path: &str) -> Str
     }
     String::from_utf8_lossy(&response).into_owned()
 }
+
+/// `wasmgate check … | head -0`: the reader is gone before the report is written, and the
+/// exit status is still check's own.
+#[test]
+fn check_into_a_closed_pipe_does_not_panic() {
+    let mut child = wasmgate()
+        .current_dir(repo_root())
+        .args(["check", "examples/quickstart/gateway.toml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{stderr}");
+}
