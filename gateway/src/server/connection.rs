@@ -154,18 +154,10 @@ impl Served {
                 std::future::ready(Ok::<_, Infallible>(redirect::to_https(&request, port)))
             });
             let served = builder.serve_connection(io, service);
-            drive(
-                served,
-                &activity,
-                limits.idle_timeout,
-                self.shutdown,
-                &self.spec,
-            )
-            .await;
-            return;
+            return self.drive(served, &activity, limits.idle_timeout).await;
         }
         let connection = Arc::new(connection);
-        let snapshot = self.snapshot;
+        let snapshot = self.snapshot.clone();
         let track = activity.clone();
         let service = service_fn(move |request: Request<Incoming>| {
             let in_flight = track.begin();
@@ -186,74 +178,67 @@ impl Served {
             }
         });
         let served = builder.serve_connection(io, service);
-        drive(
-            served,
-            &activity,
-            limits.idle_timeout,
-            self.shutdown,
-            &self.spec,
-        )
-        .await;
+        self.drive(served, &activity, limits.idle_timeout).await;
     }
-}
 
-/// Runs `connection` to its end, asking it to close gracefully (in-flight requests finish)
-/// when it has been idle for `idle_timeout` or when the gateway shuts down.
-async fn drive<I, S, B>(
-    connection: auto::Connection<'_, I, S, TokioExecutor>,
-    activity: &Activity,
-    idle_timeout: Duration,
-    mut shutdown: watch::Receiver<bool>,
-    spec: &ListenerSpec,
-) where
-    S: hyper::service::Service<Request<Incoming>, Response = http::Response<B>>,
-    S::Future: Send + 'static,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let mut connection = pin!(connection);
-    let mut closing = false;
-    let idle_check = tokio::time::sleep(idle_timeout);
-    let mut idle_check = pin!(idle_check);
-    loop {
-        tokio::select! {
-            result = connection.as_mut() => {
-                if let Err(error) = result {
-                    let timed_out = error
-                        .downcast_ref::<hyper::Error>()
-                        .is_some_and(hyper::Error::is_timeout);
-                    if timed_out {
-                        // hyper's header read timeout: the client was too slow with its headers.
-                        metrics::counter!(
-                            crate::metrics::CONNECTIONS_CLOSED_TOTAL,
-                            "listener" => spec.name.to_string(),
-                            "reason" => "header_timeout"
-                        )
-                        .increment(1);
+    /// Runs `connection` to its end, asking it to close gracefully (in-flight requests
+    /// finish) when it has been idle for `idle_timeout` or when the gateway shuts down.
+    async fn drive<I, S, B>(
+        self,
+        connection: auto::Connection<'_, I, S, TokioExecutor>,
+        activity: &Activity,
+        idle_timeout: Duration,
+    ) where
+        S: hyper::service::Service<Request<Incoming>, Response = http::Response<B>>,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let (spec, mut shutdown) = (self.spec, self.shutdown);
+        let mut connection = pin!(connection);
+        let mut closing = false;
+        let idle_check = tokio::time::sleep(idle_timeout);
+        let mut idle_check = pin!(idle_check);
+        loop {
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        let timed_out = error
+                            .downcast_ref::<hyper::Error>()
+                            .is_some_and(hyper::Error::is_timeout);
+                        if timed_out {
+                            // hyper's header read timeout: the client was too slow with its headers.
+                            metrics::counter!(
+                                crate::metrics::CONNECTIONS_CLOSED_TOTAL,
+                                "listener" => spec.name.to_string(),
+                                "reason" => "header_timeout"
+                            )
+                            .increment(1);
+                        }
+                        tracing::debug!(%error, "connection ended with an error");
                     }
-                    tracing::debug!(%error, "connection ended with an error");
+                    return;
                 }
-                return;
-            }
-            _ = shutdown.changed(), if !closing => {
-                connection.as_mut().graceful_shutdown();
-                closing = true;
-            }
-            _ = idle_check.as_mut(), if !closing => {
-                match activity.idle_deadline(idle_timeout) {
-                    Some(deadline) => idle_check.as_mut().reset(deadline),
-                    None => {
-                        metrics::counter!(
-                            crate::metrics::CONNECTIONS_CLOSED_TOTAL,
-                            "listener" => spec.name.to_string(),
-                            "reason" => "idle"
-                        )
-                        .increment(1);
-                        connection.as_mut().graceful_shutdown();
-                        closing = true;
+                _ = shutdown.changed(), if !closing => {
+                    connection.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                _ = idle_check.as_mut(), if !closing => {
+                    match activity.idle_deadline(idle_timeout) {
+                        Some(deadline) => idle_check.as_mut().reset(deadline),
+                        None => {
+                            metrics::counter!(
+                                crate::metrics::CONNECTIONS_CLOSED_TOTAL,
+                                "listener" => spec.name.to_string(),
+                                "reason" => "idle"
+                            )
+                            .increment(1);
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
                     }
                 }
             }
