@@ -102,6 +102,13 @@ pub fn use_quota(
     host::use_quota(key, limit, window, cost)
 }
 
+/// Whole seconds, rounded up — for `Retry-After` and `RateLimit-Reset`: a client waiting that
+/// long is sure to get through.
+pub fn whole_seconds_up(duration: Duration) -> u64 {
+    let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+    micros.div_ceil(1_000_000)
+}
+
 /// Parses a bucket period written `<number><unit>` — `"500ms"`, `"1s"`, `"1m"`, `"1h"`, `"1d"` —
 /// as plugins take it in config; the error says what to write instead.
 pub fn parse_period(text: &str) -> Result<Duration, String> {
@@ -130,6 +137,16 @@ pub fn parse_period(text: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rounds_waits_up_to_whole_seconds() {
+        use super::whole_seconds_up as ceil_secs;
+        use std::time::Duration;
+        assert_eq!(ceil_secs(Duration::ZERO), 0);
+        assert_eq!(ceil_secs(Duration::from_micros(1)), 1);
+        assert_eq!(ceil_secs(Duration::from_secs(1)), 1);
+        assert_eq!(ceil_secs(Duration::from_millis(1_001)), 2);
+    }
+
     use super::*;
 
     #[test]

@@ -39,10 +39,12 @@
 //!
 //! Log lines and the frozen clock are per thread, hence per test.
 
+mod config_fixtures;
 mod fakes;
 
 use std::time::{Duration, SystemTime};
 
+pub use config_fixtures::assert_invalid_config_fixtures;
 pub use fakes::{FakeContext, FakeHeaders, FakeRequest, FakeResponse};
 
 use crate::header::{is_valid_name, is_valid_value};

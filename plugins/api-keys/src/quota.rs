@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use wasmgate_plugin_sdk::rate_limit::QuotaDecision;
 use wasmgate_plugin_sdk::{Context, EditError, clock};
 
-use crate::refusal::ceil_secs;
+use wasmgate_plugin_sdk::rate_limit::whole_seconds_up;
 
 /// Context key: the quota of the key's plan per window.
 pub const QUOTA_LIMIT: &str = "api-key.quota-limit";
@@ -56,7 +56,9 @@ impl QuotaState {
     /// Whole seconds until the window ends, rounded up.
     pub(crate) fn reset_secs(&self) -> u64 {
         let resets_at = SystemTime::UNIX_EPOCH + Duration::from_secs(self.resets_at);
-        resets_at.duration_since(clock::now()).map_or(0, ceil_secs)
+        resets_at
+            .duration_since(clock::now())
+            .map_or(0, whole_seconds_up)
     }
 
     /// `X-Quota-Limit`, `X-Quota-Remaining` and `X-Quota-Reset` (seconds until the window ends).

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use wasmgate_plugin_sdk::rate_limit::whole_seconds_up;
 use wasmgate_plugin_sdk::{Action, Context, ResponseData, StoreError, log};
 
 use crate::key_set::KeysError;
@@ -39,7 +40,7 @@ impl Refusal {
             ),
             Refusal::InvalidKey => error(403, "INVALID_API_KEY", "Invalid API key".into()),
             Refusal::Throttled(retry_after) => error(429, "THROTTLED", "Too many requests".into())
-                .header("retry-after", ceil_secs(retry_after).to_string()),
+                .header("retry-after", whole_seconds_up(retry_after).to_string()),
             Refusal::QuotaExceeded(quota) => error(429, "QUOTA_EXCEEDED", "Quota exceeded".into())
                 .header("retry-after", quota.reset_secs().to_string()),
             Refusal::Store(StoreError::Unavailable(reason)) => {
@@ -64,12 +65,6 @@ impl Refusal {
         };
         Action::Respond(response)
     }
-}
-
-/// Whole seconds, rounded up (a client waiting that long is sure to get through).
-pub(crate) fn ceil_secs(duration: Duration) -> u64 {
-    let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
-    micros.div_ceil(1_000_000)
 }
 
 #[cfg(test)]
@@ -130,13 +125,5 @@ mod tests {
                 .iter()
                 .all(|line| line.field("error") == Some("detail"))
         );
-    }
-
-    #[test]
-    fn rounds_waits_up_to_whole_seconds() {
-        assert_eq!(ceil_secs(Duration::ZERO), 0);
-        assert_eq!(ceil_secs(Duration::from_micros(1)), 1);
-        assert_eq!(ceil_secs(Duration::from_secs(1)), 1);
-        assert_eq!(ceil_secs(Duration::from_millis(1_001)), 2);
     }
 }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use wasmgate_plugin_sdk::{Action, Context, ResponseData, StoreError, log};
 
-use crate::state::{LimitState, ceil_secs};
+use wasmgate_plugin_sdk::rate_limit::whole_seconds_up;
+
+use crate::state::LimitState;
 
 /// Why a request does not go on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +30,7 @@ impl Refusal {
             Refusal::Throttled { state, retry_after } => {
                 let response =
                     ResponseData::json_error(context, 429, "THROTTLED", "Too many requests")
-                        .header("retry-after", ceil_secs(retry_after).to_string());
+                        .header("retry-after", whole_seconds_up(retry_after).to_string());
                 state
                     .headers()
                     .into_iter()

@@ -2,9 +2,7 @@
 //! (draft-ietf-httpapi-ratelimit-headers) carry it, and as the context carries it from
 //! METHOD REQUEST to METHOD RESPONSE.
 
-use std::time::Duration;
-
-use wasmgate_plugin_sdk::rate_limit::{Bucket, BucketDecision};
+use wasmgate_plugin_sdk::rate_limit::{Bucket, BucketDecision, whole_seconds_up};
 use wasmgate_plugin_sdk::{Context, EditError};
 
 /// Context key: `RateLimit-Limit`, the burst of the limit that applied.
@@ -31,7 +29,7 @@ impl LimitState {
         LimitState {
             limit: bucket.burst,
             remaining: decision.remaining,
-            reset: ceil_secs(decision.reset_after),
+            reset: whole_seconds_up(decision.reset_after),
         }
     }
 
@@ -63,24 +61,5 @@ impl LimitState {
             ("ratelimit-remaining", self.remaining.to_string()),
             ("ratelimit-reset", self.reset.to_string()),
         ]
-    }
-}
-
-/// Whole seconds, rounded up (a client waiting that long is sure to get through).
-pub(crate) fn ceil_secs(duration: Duration) -> u64 {
-    let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
-    micros.div_ceil(1_000_000)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rounds_waits_up_to_whole_seconds() {
-        assert_eq!(ceil_secs(Duration::ZERO), 0);
-        assert_eq!(ceil_secs(Duration::from_micros(1)), 1);
-        assert_eq!(ceil_secs(Duration::from_secs(1)), 1);
-        assert_eq!(ceil_secs(Duration::from_millis(1_001)), 2);
     }
 }
