@@ -10,10 +10,6 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 /// A running document server.
@@ -34,37 +30,21 @@ struct Shared {
 impl DocumentServer {
     /// Starts the server on 127.0.0.1 with an OS-chosen port, serving `content` with 200.
     pub async fn start(content: impl Into<Bytes>) -> DocumentServer {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind document server");
-        let address = listener.local_addr().expect("document server address");
         let shared = Arc::new(Shared {
             content: Mutex::new((StatusCode::OK, content.into())),
             fetches: AtomicU64::new(0),
             fetched: Notify::new(),
         });
         let serving = shared.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let shared = serving.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |_request| {
-                        let (status, body) = shared.content.lock().unwrap().clone();
-                        shared.fetches.fetch_add(1, Ordering::SeqCst);
-                        shared.fetched.notify_waiters();
-                        let mut response = Response::new(Full::new(body));
-                        *response.status_mut() = status;
-                        async move { Ok::<_, Infallible>(response) }
-                    });
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (address, task) = crate::loopback::serve("document server", move |_request| {
+            let (status, body) = serving.content.lock().unwrap().clone();
+            serving.fetches.fetch_add(1, Ordering::SeqCst);
+            serving.fetched.notify_waiters();
+            let mut response = Response::new(Full::new(body));
+            *response.status_mut() = status;
+            async move { Ok::<_, Infallible>(response) }
+        })
+        .await;
         DocumentServer {
             address,
             shared,

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod document_server;
 pub mod gateway;
+pub mod loopback;
 pub mod otlp_collector;
 pub mod prometheus;
 pub mod tls;

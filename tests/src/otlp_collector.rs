@@ -11,14 +11,10 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind, status::StatusCode as Code};
 use prost::Message;
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 /// A running fake collector.
@@ -96,26 +92,12 @@ impl ReceivedSpan {
 impl OtlpCollector {
     /// Starts the collector on 127.0.0.1 with an OS-chosen port.
     pub async fn start() -> OtlpCollector {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind collector");
-        let address = listener.local_addr().expect("collector address");
         let shared = Arc::new(Shared::default());
         let serving = shared.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let shared = serving.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| receive(shared.clone(), request));
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (address, task) = crate::loopback::serve("collector", move |request| {
+            receive(serving.clone(), request)
+        })
+        .await;
         OtlpCollector {
             address,
             shared,

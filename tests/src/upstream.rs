@@ -13,10 +13,6 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 /// A running echo upstream.
@@ -31,29 +27,13 @@ pub struct EchoUpstream {
 impl EchoUpstream {
     /// Starts the upstream on 127.0.0.1 with an OS-chosen port.
     pub async fn start() -> EchoUpstream {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind upstream");
-        let address = listener.local_addr().expect("upstream address");
         let received = Arc::new(Notify::new());
         let announce = received.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let announce = announce.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        announce.notify_one();
-                        echo(request)
-                    });
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (address, task) = crate::loopback::serve("upstream", move |request| {
+            announce.notify_one();
+            echo(request)
+        })
+        .await;
         EchoUpstream {
             address,
             received,
