@@ -108,18 +108,17 @@ impl Checker<'_> {
                 forward_client_identity: client_auth.is_some_and(|(_, _, forward)| forward),
             }),
             Err(error) => {
-                let (span, key) = match error.certificate {
+                match error.certificate {
+                    // The certificate's file is to blame: point at its `cert` key.
                     Some(i) => {
                         let entry = &s.certificates.get_ref()[i];
                         let file = self.base_dir.join(entry.cert.get_ref());
-                        let key = format!("{prefix}.certificates[{i}]");
+                        let key = format!("{prefix}.certificates[{i}].cert");
                         let message = format!("`{}`: {}", file.display(), error.message);
-                        self.error(entry.cert.span(), &format!("{key}.cert"), message, None);
-                        return None;
+                        self.error(entry.cert.span(), &key, message, None);
                     }
-                    None => (section.span(), prefix),
-                };
-                self.error(span, &key, error.message, None);
+                    None => self.error(section.span(), &prefix, error.message, None),
+                }
                 None
             }
         }
