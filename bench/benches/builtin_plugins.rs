@@ -10,7 +10,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use http::HeaderValue;
 use serde_json::json;
 use wasmgate::config::InstanceMode;
-use wasmgate::plugin::{ConfiguredPlugin, Exchange, ResponseState, Stage};
+use wasmgate::exchange::{Exchange, ResponseState, Stage};
+use wasmgate::plugin::ConfiguredPlugin;
 use wasmgate_bench::{configured, engine};
 
 /// A book of about 1 KB, as a client would POST it.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use wasmgate::config::InstanceMode;
-use wasmgate::plugin::{Exchange, Stage};
+use wasmgate::exchange::{Exchange, Stage};
 use wasmgate_bench::{configured, engine};
 
 fn exchange() -> Exchange {

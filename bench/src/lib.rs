@@ -49,6 +49,7 @@ pub async fn configured(
         // Generous: a benchmark measures time, and must not fail because a loaded machine
         // descheduled a call past a production-sized deadline.
         deadline: Duration::from_secs(10),
+        queue_timeout: Duration::from_secs(10),
         memory_limit_bytes: 32 << 20,
         max_instances: 8,
         grants: Default::default(),

@@ -69,6 +69,29 @@ async fn load(path: &Path) -> Result<(Snapshot, Arc<PluginEngine>), ConfigErrors
     Ok((snapshot, engine))
 }
 
+/// How often idle plugin instance pools shrink to the demand of the period before.
+const POOL_TRIM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Every [`POOL_TRIM_INTERVAL`], lets each plugin's idle pool shrink to what it needed (a
+/// burst's instances are freed once it passed).
+async fn trim_plugin_pools(reloader: Arc<Reloader>) {
+    let mut every = tokio::time::interval(POOL_TRIM_INTERVAL);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        for plugin in reloader.current().plugins.values() {
+            let dropped = plugin.trim_idle();
+            if dropped > 0 {
+                tracing::debug!(
+                    plugin = plugin.name(),
+                    dropped,
+                    "idle plugin instances freed"
+                );
+            }
+        }
+    }
+}
+
 /// A gateway serving traffic.
 pub struct RunningGateway {
     reloader: Arc<Reloader>,
@@ -142,6 +165,7 @@ impl RunningGateway {
             admin_token,
             shutdown.subscribe(),
         ));
+        background.spawn(trim_plugin_pools(reloader.clone()));
         if reload_settings.watch {
             background.spawn(crate::watch::watch_files(
                 reloader.clone(),

@@ -6,10 +6,11 @@
 //! go to the log, never into the body.
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{HeaderMap, Method, StatusCode};
 
-use crate::plugin::{PluginFailure, ResponseState, Stage};
+use crate::exchange::{ResponseState, Stage};
+use crate::plugin::PluginFailure;
 
 /// A gateway response type: a stable name, a status and a default client-facing message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +112,15 @@ pub enum GatewayError {
         /// What went wrong.
         reason: String,
     },
+    /// Every instance of a plugin stayed busy past the queue bound: the gateway is saturated
+    /// and sheds the request (answered 503 with `Retry-After`; not a plugin failure).
+    #[error("plugin `{plugin}` is saturated: all {max_instances} instances stayed busy")]
+    Saturated {
+        /// The plugin's name.
+        plugin: String,
+        /// Its instance limit.
+        max_instances: u32,
+    },
     /// The backend did not answer within the integration timeout.
     #[error("upstream `{upstream}` did not answer within {timeout_ms} ms")]
     UpstreamTimeout {
@@ -131,6 +141,7 @@ impl GatewayError {
             GatewayError::HeadersTooLarge { .. } => REQUEST_HEADERS_TOO_LARGE,
             GatewayError::BodyRead(_) => BAD_REQUEST_BODY,
             GatewayError::Plugin { .. } => PLUGIN_FAILURE,
+            GatewayError::Saturated { .. } => SERVICE_UNAVAILABLE,
             GatewayError::Upstream { .. } => INTEGRATION_FAILURE,
             GatewayError::UpstreamTimeout { .. } => INTEGRATION_TIMEOUT,
         }
@@ -140,19 +151,30 @@ impl GatewayError {
     /// to gateway responses.
     pub fn to_response(&self, request_id: &str) -> ResponseState {
         let mut response = render(self.response_type(), request_id);
-        if let GatewayError::MethodNotAllowed { allow, .. } = self {
-            let allow = allow
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            if let Ok(value) = HeaderValue::from_str(&allow) {
-                response.headers.insert(ALLOW, value);
+        match self {
+            GatewayError::MethodNotAllowed { allow, .. } => {
+                let allow = allow
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if let Ok(value) = HeaderValue::from_str(&allow) {
+                    response.headers.insert(ALLOW, value);
+                }
             }
+            GatewayError::Saturated { .. } => {
+                response
+                    .headers
+                    .insert(RETRY_AFTER, HeaderValue::from_static(SHED_RETRY_AFTER_SECS));
+            }
+            _ => {}
         }
         response
     }
 }
+
+/// The `Retry-After` (seconds) of a shed request: saturation is expected to pass quickly.
+const SHED_RETRY_AFTER_SECS: &str = "1";
 
 /// The response header naming the gateway response type, so clients and logs can tell a
 /// gateway answer from the backend's without parsing the body.
@@ -202,5 +224,17 @@ mod tests {
             serde_json::from_slice(response.body.as_deref().unwrap()).unwrap();
         assert_eq!(body["type"], "METHOD_NOT_ALLOWED");
         assert_eq!(body["requestId"], "req-1");
+    }
+
+    #[test]
+    fn a_saturated_plugin_sheds_with_503_and_retry_after() {
+        let error = GatewayError::Saturated {
+            plugin: "waf".into(),
+            max_instances: 4,
+        };
+        let response = error.to_response("req-2");
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers[RETRY_AFTER], "1");
+        assert_eq!(response.headers[ERROR_TYPE_HEADER], "SERVICE_UNAVAILABLE");
     }
 }

@@ -14,8 +14,8 @@ use rustls::pki_types::ServerName;
 
 use crate::body::GatewayBody;
 use crate::config::{MockResponse, Upstream};
+use crate::exchange::{RequestState, ResponseState};
 use crate::gateway_response::GatewayError;
-use crate::plugin::{RequestState, ResponseState};
 
 /// What answers a route.
 pub enum IntegrationRuntime {

@@ -10,7 +10,8 @@
 //! - [`config`] — TOML surface types and the validated model;
 //! - [`plugin`] — the Wasm plugin host (engine, compile, configure, instantiate, call);
 //! - [`snapshot`] — one immutable generation of routes, chains and plugins;
-//! - [`pipeline`] — the request lifecycle above;
+//! - [`pipeline`] — the request lifecycle above, one file per phase;
+//! - [`exchange`] — the request, response and context bag a request carries through it;
 //! - [`routing`], [`integration`], [`gateway_response`], [`body`] — its parts;
 //! - [`store`] — the shared state behind the `rate-limit` and `kv` plugin capabilities;
 //! - [`reload`] — hot reload (file watch, `SIGHUP`, admin API) by snapshot swap;
@@ -21,6 +22,8 @@ mod admin;
 pub mod api_key;
 pub mod body;
 pub mod config;
+pub mod exchange;
+pub mod file_digest;
 pub mod gateway;
 pub mod gateway_response;
 pub mod integration;

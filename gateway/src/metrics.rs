@@ -4,7 +4,11 @@
 //! Labels are bounded: routes are labelled by route id (`_unmatched` when none matched), never
 //! by raw path; methods outside the standard nine are `OTHER`; status codes by class (`2xx`).
 
+mod route;
+
 use std::sync::OnceLock;
+
+pub use route::{RouteMetrics, UNMATCHED_ROUTE};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -70,6 +74,12 @@ pub const PLUGIN_INSTANCES_BUSY: &str = "wasmgate_plugin_instances_busy";
 
 /// Counter: calls that had to wait for a free instance slot, labelled `plugin`.
 pub const PLUGIN_POOL_WAITS_TOTAL: &str = "wasmgate_plugin_pool_waits_total";
+
+/// Counter: requests the gateway shed because it was saturated (answered 503
+/// `SERVICE_UNAVAILABLE` with `Retry-After`), labelled `reason` (`plugin_saturated`: every
+/// instance of a plugin stayed busy past the queue bound) and `plugin`. Shed requests are not
+/// plugin failures.
+pub const REQUESTS_SHED_TOTAL: &str = "wasmgate_requests_shed_total";
 
 /// Counter: access log lines dropped because the writer fell behind or failed.
 pub const ACCESS_LOG_DROPPED_TOTAL: &str = "wasmgate_access_log_dropped_total";
@@ -148,29 +158,48 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
+/// Every value of the `method` label, indexed by [`method_index`].
+pub const METHOD_LABELS: [&str; 10] = [
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE", "OTHER",
+];
+
+/// Every value of the `status` label, indexed by [`status_index`].
+pub const STATUS_LABELS: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// The position of a request method's label in [`METHOD_LABELS`] (methods outside the
+/// standard nine are `OTHER`).
+pub fn method_index(method: &http::Method) -> usize {
+    match *method {
+        http::Method::GET => 0,
+        http::Method::POST => 1,
+        http::Method::PUT => 2,
+        http::Method::DELETE => 3,
+        http::Method::PATCH => 4,
+        http::Method::HEAD => 5,
+        http::Method::OPTIONS => 6,
+        http::Method::CONNECT => 7,
+        http::Method::TRACE => 8,
+        _ => 9,
+    }
+}
+
+/// The position of a status code's class in [`STATUS_LABELS`].
+pub fn status_index(status: http::StatusCode) -> usize {
+    match status.as_u16() {
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        _ => 4,
+    }
+}
+
 /// The bounded label for a request method.
 pub fn method_label(method: &http::Method) -> &'static str {
-    match *method {
-        http::Method::GET => "GET",
-        http::Method::POST => "POST",
-        http::Method::PUT => "PUT",
-        http::Method::DELETE => "DELETE",
-        http::Method::PATCH => "PATCH",
-        http::Method::HEAD => "HEAD",
-        http::Method::OPTIONS => "OPTIONS",
-        http::Method::CONNECT => "CONNECT",
-        http::Method::TRACE => "TRACE",
-        _ => "OTHER",
-    }
+    METHOD_LABELS[method_index(method)]
 }
 
 /// The status class label (`2xx` …).
 pub fn status_label(status: http::StatusCode) -> &'static str {
-    match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    }
+    STATUS_LABELS[status_index(status)]
 }

@@ -15,6 +15,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
 use crate::config::{self, ConfigError, ConfigErrors};
+use crate::file_digest::file_digest;
 use crate::metrics::{CONFIG_GENERATION, CONFIG_RELOADS_TOTAL};
 use crate::plugin::PluginEngine;
 use crate::snapshot::Snapshot;
@@ -169,13 +170,6 @@ fn inputs_changed(snapshot: &Snapshot) -> bool {
         .watched_digests
         .iter()
         .any(|(path, digest)| file_digest(path).as_deref() != Some(digest.as_str()))
-}
-
-/// SHA-256 of a file, lower-case hex; `None` when it cannot be read.
-pub(crate) fn file_digest(path: &Path) -> Option<String> {
-    use sha2::Digest;
-    let bytes = std::fs::read(path).ok()?;
-    Some(hex::encode(sha2::Sha256::digest(&bytes)))
 }
 
 /// Listener, admin and engine settings take effect only at start: say so when they change.

@@ -9,8 +9,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderName, HeaderValue};
 
 use crate::config::{Config, ConfigError, ConfigErrors, Deprecation, Integration, PluginDef};
+use crate::exchange::Stage;
 use crate::integration::{HttpUpstream, IntegrationRuntime};
-use crate::plugin::{ConfiguredPlugin, Documents, PluginEngine, PluginLoadError, Stage};
+use crate::metrics::{RouteMetrics, UNMATCHED_ROUTE};
+use crate::plugin::{ConfiguredPlugin, Documents, PluginEngine, PluginLoadError};
 use crate::routing::Router;
 use crate::store::SharedStore;
 
@@ -63,6 +65,8 @@ pub struct RouteRuntime {
     pub integration: IntegrationRuntime,
     /// `Deprecation` / `Sunset` / `Link` headers added to every response.
     pub deprecation_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Its request metrics, as handles.
+    pub metrics: RouteMetrics,
 }
 
 /// One generation of the gateway's configuration, ready to serve.
@@ -79,6 +83,8 @@ pub struct Snapshot {
     pub routes: Vec<RouteRuntime>,
     /// The global chain alone, for requests no route matches.
     pub global: Chains,
+    /// The request metrics of requests no route matched.
+    pub unmatched_metrics: RouteMetrics,
     /// Every configured plugin, by name.
     pub plugins: BTreeMap<String, Arc<ConfiguredPlugin>>,
     /// The shared store of the `rate-limit` and `kv` capabilities (kept across reloads while
@@ -143,7 +149,7 @@ impl Snapshot {
         let watched_digests = config
             .watched_files
             .iter()
-            .filter_map(|path| Some((path.clone(), crate::reload::file_digest(path)?)))
+            .filter_map(|path| Some((path.clone(), crate::file_digest::file_digest(path)?)))
             .collect();
         let router = Router::new(&config.routes, &config.versioning).map_err(|e| {
             ConfigErrors(vec![ConfigError {
@@ -208,6 +214,7 @@ impl Snapshot {
                 };
                 RouteRuntime {
                     id: route.id.clone(),
+                    metrics: RouteMetrics::new(&route.id),
                     chains: Chains::new(&chain_of(names)),
                     integration,
                     deprecation_headers: route
@@ -225,6 +232,7 @@ impl Snapshot {
             router,
             routes,
             global,
+            unmatched_metrics: RouteMetrics::new(UNMATCHED_ROUTE),
             plugins,
             store,
             access_log,

@@ -4,11 +4,14 @@
 //!
 //! Directories, not files, are watched, so the replacements that editors (write a temp file,
 //! rename it over) and Kubernetes ConfigMap mounts (swap the `..data` symlink) make are seen.
-//! A reload after events that changed no content is skipped by the reloader's digest check.
+//! Events about other files in those directories (logs, editor swap files) are ignored; a
+//! reload after events that changed no content is skipped by the reloader's digest check,
+//! which hashes only files whose size, times or inode changed.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
@@ -25,8 +28,14 @@ pub(crate) async fn watch_files(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (events, mut received) = mpsc::unbounded_channel();
+    let relevant = Arc::new(Mutex::new(BTreeSet::new()));
+    let names = relevant.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
+        let Ok(event) = event else { return };
+        let names = names
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if event.paths.iter().any(|path| concerns(path, &names)) {
             let _ = events.send(());
         }
     });
@@ -38,7 +47,7 @@ pub(crate) async fn watch_files(
         }
     };
     let mut watched = BTreeSet::new();
-    sync_watches(&mut watcher, &mut watched, &reloader.current());
+    sync_watches(&mut watcher, &mut watched, &relevant, &reloader.current());
     loop {
         tokio::select! {
             event = received.recv() => if event.is_none() { return },
@@ -54,27 +63,55 @@ pub(crate) async fn watch_files(
         }
         // Failures are logged and counted by the reloader; the old snapshot keeps serving.
         let _ = reloader.reload(Trigger::File, true).await;
-        sync_watches(&mut watcher, &mut watched, &reloader.current());
+        sync_watches(&mut watcher, &mut watched, &relevant, &reloader.current());
     }
 }
 
-/// The directories to watch for `snapshot`: the config file's and every referenced file's.
-fn directories(snapshot: &Snapshot) -> BTreeSet<PathBuf> {
+/// Whether an event on `path` may concern a referenced file: its name is one of theirs (also
+/// when an editor renames a temporary file over it), or it is a Kubernetes ConfigMap's
+/// `..data` link or timestamped directory, through which every file of the mount changes.
+fn concerns(path: &Path, names: &BTreeSet<OsString>) -> bool {
+    let Some(name) = path.file_name() else {
+        return true;
+    };
+    names.contains(name) || name.as_encoded_bytes().starts_with(b"..")
+}
+
+/// The file names of the config and every file it references.
+fn file_names(snapshot: &Snapshot) -> BTreeSet<OsString> {
+    referenced(snapshot)
+        .filter_map(Path::file_name)
+        .map(OsString::from)
+        .collect()
+}
+
+/// The config file and every file it references.
+fn referenced(snapshot: &Snapshot) -> impl Iterator<Item = &Path> {
     let config = &snapshot.config;
     std::iter::once(config.source.as_path())
         .chain(config.plugins.values().map(|p| p.path.as_path()))
         .chain(config.watched_files.iter().map(PathBuf::as_path))
+}
+
+/// The directories to watch for `snapshot`: the config file's and every referenced file's.
+fn directories(snapshot: &Snapshot) -> BTreeSet<PathBuf> {
+    referenced(snapshot)
         .filter_map(Path::parent)
         .map(Path::to_path_buf)
         .collect()
 }
 
-/// Watches the directories `snapshot` needs and unwatches those it no longer does.
+/// Watches the directories `snapshot` needs and unwatches those it no longer does; events are
+/// then taken for the files it references.
 fn sync_watches(
     watcher: &mut RecommendedWatcher,
     watched: &mut BTreeSet<PathBuf>,
+    relevant: &Mutex<BTreeSet<OsString>>,
     snapshot: &Snapshot,
 ) {
+    *relevant
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = file_names(snapshot);
     let wanted = directories(snapshot);
     for gone in watched.difference(&wanted) {
         let _ = watcher.unwatch(gone);

@@ -11,6 +11,7 @@ mod edge;
 mod failures;
 mod mapping;
 mod metrics;
+mod overload;
 mod proxying;
 mod reload;
 mod routing;

@@ -1,6 +1,6 @@
 //! Hot reload: config and plugins swapped under load with no failed request, file changes
 //! live within a second (also through a ConfigMap-style symlink swap), broken reloads keep the
-//! old config, and a config-only change recompiles nothing.
+//! old config, and a config-only change recompiles nothing (nor even rereads a `.wasm`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -230,6 +230,9 @@ async fn a_config_only_reload_recompiles_nothing_and_keeps_unchanged_plugins() {
     let gateway = start_version_a(false).await;
     let compiled_before = gateway.inner().engine().compilations();
     let plugin_before = gateway.inner().snapshot().plugins["p"].clone();
+    let wasm = gateway.dir.join("p.wasm");
+    let wasm_reads_before = wasmgate::file_digest::times_read(&wasm);
+    assert!(wasm_reads_before > 0, "hashed once at start");
 
     // Only a route changes: the plugin is kept as it was, warm instances and all.
     gateway.rewrite(&version('a', false).replace("[[routes]]", "[[routes]]\nid = \"renamed\""));
@@ -255,6 +258,11 @@ async fn a_config_only_reload_recompiles_nothing_and_keeps_unchanged_plugins() {
     let snapshot = gateway.inner().snapshot();
     assert!(!Arc::ptr_eq(&plugin_before, &snapshot.plugins["p"]));
     assert_eq!(gateway.inner().engine().compilations(), compiled_before);
+    assert_eq!(
+        wasmgate::file_digest::times_read(&wasm),
+        wasm_reads_before,
+        "two config-only reloads read and hashed no .wasm"
+    );
     assert_eq!(
         http1().get(&gateway.url("/r")).await.header("x-more"),
         Some("1")

@@ -108,9 +108,12 @@
 //! path = "plugins/auth.wasm"          # the component, relative to this file
 //! failure_policy = "closed"           # when the plugin fails: closed = a 500 | open = skip it
 //! instance_mode = "pooled"            # pooled = reuse initialised instances | fresh = per call
-//! deadline_ms = 100                   # wall-time budget per call (1 to 60000)
+//! deadline_ms = 100                   # run-time budget per call, time queued behind other
+//!                                     # requests not counted (1 to 60000)
 //! memory_mb = 32                      # linear memory cap (1 to engine.max_memory_mb)
 //! max_instances = 64                  # instances alive at once (1 to engine.max_instances)
+//! queue_timeout_ms = 100              # wait for a free instance, then shed the request with
+//!                                     # 503 + Retry-After (default deadline_ms; 1 to 60000)
 //! grants = ["rate-limit", "kv", "metrics"]   # capabilities it may import; default none: a
 //!                                     # component importing one not granted does not load
 //! [plugins.auth.documents]            # named documents the plugin reads (no grant needed)

@@ -268,8 +268,10 @@ pub struct PluginDef {
     pub failure_policy: FailurePolicy,
     /// How instances are reused.
     pub instance_mode: InstanceMode,
-    /// Wall-clock budget of one call (epoch deadline).
+    /// Run-time budget of one call (epoch deadline; time spent suspended is not counted).
     pub deadline: Duration,
+    /// How long a call waits for a free instance before the request is shed.
+    pub queue_timeout: Duration,
     /// Linear memory cap per instance (bytes).
     pub memory_limit_bytes: u64,
     /// The most instances of this plugin alive at once.

@@ -226,8 +226,13 @@ pub(super) struct PluginSection {
     pub(super) failure_policy: Option<FailurePolicy>,
     /// `instance_mode = "pooled"` (the default) or `"fresh"`
     pub(super) instance_mode: Option<InstanceMode>,
-    /// `deadline_ms = 100` (the default; 1 to 60000)
+    /// `deadline_ms = 100` (the default; 1 to 60000): the plugin's own run time per call, not
+    /// counting time spent queued behind other requests
     pub(super) deadline_ms: Option<Spanned<u64>>,
+    /// `queue_timeout_ms = 100` (default: `deadline_ms`; 1 to 60000): how long a call waits
+    /// for a free instance when all `max_instances` are busy before the request is shed (503
+    /// `SERVICE_UNAVAILABLE` with `Retry-After`)
+    pub(super) queue_timeout_ms: Option<Spanned<u64>>,
     /// `memory_mb = 32` (the default; at most `engine.max_memory_mb`)
     pub(super) memory_mb: Option<Spanned<u64>>,
     /// `max_instances = 64` (the default; at most `engine.max_instances`)

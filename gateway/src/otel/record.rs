@@ -13,7 +13,8 @@ use opentelemetry::trace::{
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, SpanData, SpanEvents, SpanLinks};
 
-use crate::plugin::{PluginFailure, Stage, StageAction};
+use crate::exchange::Stage;
+use crate::plugin::{PluginFailure, StageAction};
 
 /// The span recorder of one request. Empty (`default()`) unless spans are exported and the
 /// request's trace is sampled: then every method is a single branch.

@@ -109,7 +109,7 @@ fn builds_a_server_span_with_stage_plugin_and_client_children() {
         call_start,
         &Ok(crate::plugin::StageAction::Continue),
     );
-    spans.stage(crate::plugin::Stage::MethodRequest, started, false);
+    spans.stage(crate::exchange::Stage::MethodRequest, started, false);
     spans.integration(IntegrationRecord {
         span_id: "1111111111111111".into(),
         method: Method::POST,

@@ -2,6 +2,7 @@
 //! the second step of a plugin's lifecycle (compile → configure → instantiate → call).
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,9 +13,9 @@ use super::capabilities::PluginCapabilities;
 use super::compile::CompiledPlugin;
 use super::documents::Documents;
 use super::error::{PluginFailure, PluginLoadError};
-use super::exchange::{Exchange, Stage};
 use super::instance::{PluginInstance, StageAction};
 use crate::config::{Capability, FailurePolicy, InstanceMode, PluginDef};
+use crate::exchange::{Exchange, Stage};
 use crate::store::SharedStore;
 
 /// The budget of instantiating a plugin and running its `init`: longer than a stage call, as
@@ -30,6 +31,7 @@ pub struct ConfiguredPlugin {
     failure_policy: FailurePolicy,
     instance_mode: InstanceMode,
     deadline: Duration,
+    queue_timeout: Duration,
     memory_limit: u64,
     max_instances: u32,
     grants: BTreeSet<Capability>,
@@ -39,8 +41,9 @@ pub struct ConfiguredPlugin {
     body_access: BodyAccess,
     /// Bounds the instances alive at once.
     permits: Semaphore,
-    /// Initialised instances waiting for a call (pooled mode).
+    /// Initialised instances waiting for a call (pooled mode), the most recently used last.
     idle: Mutex<Vec<PluginInstance>>,
+    demand: Demand,
     metrics: PluginMetrics,
 }
 
@@ -74,19 +77,33 @@ impl PluginMetrics {
     }
 }
 
+/// How many instances are busy now, and the most that were busy at once since the pool was
+/// last trimmed: the demand the idle pool is sized by.
+#[derive(Default)]
+struct Demand {
+    busy: AtomicUsize,
+    peak: AtomicUsize,
+}
+
 /// Counts an instance as busy for as long as it lives.
-struct BusyGuard<'a>(&'a metrics::Gauge);
+struct BusyGuard<'a> {
+    demand: &'a Demand,
+    gauge: &'a metrics::Gauge,
+}
 
 impl<'a> BusyGuard<'a> {
-    fn new(gauge: &'a metrics::Gauge) -> Self {
+    fn new(demand: &'a Demand, gauge: &'a metrics::Gauge) -> Self {
+        let busy = demand.busy.fetch_add(1, Ordering::Relaxed) + 1;
+        demand.peak.fetch_max(busy, Ordering::Relaxed);
         gauge.increment(1.0);
-        BusyGuard(gauge)
+        BusyGuard { demand, gauge }
     }
 }
 
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
-        self.0.decrement(1.0);
+        self.demand.busy.fetch_sub(1, Ordering::Relaxed);
+        self.gauge.decrement(1.0);
     }
 }
 
@@ -134,6 +151,7 @@ impl ConfiguredPlugin {
             failure_policy: def.failure_policy,
             instance_mode: def.instance_mode,
             deadline: def.deadline,
+            queue_timeout: def.queue_timeout,
             memory_limit: def.memory_limit_bytes,
             max_instances: def.max_instances,
             grants: def.grants.clone(),
@@ -143,6 +161,7 @@ impl ConfiguredPlugin {
             permits: Semaphore::new(def.max_instances as usize),
             metrics: PluginMetrics::new(&def.name),
             idle: Mutex::new(Vec::new()),
+            demand: Demand::default(),
         };
         if plugin.instance_mode == InstanceMode::Pooled {
             plugin.lock_idle().push(first);
@@ -170,6 +189,7 @@ impl ConfiguredPlugin {
             && self.failure_policy == def.failure_policy
             && self.instance_mode == def.instance_mode
             && self.deadline == def.deadline
+            && self.queue_timeout == def.queue_timeout
             && self.memory_limit == def.memory_limit_bytes
             && self.max_instances == def.max_instances
     }
@@ -222,21 +242,28 @@ impl ConfiguredPlugin {
         metrics.calls.increment(1);
         let result = self.call_on_instance(stage, exchange).await;
         metrics.duration.record(started.elapsed().as_secs_f64());
-        if let Err(failure) = &result {
-            let policy = match self.failure_policy {
-                FailurePolicy::Closed => "closed",
-                FailurePolicy::Open => "open",
-            };
-            metrics::counter!(
-                crate::metrics::PLUGIN_FAILURES_TOTAL,
-                "plugin" => self.name.to_string(),
-                "stage" => stage.as_str(),
-                "kind" => failure.kind(),
-                "policy" => policy,
-            )
-            .increment(1);
+        match &result {
+            // Under `closed` a saturated plugin sheds the request: counted as shed, not failed.
+            Err(PluginFailure::Saturated(_)) if self.failure_policy == FailurePolicy::Closed => {}
+            Err(failure) => self.count_failure(stage, failure),
+            Ok(_) => {}
         }
         result
+    }
+
+    fn count_failure(&self, stage: Stage, failure: &PluginFailure) {
+        let policy = match self.failure_policy {
+            FailurePolicy::Closed => "closed",
+            FailurePolicy::Open => "open",
+        };
+        metrics::counter!(
+            crate::metrics::PLUGIN_FAILURES_TOTAL,
+            "plugin" => self.name.to_string(),
+            "stage" => stage.as_str(),
+            "kind" => failure.kind(),
+            "policy" => policy,
+        )
+        .increment(1);
     }
 
     async fn call_on_instance(
@@ -248,24 +275,25 @@ impl ConfiguredPlugin {
             Ok(permit) => permit,
             Err(_) => {
                 self.metrics.pool_waits.increment(1);
-                tokio::time::timeout(self.deadline, self.permits.acquire())
+                tokio::time::timeout(self.queue_timeout, self.permits.acquire())
                     .await
                     .map_err(|_| PluginFailure::Saturated(self.max_instances))?
                     .map_err(|_| PluginFailure::Saturated(self.max_instances))?
             }
         };
-        let _busy = BusyGuard::new(&self.metrics.busy);
+        let _busy = BusyGuard::new(&self.demand, &self.metrics.busy);
         let mut instance = match self.take_idle() {
             Some(instance) => instance,
             None => self.new_instance().await?,
         };
         // A failed plugin under `open` is skipped: none of its partial edits may survive.
-        let before = (self.failure_policy == FailurePolicy::Open).then(|| exchange.clone());
+        let before =
+            (self.failure_policy == FailurePolicy::Open).then(|| exchange.save_editable(stage));
         let result = instance
             .call(stage, exchange, self.body_access, self.deadline)
             .await;
         if let (Err(_), Some(before)) = (&result, before) {
-            *exchange = before;
+            exchange.restore(before);
         }
         if result.is_ok() && self.instance_mode == InstanceMode::Pooled {
             let mut idle = self.lock_idle();
@@ -273,6 +301,31 @@ impl ConfiguredPlugin {
             self.metrics.idle.set(idle.len() as f64);
         }
         result
+    }
+
+    /// Lets the idle pool shrink to what the last period needed: keeps as many idle instances
+    /// as were busy at once since the previous trim (at least one, so the next call finds a
+    /// warm instance), dropping the least recently used. Returns how many were dropped.
+    pub fn trim_idle(&self) -> usize {
+        let peak = self
+            .demand
+            .peak
+            .swap(self.demand.busy.load(Ordering::Relaxed), Ordering::Relaxed);
+        let keep = peak.max(1);
+        let surplus: Vec<PluginInstance> = {
+            let mut idle = self.lock_idle();
+            let extra = idle.len().saturating_sub(keep);
+            let surplus = idle.drain(..extra).collect();
+            self.metrics.idle.set(idle.len() as f64);
+            surplus
+        };
+        // Dropped outside the lock: freeing an instance returns its memory to the engine.
+        surplus.len()
+    }
+
+    /// Initialised instances idle in the pool.
+    pub fn idle_instances(&self) -> usize {
+        self.lock_idle().len()
     }
 
     /// A newly instantiated and initialised instance.

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -81,11 +80,17 @@ impl PluginEngine {
     /// Compiles the component at `path`, or returns the already compiled one with the same
     /// content. Blocking: call it off the request path.
     pub fn compile(&self, path: &Path) -> Result<Arc<CompiledPlugin>, PluginLoadError> {
+        // An unchanged file (same inode, size and times) is recognised without reading it.
+        if let Some(known) = crate::file_digest::file_digest(path)
+            && let Some(hit) = self.lock_compiled().get(&known)
+        {
+            return Ok(hit.clone());
+        }
         let bytes = std::fs::read(path).map_err(|source| PluginLoadError::Read {
             path: path.to_owned(),
             source,
         })?;
-        let digest = hex::encode(Sha256::digest(&bytes));
+        let digest = crate::file_digest::digest_of(&bytes);
         if let Some(hit) = self.lock_compiled().get(&digest) {
             return Ok(hit.clone());
         }

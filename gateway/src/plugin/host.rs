@@ -11,9 +11,10 @@ use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{self, BodyAccess, BodyError, EditError, clock, log, types};
+use super::budget::CallBudget;
 use super::capabilities::PluginCapabilities;
-use super::exchange::{ContextBag, Exchange, Stage};
 use super::limits::MemoryLimiter;
+use crate::exchange::{ContextBag, Exchange, Stage};
 
 /// The `rep` of the request handle lent to a stage call.
 pub(super) const REQUEST_REP: u32 = 0;
@@ -33,8 +34,8 @@ pub(crate) struct HostState {
     pub(super) limiter: MemoryLimiter,
     /// The exchange lent to the stage call in progress.
     pub(super) call: Option<ActiveCall>,
-    /// When the call in progress must end (checked at every epoch tick).
-    pub(super) deadline: Option<Instant>,
+    /// The run-time budget of the call in progress (checked at every epoch tick).
+    pub(super) budget: Arc<CallBudget>,
     /// Set when the epoch callback stopped a call for running past its deadline.
     pub(super) deadline_hit: bool,
 }
@@ -48,14 +49,18 @@ pub(super) struct ActiveCall {
 
 impl HostState {
     /// A store's data for a new instance of a plugin with a memory cap of `memory_limit` bytes.
-    pub(super) fn new(capabilities: Arc<PluginCapabilities>, memory_limit: usize) -> Self {
+    pub(super) fn new(
+        capabilities: Arc<PluginCapabilities>,
+        memory_limit: usize,
+        budget: Arc<CallBudget>,
+    ) -> Self {
         HostState {
             capabilities,
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
             call: None,
-            deadline: None,
+            budget,
             deadline_hit: false,
         }
     }
@@ -81,7 +86,7 @@ impl HostState {
         }
     }
 
-    fn editable_response(&mut self) -> Result<&mut super::exchange::ResponseState, EditError> {
+    fn editable_response(&mut self) -> Result<&mut crate::exchange::ResponseState, EditError> {
         let call = self.call_mut();
         if !call.stage.response_editable() {
             return Err(EditError::ReadOnly);
@@ -89,7 +94,7 @@ impl HostState {
         call.exchange.response.as_mut().ok_or(EditError::ReadOnly)
     }
 
-    fn response(&self) -> Option<&super::exchange::ResponseState> {
+    fn response(&self) -> Option<&crate::exchange::ResponseState> {
         self.call().exchange.response.as_ref()
     }
 }

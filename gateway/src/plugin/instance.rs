@@ -2,26 +2,22 @@
 //! The third step of a plugin's lifecycle (compile → configure → instantiate → call).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::Resource;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::{self, Action, BodyAccess, InitError, WasmgatePlugin};
+use super::budget::{CallBudget, DeadlineExceeded, run_within};
 use super::capabilities::PluginCapabilities;
 use super::compile::CompiledPlugin;
 use super::error::{PluginFailure, PluginLoadError};
-use super::exchange::{Exchange, ResponseState, Stage};
 use super::host::{ActiveCall, CONTEXT_REP, HostState, REQUEST_REP, RESPONSE_REP};
 use super::limits::MemoryCapHit;
+use crate::exchange::{Exchange, ResponseState, Stage};
 
-/// The error that stops a call running past its deadline.
-#[derive(Debug, thiserror::Error)]
-#[error("deadline exceeded")]
-struct DeadlineExceeded;
-
-/// The timer that stops a call the epoch deadline could not (the guest is blocked in a host
-/// call): the deadline plus two epoch ticks, so the epoch deadline normally fires first.
+/// The timer that stops a guest parked in a host call (which no epoch tick reaches): the
+/// deadline plus two epoch ticks.
 fn backstop(deadline: Duration) -> Duration {
     deadline + 2 * super::engine::EPOCH_TICK
 }
@@ -54,27 +50,25 @@ impl PluginInstance {
     ) -> wasmtime::Result<Self> {
         let engine = compiled.pre().engine();
         let limit = usize::try_from(memory_limit).unwrap_or(usize::MAX);
-        let mut store = Store::new(engine, HostState::new(capabilities, limit));
+        let budget = Arc::new(CallBudget::default());
+        let state = HostState::new(capabilities, limit, budget.clone());
+        let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
-            match state.deadline {
-                Some(deadline) if Instant::now() >= deadline => {
-                    state.deadline_hit = true;
-                    Err(DeadlineExceeded.into())
-                }
-                // Still within budget: let other requests run on this thread, then go on.
-                _ => Ok(UpdateDeadline::Yield(1)),
+            if state.budget.exceeded() {
+                state.deadline_hit = true;
+                return Err(DeadlineExceeded.into());
             }
+            // Still within budget: let other requests run on this thread, then go on.
+            state.budget.note_yield();
+            Ok(UpdateDeadline::Yield(1))
         });
-        store.data_mut().deadline = Some(Instant::now() + deadline);
+        budget.arm(deadline);
         store.set_epoch_deadline(1);
         let instantiate = compiled.pre().instantiate_async(&mut store);
-        let bindings = match tokio::time::timeout(backstop(deadline), instantiate).await {
-            Ok(bindings) => bindings?,
-            Err(_) => return Err(DeadlineExceeded.into()),
-        };
-        store.data_mut().deadline = None;
+        let bindings = run_within(instantiate, &budget, backstop(deadline)).await??;
+        budget.disarm();
         Ok(PluginInstance {
             store,
             bindings,
@@ -89,15 +83,15 @@ impl PluginInstance {
         deadline: Duration,
     ) -> Result<bindings::PluginInfo, PluginLoadError> {
         self.arm(deadline);
+        let budget = self.store.data().budget.clone();
         let init = self
             .bindings
             .wasmgate_plugin_plugin()
             .call_init(&mut self.store, config);
-        let result = match tokio::time::timeout(backstop(deadline), init).await {
-            Ok(result) => result,
-            Err(_) => Err(DeadlineExceeded.into()),
-        };
-        self.store.data_mut().deadline = None;
+        let result = run_within(init, &budget, backstop(deadline))
+            .await
+            .unwrap_or_else(|exceeded| Err(exceeded.into()));
+        budget.disarm();
         match result {
             Ok(Ok(info)) => Ok(info),
             Ok(Err(InitError::InvalidConfig(message))) => {
@@ -127,13 +121,13 @@ impl PluginInstance {
         });
         self.arm(deadline);
         // Epoch ticks only fire while Wasm runs; a guest parked in a host call (a WASI sleep)
-        // is stopped by this timer instead. Either way the instance is then discarded.
-        let result = match tokio::time::timeout(backstop(deadline), self.dispatch(stage)).await {
-            Ok(result) => result,
-            Err(_) => Err(DeadlineExceeded.into()),
-        };
+        // is stopped by the backstop timer instead. Either way the instance is then discarded.
+        let budget = self.store.data().budget.clone();
+        let result = run_within(self.dispatch(stage), &budget, backstop(deadline))
+            .await
+            .unwrap_or_else(|exceeded| Err(exceeded.into()));
+        budget.disarm();
         let state = self.store.data_mut();
-        state.deadline = None;
         if let Some(call) = state.call.take() {
             *exchange = call.exchange;
         }
@@ -180,10 +174,10 @@ impl PluginInstance {
         }))
     }
 
-    /// Starts the wall-clock budget of a call.
+    /// Starts the run-time budget of a call.
     fn arm(&mut self, deadline: Duration) {
         let state = self.store.data_mut();
-        state.deadline = Some(Instant::now() + deadline);
+        state.budget.arm(deadline);
         state.deadline_hit = false;
         state.limiter.hit = false;
         self.store.set_epoch_deadline(1);

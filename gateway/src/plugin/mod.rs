@@ -7,15 +7,17 @@
 //!   its pool of initialised instances;
 //! - `PluginInstance` — one store and instance; a call lends it the [`Exchange`] under a deadline
 //!   and a memory cap. A failed instance is discarded.
+//!
+//! The exchange a call is lent belongs to the request pipeline ([`crate::exchange`]).
 
 mod bindings;
+mod budget;
 mod capabilities;
 mod compile;
 mod configure;
 mod documents;
 mod engine;
 mod error;
-mod exchange;
 mod host;
 mod host_capabilities;
 mod instance;
@@ -27,6 +29,5 @@ pub use configure::{ConfiguredPlugin, INIT_DEADLINE};
 pub use documents::{Documents, MAX_DOCUMENT_BYTES, MIN_REQUESTED_REFRESH_INTERVAL};
 pub use engine::PluginEngine;
 pub use error::{PluginFailure, PluginLoadError};
-pub use exchange::{ContextBag, Exchange, RequestState, ResponseState, Stage};
 pub use instance::StageAction;
 pub use own_metrics::{MAX_LABEL_VALUE_BYTES, MAX_LABELS, MAX_SERIES_PER_PLUGIN};

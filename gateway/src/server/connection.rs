@@ -65,11 +65,7 @@ impl Accepted {
         };
         match tls {
             None => {
-                let connection = ClientConnection {
-                    peer,
-                    tls: None,
-                    forward_client_identity: false,
-                };
+                let connection = ClientConnection::new(peer, None, false);
                 served
                     .http(TokioIo::new(stream), connection, None, &limits)
                     .await;
@@ -87,11 +83,8 @@ impl Accepted {
                             "protocol" => info.protocol
                         )
                         .increment(1);
-                        let connection = ClientConnection {
-                            peer,
-                            tls: Some(info),
-                            forward_client_identity: tls.forward_client_identity,
-                        };
+                        let connection =
+                            ClientConnection::new(peer, Some(info), tls.forward_client_identity);
                         served
                             .http(TokioIo::new(stream), connection, tls.hsts, &limits)
                             .await;

@@ -7,7 +7,7 @@ use rustls::ServerConnection;
 use sha2::{Digest, Sha256};
 use x509_parser::extensions::GeneralName;
 
-use crate::plugin::ContextBag;
+use crate::exchange::ContextBag;
 
 /// The identity in a client certificate the listener verified against its client CA.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -47,6 +47,15 @@ impl Checker<'_> {
                 100,
                 1..=60_000,
             );
+            let queue_timeout = match &s.queue_timeout_ms {
+                None => deadline,
+                Some(_) => self.number(
+                    &s.queue_timeout_ms,
+                    &format!("{prefix}.queue_timeout_ms"),
+                    deadline,
+                    1..=60_000,
+                ),
+            };
             let ceiling_mb = engine.max_memory_bytes / MIB;
             let memory_mb = self.limit(
                 &s.memory_mb,
@@ -83,6 +92,7 @@ impl Checker<'_> {
                         Some(surface::InstanceMode::Fresh) => InstanceMode::Fresh,
                     },
                     deadline: Duration::from_millis(deadline),
+                    queue_timeout: Duration::from_millis(queue_timeout),
                     memory_limit_bytes: memory_mb * MIB,
                     max_instances: u32::try_from(max_instances).unwrap_or(u32::MAX),
                     grants,

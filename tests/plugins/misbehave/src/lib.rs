@@ -2,8 +2,8 @@
 //! check its limits (epoch deadline, memory cap), that a failed instance is discarded, and the
 //! `closed` / `open` failure policies.
 //!
-//! Config: `{ "mode": "trap" | "loop" | "grow-memory" | "sleep" | "edit-then-trap" | "none",
-//! "stage": "method-request" }`
+//! Config: `{ "mode": "trap" | "loop" | "grow-memory" | "sleep" | "pause" | "edit-then-trap" |
+//! "none", "stage": "method-request", "pause_ms": 100 }`
 //! (`stage` defaults to `method-request`). The plugin declares `stage`; at it:
 //!
 //! - `trap`: panics (`misbehave: trap at <stage>`), which traps the instance;
@@ -11,6 +11,8 @@
 //! - `grow-memory`: allocates 1 MiB chunks filled with non-zero bytes and keeps them, forever
 //!   (only the gateway's memory cap stops it: the failed allocation aborts);
 //! - `sleep`: blocks a minute in a WASI sleep (a host call, out of reach of epoch ticks);
+//! - `pause`: blocks `pause_ms` (default 100) in a WASI sleep, then continues: an instance
+//!   kept busy for a known time, for the pool and overload tests;
 //! - `edit-then-trap`: sets `x-partial: 1` on the request (or the response, at a response-side
 //!   stage), then panics;
 //! - `none`: continues. With `none` the plugin also declares method response and sets response
@@ -31,6 +33,8 @@ pub enum Mode {
     GrowMemory,
     /// Block in a host call (a WASI sleep of a minute), where epoch ticks cannot reach it.
     Sleep,
+    /// Block `pause_ms` in a WASI sleep, then continue.
+    Pause,
     /// Edit the request (request side) or response (response side) with `x-partial: 1`, then
     /// panic: the edit must not survive the failure.
     EditThenTrap,
@@ -47,6 +51,13 @@ pub struct Config {
     /// Where to fail; default `method-request`.
     #[serde(default = "default_stage")]
     stage: Stage,
+    /// How long `pause` blocks; default 100 ms.
+    #[serde(default = "default_pause_ms")]
+    pause_ms: u64,
+}
+
+fn default_pause_ms() -> u64 {
+    100
 }
 
 fn default_stage() -> Stage {
@@ -58,6 +69,7 @@ fn default_stage() -> Stage {
 pub struct Misbehave {
     mode: Mode,
     stage: Stage,
+    pause: std::time::Duration,
 }
 
 impl Misbehave {
@@ -71,6 +83,7 @@ impl Misbehave {
             Mode::Loop => spin(),
             Mode::GrowMemory => hoard(),
             Mode::Sleep => std::thread::sleep(std::time::Duration::from_secs(60)),
+            Mode::Pause => std::thread::sleep(self.pause),
             Mode::EditThenTrap => panic!("misbehave: trap after editing at {stage}"),
             Mode::None => {}
         }
@@ -102,6 +115,7 @@ impl Plugin for Misbehave {
         Ok(Misbehave {
             mode: config.mode,
             stage: config.stage,
+            pause: std::time::Duration::from_millis(config.pause_ms),
         })
     }
 

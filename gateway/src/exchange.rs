@@ -1,5 +1,6 @@
-//! The data of one HTTP exchange as plugins see it: held by the host, lent to a plugin instance
-//! for the duration of one stage call, read and edited through the WIT handles.
+//! The data of one HTTP exchange as it travels the request pipeline: built when a request is
+//! admitted, lent to a plugin instance for the duration of one stage call (read and edited
+//! through the WIT handles), and read by the integration, the access log and the span export.
 
 use std::collections::BTreeMap;
 
@@ -161,4 +162,36 @@ impl Exchange {
     pub fn request_id(&self) -> &str {
         self.context.get(ContextBag::REQUEST_ID).unwrap_or_default()
     }
+
+    /// A copy of what a plugin may edit at `stage` (the request or the response, and the
+    /// context), so that the edits of a plugin skipped after a failure can be undone.
+    pub fn save_editable(&self, stage: Stage) -> SavedEdits {
+        SavedEdits {
+            request: stage.request_editable().then(|| self.request.clone()),
+            response: stage
+                .response_editable()
+                .then(|| self.response.clone())
+                .flatten(),
+            context: self.context.clone(),
+        }
+    }
+
+    /// Puts back what [`Exchange::save_editable`] saved.
+    pub fn restore(&mut self, saved: SavedEdits) {
+        if let Some(request) = saved.request {
+            self.request = request;
+        }
+        if let Some(response) = saved.response {
+            self.response = Some(response);
+        }
+        self.context = saved.context;
+    }
+}
+
+/// The parts of an [`Exchange`] a stage call could change, as they were before it.
+#[derive(Debug)]
+pub struct SavedEdits {
+    request: Option<RequestState>,
+    response: Option<ResponseState>,
+    context: ContextBag,
 }

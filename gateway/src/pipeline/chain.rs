@@ -1,0 +1,89 @@
+//! Running one stage's chain of plugins on a request, in chain order, until one answers.
+
+use std::time::Instant;
+
+use super::context::{RequestContext, chains_of};
+use crate::config::FailurePolicy;
+use crate::exchange::{Exchange, ResponseState, Stage};
+use crate::gateway_response::GatewayError;
+use crate::otel::RequestSpans;
+use crate::plugin::{ConfiguredPlugin, PluginFailure, StageAction};
+
+/// How a stage's chain ended.
+pub(super) enum ChainOutcome {
+    /// Every plugin let the request go on (possibly with edits).
+    Continue,
+    /// A plugin answered: the client's response (request side), or the replacement of the
+    /// response (response side).
+    Respond(ResponseState),
+    /// A plugin failed under the `closed` policy, or could not be run at all: the gateway
+    /// answers (see [`super::rescue`]).
+    Failed(GatewayError),
+}
+
+/// Runs the serving chains' plugins at `stage` on `request`. A chain that ran is a span of
+/// the request.
+pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> ChainOutcome {
+    let RequestContext {
+        snapshot,
+        route,
+        exchange,
+        spans,
+        ..
+    } = request;
+    let plugins = chains_of(snapshot, *route).at(stage);
+    if plugins.is_empty() {
+        return ChainOutcome::Continue;
+    }
+    let started = spans.is_recording().then(Instant::now);
+    let outcome = run_plugins(stage, plugins, exchange, spans).await;
+    if let Some(started) = started {
+        let answered = !matches!(outcome, ChainOutcome::Continue);
+        spans.stage(stage, started, answered);
+    }
+    outcome
+}
+
+async fn run_plugins(
+    stage: Stage,
+    plugins: &[std::sync::Arc<ConfiguredPlugin>],
+    exchange: &mut Exchange,
+    spans: &mut RequestSpans,
+) -> ChainOutcome {
+    for plugin in plugins {
+        let started = Instant::now();
+        let result = plugin.call(stage, exchange).await;
+        let ended = Instant::now();
+        exchange.plugin_time += ended - started;
+        spans.plugin_call(plugin.name(), started, ended, &result);
+        let failure = match result {
+            Ok(StageAction::Continue) => continue,
+            Ok(StageAction::Respond(response)) => return ChainOutcome::Respond(response),
+            Err(failure) => failure,
+        };
+        let closed = plugin.failure_policy() == FailurePolicy::Closed && stage != Stage::Log;
+        if let (PluginFailure::Saturated(max_instances), true) = (&failure, closed) {
+            // Not the plugin's fault: the gateway is saturated, and sheds the request.
+            return ChainOutcome::Failed(GatewayError::Saturated {
+                plugin: plugin.name().to_owned(),
+                max_instances: *max_instances,
+            });
+        }
+        tracing::warn!(
+            plugin = plugin.name(),
+            %stage,
+            request_id = exchange.request_id(),
+            failure = failure.kind(),
+            policy = ?plugin.failure_policy(),
+            "{failure}"
+        );
+        if closed {
+            return ChainOutcome::Failed(GatewayError::Plugin {
+                plugin: plugin.name().to_owned(),
+                stage,
+                failure,
+            });
+        }
+    }
+    ChainOutcome::Continue
+}

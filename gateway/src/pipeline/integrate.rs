@@ -1,0 +1,125 @@
+//! Phase 4, the integration: what answers a matched route once the request side let it
+//! through — a mock from config, or the upstream (the body streamed unless a plugin buffered
+//! it; the response buffered only when a plugin of the route reads it).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::CONTENT_LENGTH;
+use hyper::body::Incoming;
+
+use super::answer::Answer;
+use super::context::RequestContext;
+use super::rescue::rescue;
+use crate::body::{self, GatewayBody};
+use crate::exchange::ResponseState;
+use crate::gateway_response::GatewayError;
+use crate::integration::{Forwarded, HttpUpstream, IntegrationRuntime};
+use crate::otel::IntegrationRecord;
+
+/// Calls the matched route's integration. `unbuffered` is the client's body when no plugin
+/// buffered it.
+pub(super) async fn run(request: &mut RequestContext, unbuffered: Option<Incoming>) -> Answer {
+    let integration = &request
+        .matched_route()
+        .expect("the integration runs on a matched route")
+        .integration;
+    let upstream: Arc<HttpUpstream> = match integration {
+        IntegrationRuntime::Mock(mock) => {
+            return Answer::buffered(IntegrationRuntime::mock_response(mock));
+        }
+        IntegrationRuntime::Http(upstream) => upstream.clone(),
+    };
+    let recording = request.spans.is_recording();
+    let hop = request.trace.child();
+    let call = recording.then(|| (request.exchange.request.method.clone(), Instant::now()));
+    let result = call_upstream(request, &upstream, unbuffered, hop.to_header()).await;
+    if let Some((method, start)) = call {
+        let url = request.snapshot.config.upstreams.get(upstream.name());
+        request.spans.integration(IntegrationRecord {
+            span_id: hop.span_id,
+            method,
+            upstream: upstream.name().to_owned(),
+            url: url.map(|u| u.url.clone()),
+            start,
+            end: Instant::now(),
+            result: match &result {
+                Ok(answer) => Ok(answer.response.status),
+                Err(error) => Err(error.response_type().name),
+            },
+        });
+    }
+    result.unwrap_or_else(|error| rescue(error, request))
+}
+
+/// Sends the request as the chains left it and takes the response, buffering its body when a
+/// plugin reads it (within what is left of the integration timeout).
+async fn call_upstream(
+    request: &mut RequestContext,
+    upstream: &HttpUpstream,
+    unbuffered: Option<Incoming>,
+    traceparent: http::HeaderValue,
+) -> Result<Answer, GatewayError> {
+    let limit = request.snapshot.config.gateway.max_body_bytes;
+    let exchange = &mut request.exchange;
+    let outgoing_body: GatewayBody = match (exchange.request.body.clone(), unbuffered) {
+        (Some(bytes), _) => body::full(bytes),
+        (None, Some(incoming)) => body::stream_limited(incoming, limit),
+        (None, None) => body::empty(),
+    };
+    if exchange.request.body.is_some() {
+        // In memory, possibly replaced: the client sets the length from the body.
+        exchange.request.headers.remove(CONTENT_LENGTH);
+    }
+    let forwarded = Forwarded {
+        client: request.client.peer,
+        host: request.client.host.as_ref(),
+        proto: if request.client.tls { "https" } else { "http" },
+        traceparent,
+    };
+    let started = tokio::time::Instant::now();
+    let response = upstream
+        .send(&exchange.request, outgoing_body, limit, forwarded)
+        .await
+        .inspect_err(|error| count_upstream_error(upstream, error))?;
+    request.integration_time = Some(started.elapsed());
+    let (parts, incoming) = response.into_parts();
+    let mut state = ResponseState {
+        status: parts.status,
+        headers: parts.headers,
+        body: None,
+        body_replaced: false,
+    };
+    if !request.chains().reads_response_body() {
+        return Ok(Answer {
+            response: state,
+            streaming_body: Some(body::stream(incoming)),
+        });
+    }
+    let remaining = upstream.timeout().saturating_sub(started.elapsed());
+    match tokio::time::timeout(remaining, body::buffer(incoming, limit)).await {
+        Ok(Ok(bytes)) => {
+            state.body = Some(bytes);
+            Ok(Answer::buffered(state))
+        }
+        Ok(Err(error)) => Err(GatewayError::Upstream {
+            upstream: upstream.name().to_owned(),
+            reason: format!("cannot buffer the response for plugins: {error}"),
+        }),
+        Err(_) => Err(GatewayError::UpstreamTimeout {
+            upstream: upstream.name().to_owned(),
+            timeout_ms: upstream.timeout().as_millis(),
+        }),
+    }
+}
+
+/// Counts a failed backend call (a body over the limit is the client's fault, not counted).
+fn count_upstream_error(upstream: &HttpUpstream, error: &GatewayError) {
+    let kind = match error {
+        GatewayError::BodyTooLarge { .. } => return,
+        GatewayError::UpstreamTimeout { .. } => "timeout",
+        _ => "error",
+    };
+    metrics::counter!(crate::metrics::UPSTREAM_ERRORS_TOTAL, "upstream" => upstream.name().to_owned(), "kind" => kind)
+        .increment(1);
+}

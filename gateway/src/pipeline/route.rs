@@ -1,0 +1,102 @@
+//! Phase 2, route: the route is looked up once, and the request enters it (route id, API
+//! version, path parameters, the path to send on) — or the gateway refuses it (404, 405).
+//!
+//! A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) on a path with no
+//! `OPTIONS` route is offered to the method-request chain of the route the browser asks about,
+//! so a CORS plugin there can answer it; the integration is never called for a preflight.
+
+use http::{HeaderValue, Method};
+
+use super::context::RequestContext;
+use crate::exchange::ContextBag;
+use crate::gateway_response::GatewayError;
+use crate::routing::{Matched, RouteMatch};
+
+/// Where routing sends a request.
+pub(super) enum Routed {
+    /// A route takes it.
+    Found(Matched),
+    /// A CORS preflight for the route `Matched`; when no plugin answers it, the gateway
+    /// answers 405 with `allow`.
+    Preflight {
+        /// The route the browser asks about.
+        target: Matched,
+        /// The methods the path has.
+        allow: Vec<Method>,
+    },
+    /// No route takes it.
+    Refused(GatewayError),
+}
+
+/// Looks the request up in the snapshot's router.
+pub(super) fn route(request: &RequestContext) -> Routed {
+    let exchange = &request.exchange.request;
+    let router = &request.snapshot.router;
+    let lookup = |method: &Method| {
+        router.lookup(
+            method,
+            &exchange.path,
+            &exchange.headers,
+            exchange.query.as_deref(),
+        )
+    };
+    match lookup(&exchange.method) {
+        RouteMatch::Found(found) => Routed::Found(found),
+        RouteMatch::NotFound => Routed::Refused(GatewayError::NoRoute {
+            method: exchange.method.clone(),
+            path: exchange.path.clone(),
+        }),
+        RouteMatch::MethodNotAllowed { allow } => {
+            let preflight_target = preflight_method(request).map(|method| lookup(&method));
+            match preflight_target {
+                Some(RouteMatch::Found(target)) => Routed::Preflight { target, allow },
+                _ => Routed::Refused(GatewayError::MethodNotAllowed {
+                    method: exchange.method.clone(),
+                    path: exchange.path.clone(),
+                    allow,
+                }),
+            }
+        }
+    }
+}
+
+/// The method a CORS preflight asks about.
+fn preflight_method(request: &RequestContext) -> Option<Method> {
+    let exchange = &request.exchange.request;
+    if exchange.method != Method::OPTIONS {
+        return None;
+    }
+    let requested = exchange.headers.get("access-control-request-method")?;
+    Method::from_bytes(requested.as_bytes()).ok()
+}
+
+/// The request enters its route: the route's chains serve it from now on, and plugins see
+/// its id, API version, path parameters and the path the backend will get.
+pub(super) fn enter(request: &mut RequestContext, found: Matched) {
+    let route = &request.snapshot.routes[found.route];
+    let exchange = &mut request.exchange;
+    exchange
+        .context
+        .insert(ContextBag::ROUTE_ID, route.id.clone());
+    if let Some(version) = found.version {
+        exchange.context.insert(ContextBag::API_VERSION, version);
+    }
+    exchange.request.path = found.path;
+    exchange.request.path_params = found.params;
+    let header = &request.snapshot.config.gateway.request_id_header;
+    if let Ok(value) = HeaderValue::from_str(exchange.request_id()) {
+        exchange.request.headers.insert(header.clone(), value);
+    }
+    request.route = Some(found.route);
+}
+
+/// A preflight enters the route it asks about, for its method-request chain only.
+pub(super) fn enter_preflight(request: &mut RequestContext, target: Matched) {
+    let route = &request.snapshot.routes[target.route];
+    let exchange = &mut request.exchange;
+    exchange
+        .context
+        .insert(ContextBag::ROUTE_ID, route.id.clone());
+    exchange.request.path_params = target.params;
+    request.route = Some(target.route);
+}
