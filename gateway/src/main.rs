@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// Per-thread free lists: no allocator lock shared by the worker threads on the request path.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A programmable API gateway whose request stages run sandboxed WebAssembly plugins.
 #[derive(Parser)]
 #[command(name = "wasmgate", version, about)]
