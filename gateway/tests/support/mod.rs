@@ -18,6 +18,25 @@ pub struct Spawned {
     pub listeners: Vec<(String, String)>,
     /// The admin listener's `host:port`.
     pub admin: String,
+    /// The lines the process logs after it started serving.
+    pub log: std::sync::mpsc::Receiver<String>,
+}
+
+/// Waits up to `limit` for a logged line containing `needle`; `false` if none came.
+pub fn wait_for_log(
+    log: &std::sync::mpsc::Receiver<String>,
+    needle: &str,
+    limit: std::time::Duration,
+) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match log.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 /// Starts `wasmgate run -c config` and returns once both listeners are announced.
@@ -43,13 +62,19 @@ pub fn spawn(config: &Path) -> Spawned {
             admin = Some(rest.trim().to_owned());
         }
     }
-    // Keep draining stderr so the gateway never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    // Keep draining stderr so the gateway never blocks on a full pipe; tests may read it.
+    let (lines, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
     Spawned {
         child,
         traffic: listeners.first().expect("a traffic listener").1.clone(),
         listeners,
         admin: admin.expect("admin address"),
+        log,
     }
 }
 
