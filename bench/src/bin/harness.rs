@@ -1,9 +1,9 @@
 //! The benchmark harness: the whole load-test suite in one command, in release mode.
 //!
-//! Run (from the repository root; `bench/run` also installs wrk and nginx):
+//! Run (from the repository root; `bench/run` also installs wrk, nginx and haproxy):
 //!
 //! ```text
-//! cargo run --release -p wasmgate-bench --bin harness            # full: ~11 minutes
+//! cargo run --release -p wasmgate-bench --bin harness            # full: ~13 minutes
 //! cargo run --release -p wasmgate-bench --bin harness -- --smoke # a few seconds, for CI
 //! ```
 //!

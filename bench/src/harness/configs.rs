@@ -3,8 +3,10 @@
 //! Every config has the same base: a listener and the admin on loopback ports the OS picks, the
 //! compiled-plugin cache under `target/`, a 10 ms reload debounce, the `backend` upstream, and
 //! the routes `GET /small` and `POST /json` proxied to it. Scenario 3's gateway, which scenarios
-//! 7 to 9 load too, adds a second listener serving HTTPS ([`TLS_LISTENER`]). Scenario 5's chain
-//! is not here: it is read from `bench/configs/realistic-chain.toml` ([`REALISTIC_CHAIN_FILE`]).
+//! 7 to 9 load too, adds a second listener serving HTTPS ([`TLS_LISTENER`]). The plugin chains
+//! are not here: scenario 5's is read from `bench/configs/realistic-chain.toml`
+//! ([`REALISTIC_CHAIN_FILE`]), scenario 11's from `bench/configs/get-chain.toml`
+//! ([`GET_CHAIN_FILE`]).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -16,6 +18,9 @@ use super::tls::ServerCertificate;
 
 /// Scenario 5's chain, relative to the bench crate.
 pub const REALISTIC_CHAIN_FILE: &str = "configs/realistic-chain.toml";
+
+/// Scenario 11's chain, relative to the bench crate.
+pub const GET_CHAIN_FILE: &str = "configs/get-chain.toml";
 
 /// The name of scenario 3's HTTPS listener (the plain one is `bench`).
 pub const TLS_LISTENER: &str = "bench-tls";
@@ -31,7 +36,7 @@ pub struct ConfigContext {
     pub cache_dir: PathBuf,
 }
 
-/// A plugin of the realistic chain, as the report lists it.
+/// A plugin of a chain read from a file, as the report lists it.
 #[derive(Debug, Clone)]
 pub struct ChainPlugin {
     /// Its name in the config.
@@ -67,6 +72,16 @@ impl ConfigContext {
 
     /// Scenario 5: the realistic chain from [`REALISTIC_CHAIN_FILE`] (`fragment` is its text).
     pub fn realistic_chain(&self, fragment: &str) -> String {
+        self.with_chain(fragment)
+    }
+
+    /// Scenario 11: the GET chain from [`GET_CHAIN_FILE`] (`fragment` is its text).
+    pub fn get_chain(&self, fragment: &str) -> String {
+        self.with_chain(fragment)
+    }
+
+    /// The base config followed by a chain file's text, `${PLUGINS_DIR}` replaced.
+    fn with_chain(&self, fragment: &str) -> String {
         let plugins_dir = self.plugins_dir.display().to_string();
         self.base(&fragment.replace("${PLUGINS_DIR}", &plugins_dir))
     }
@@ -109,18 +124,24 @@ impl ConfigContext {
         Ok(self.base_with_json_plugins(&extra, &names))
     }
 
-    /// The plugins of the realistic chain, in order, from the fragment's `[chain]`.
+    /// The plugins of a chain file (the realistic or the GET chain), in order, from the
+    /// fragment's `[chain]`.
     pub fn chain_plugins(fragment: &str) -> anyhow::Result<Vec<ChainPlugin>> {
-        let table: toml::Table = fragment.parse().context("parsing the realistic chain")?;
-        let names = table["chain"]["plugins"]
-            .as_array()
-            .context("the realistic chain has no [chain] plugins list")?;
+        let table: toml::Table = fragment.parse().context("parsing the chain file")?;
+        let names = table
+            .get("chain")
+            .and_then(|chain| chain.get("plugins"))
+            .and_then(toml::Value::as_array)
+            .context("the chain file has no [chain] plugins list")?;
         names
             .iter()
             .map(|name| {
                 let name = name.as_str().context("a chain entry is not a string")?;
-                let path = table["plugins"][name]["path"]
-                    .as_str()
+                let path = table
+                    .get("plugins")
+                    .and_then(|plugins| plugins.get(name))
+                    .and_then(|plugin| plugin.get("path"))
+                    .and_then(toml::Value::as_str)
                     .with_context(|| format!("no path for plugin `{name}`"))?;
                 let wasm_file = Path::new(path)
                     .file_name()
@@ -187,7 +208,16 @@ integration = {{ type = "http", upstream = "backend" }}
 
 /// Reads scenario 5's chain from the bench crate.
 pub fn read_realistic_chain() -> anyhow::Result<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(REALISTIC_CHAIN_FILE);
+    read_chain_file(REALISTIC_CHAIN_FILE)
+}
+
+/// Reads scenario 11's chain from the bench crate.
+pub fn read_get_chain() -> anyhow::Result<String> {
+    read_chain_file(GET_CHAIN_FILE)
+}
+
+fn read_chain_file(file: &str) -> anyhow::Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
 }
 
@@ -237,5 +267,27 @@ mod tests {
             plugins[1].stand_in,
             plugins[1].wasm_file != "jwt_authorizer.wasm"
         );
+    }
+
+    #[test]
+    fn the_get_chain_is_a_valid_config_of_five_real_plugins() {
+        let fragment = read_get_chain().unwrap();
+        let plugins = ConfigContext::chain_plugins(&fragment).unwrap();
+        let names: Vec<_> = plugins.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["waf", "jwt-authorizer", "rate-limiter", "cors", "headers"]
+        );
+        assert!(plugins.iter().all(|p| !p.stand_in), "{plugins:?}");
+        let context = ConfigContext {
+            backend: "127.0.0.1:9".parse().unwrap(),
+            plugins_dir: "/plugins".into(),
+            cache_dir: "/cache".into(),
+        };
+        let text = context.get_chain(&fragment);
+        let config = wasmgate::config::parse(Path::new("get-chain.toml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.routes.len(), 2);
+        assert!(text.contains("path = \"/plugins/cors.wasm\""), "{text}");
     }
 }

@@ -17,6 +17,9 @@ pub struct Machine {
     /// The workspace's commit (`git rev-parse --short HEAD`, or `$WASMGATE_BENCH_COMMIT` for a
     /// tree exported without `.git`).
     pub commit: String,
+    /// Whether the working tree differed from that commit when the run started (`git status`
+    /// listed changed or untracked files), so the figures are not the commit's alone.
+    pub uncommitted: bool,
 }
 
 impl Machine {
@@ -28,22 +31,33 @@ impl Machine {
             .find_map(|l| l.strip_prefix("model name"))
             .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
             .unwrap_or_else(|| "unknown".into());
+        let commit = git(workspace, &["rev-parse", "--short", "HEAD"]);
+        // `--no-optional-locks`: read the tree without refreshing (writing) the index.
+        let status = commit
+            .as_ref()
+            .and_then(|_| git(workspace, &["--no-optional-locks", "status", "--porcelain"]));
         Machine {
             cpus: cpus(),
             cpu_model,
             kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
             load_at_start: load_average(),
-            commit: std::process::Command::new("git")
-                .args(["rev-parse", "--short", "HEAD"])
-                .current_dir(workspace)
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            commit: commit
                 .or_else(|| std::env::var("WASMGATE_BENCH_COMMIT").ok())
                 .unwrap_or_else(|| "unknown".into()),
+            uncommitted: status.is_some_and(|s| !s.is_empty()),
         }
     }
+}
+
+/// `git <args>` in `workspace`: its trimmed output, `None` if git failed or is missing.
+fn git(workspace: &Path, args: &[&str]) -> Option<String> {
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(workspace)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
 }
 
 /// CPUs available to this process.

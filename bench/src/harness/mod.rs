@@ -1,11 +1,11 @@
 //! The load-test harness behind `cargo run --release -p wasmgate-bench --bin harness` (and
-//! `bench/run`): wrk against the backend alone, nginx and wasmgate in nine scenarios (three of
-//! them over HTTPS or with a new connection per request), measured in interleaved rounds on
-//! loopback, reported as medians, round-paired ratios and proxy CPU-seconds per 100k requests,
-//! plus memory and the criterion micro-benchmarks.
+//! `bench/run`): wrk against the backend alone, nginx, haproxy and wasmgate in eleven scenarios
+//! (three of them over HTTPS or with a new connection per request), measured in interleaved
+//! rounds on loopback, reported as medians, round-paired ratios and proxy CPU per request, plus
+//! memory and the criterion micro-benchmarks.
 //!
 //! ```text
-//! build ─► backend ─► certificate ─► nginx + 4 gateways ─► probe each cell ─► warm-up
+//! build ─► backend ─► certificate ─► nginx + haproxy + 5 gateways ─► probe each cell ─► warm-up
 //!       ─► rounds × cells (wrk) ─► memory (idle RSS, idle connections) ─► cargo bench
 //!       ─► report.md + chart.png
 //! ```
@@ -18,6 +18,7 @@ pub mod chart;
 pub mod children;
 pub mod configs;
 pub mod gateway;
+pub mod haproxy;
 pub mod machine;
 pub mod memory;
 pub mod micro;
@@ -25,6 +26,7 @@ pub mod net;
 pub mod nginx;
 pub mod options;
 pub mod procfs;
+pub mod reference;
 pub mod reload;
 pub mod report;
 pub mod rounds;

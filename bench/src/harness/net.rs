@@ -1,7 +1,7 @@
 //! Loopback plumbing: waiting for a child to be ready, one-shot HTTP/1.1 exchanges (probes, the
 //! admin API) and a free port for nginx.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -77,16 +77,23 @@ pub fn wait_for_line(
     }
 }
 
-/// The rest of the first line of `file` that contains `prefix`, if one does yet.
+/// The rest of the first complete line of `file` that contains `prefix`, if one does yet.
+///
+/// A line counts once its newline is written: a child writing to unbuffered stderr may write a
+/// line in pieces (`admin on http://`, then the address), and the harness must not read the
+/// first piece as the whole line.
 pub fn find_line(file: &Path, prefix: &str) -> Option<String> {
-    let opened = std::fs::File::open(file).ok()?;
-    BufReader::new(opened)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let (_, rest) = line.split_once(prefix)?;
-            Some(rest.trim().to_owned())
-        })
+    let bytes = std::fs::read(file).ok()?;
+    first_complete_line(&String::from_utf8_lossy(&bytes), prefix)
+}
+
+fn first_complete_line(text: &str, prefix: &str) -> Option<String> {
+    // What follows the last newline is a line still being written.
+    let (complete, _unfinished) = text.rsplit_once('\n')?;
+    complete.lines().find_map(|line| {
+        let (_, rest) = line.split_once(prefix)?;
+        Some(rest.trim().to_owned())
+    })
 }
 
 /// Waits until `address` accepts connections (or `child` exits, or `timeout`).
@@ -111,4 +118,25 @@ pub fn wait_for_port(
 /// A loopback port free right now (for servers that cannot report the port they bound).
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_complete_line;
+
+    #[test]
+    fn a_line_counts_only_once_its_newline_is_written() {
+        let text = "wasmgate: listener `bench` serving on http://127.0.0.1:1\n\
+                            wasmgate: admin on http://";
+        assert_eq!(first_complete_line(text, "admin on http://"), None);
+        assert_eq!(
+            first_complete_line(text, "serving on http://").as_deref(),
+            Some("127.0.0.1:1")
+        );
+        let done = "wasmgate: admin on http://127.0.0.1:2\n";
+        assert_eq!(
+            first_complete_line(done, "admin on http://").as_deref(),
+            Some("127.0.0.1:2")
+        );
+    }
 }

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use super::scenarios::{self, Scenario};
 
-/// Load-tests wasmgate against the backend alone and nginx, and writes a dated report.
+/// Load-tests wasmgate against the backend alone, nginx and haproxy, and writes a dated report.
 #[derive(Debug, Parser)]
 #[command(name = "harness", about)]
 pub struct Cli {
@@ -35,8 +35,8 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct SuiteOptions {
     /// Check that the harness works: 1 round of 1 s per cell, 4 connections, 200 idle
-    /// connections, no warm-up, no micro-benchmarks, nginx skipped if not installed; the report
-    /// goes to target/bench-smoke/.
+    /// connections, no warm-up, no micro-benchmarks, nginx and haproxy each skipped if not
+    /// installed; the report goes to target/bench-smoke/.
     #[arg(long)]
     pub smoke: bool,
     /// Measured rounds (default 5).
@@ -58,8 +58,8 @@ pub struct SuiteOptions {
     #[arg(long)]
     pub idle_connections: Option<usize>,
     /// Measure only these scenarios (comma-separated names: direct, nginx, gateway, noop,
-    /// chain, reload, tls, close, tls-close), plus the ones their ratios divide by; the report
-    /// is then named `<date>-only-<names>.md`.
+    /// chain, reload, tls, close, tls-close, haproxy, get-chain), plus the ones their ratios
+    /// divide by; the report is then named `<date>-only-<names>.md`.
     #[arg(long, value_delimiter = ',', value_parser = Scenario::from_name, value_name = "NAMES")]
     pub only: Vec<Scenario>,
     /// Skip the memory measurement (idle RSS and idle connections).
@@ -71,6 +71,9 @@ pub struct SuiteOptions {
     /// Skip nginx (scenario 2) even if it is installed.
     #[arg(long)]
     pub no_nginx: bool,
+    /// Skip haproxy (scenario 10) even if it is installed.
+    #[arg(long)]
+    pub no_haproxy: bool,
     /// Use the existing target/release/wasmgate instead of running `cargo build --release -p
     /// wasmgate` first.
     #[arg(long)]
@@ -104,8 +107,10 @@ pub struct Settings {
     pub memory: bool,
     /// Run the micro-benchmarks.
     pub micro: bool,
-    /// Run nginx; `false` also when smoke mode found it missing.
+    /// Run nginx (unless `--no-nginx`).
     pub nginx: bool,
+    /// Run haproxy (unless `--no-haproxy`).
+    pub haproxy: bool,
     /// Build the gateway first.
     pub build: bool,
     /// The output directory.
@@ -132,6 +137,7 @@ impl SuiteOptions {
             memory: !self.no_memory,
             micro: !self.no_micro && !self.smoke,
             nginx: !self.no_nginx,
+            haproxy: !self.no_haproxy,
             build: !self.no_build,
             out: self.out.clone().unwrap_or(out),
         }
@@ -184,6 +190,26 @@ mod tests {
         assert_eq!(
             settings.report_stem("2026-11-22"),
             "2026-11-22-only-tls+tls-close"
+        );
+    }
+
+    #[test]
+    fn only_accepts_haproxy_and_the_get_chain() {
+        let settings = settings(&["--only", "haproxy,get-chain", "--no-haproxy"]);
+        assert_eq!(settings.only, [Scenario::Haproxy, Scenario::GetChain]);
+        assert_eq!(
+            settings.scenarios(),
+            [
+                Scenario::Nginx,
+                Scenario::Gateway,
+                Scenario::Haproxy,
+                Scenario::GetChain
+            ]
+        );
+        assert!(!settings.haproxy && settings.nginx);
+        assert_eq!(
+            settings.report_stem("2026-11-22"),
+            "2026-11-22-only-haproxy+get-chain"
         );
     }
 

@@ -1,12 +1,16 @@
-//! The dated Markdown report: setup, per-scenario tables, ratios, TLS ([`tls`]), reload,
+//! The dated Markdown report: the summary table ([`overview`]: per target, req/s, throughput
+//! vs nginx, proxy CPU per request), setup, per-scenario tables, ratios, TLS ([`tls`]), reload,
 //! memory, the DESIGN §7 targets and the micro-benchmarks.
 
+#[cfg(test)]
+mod fixture;
+mod overview;
 mod tls;
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::configs::{ChainPlugin, REALISTIC_CHAIN_FILE};
+use super::configs::{ChainPlugin, GET_CHAIN_FILE, REALISTIC_CHAIN_FILE};
 use super::machine::Machine;
 use super::memory::MemoryReport;
 use super::micro::{MicroRun, format_ns};
@@ -17,17 +21,17 @@ use super::targets;
 use super::workload::Workload;
 use super::wrk::LoadSettings;
 
-/// Whether nginx ran, and how.
+/// Whether a reference proxy (nginx, haproxy) ran, and how.
 #[derive(Debug, Clone)]
-pub enum NginxStatus {
-    /// It ran with this many worker processes.
+pub enum ReferenceStatus {
+    /// It ran with this many workers (nginx's `worker_processes`, haproxy's `nbthread`).
     Ran {
-        /// `nginx -v`.
+        /// `nginx -v`, `haproxy -v`.
         version: String,
-        /// `worker_processes`.
+        /// Worker processes or threads.
         workers: usize,
     },
-    /// It was skipped (smoke mode without nginx installed).
+    /// It was skipped: not selected, switched off, or not installed in smoke mode.
     Skipped(String),
 }
 
@@ -61,9 +65,13 @@ pub struct RunReport {
     /// The backend's Tokio worker threads.
     pub backend_threads: usize,
     /// nginx's part.
-    pub nginx: NginxStatus,
+    pub nginx: ReferenceStatus,
+    /// haproxy's part.
+    pub haproxy: ReferenceStatus,
     /// Scenario 5's chain.
     pub chain: Vec<ChainPlugin>,
+    /// Scenario 11's chain.
+    pub get_chain: Vec<ChainPlugin>,
     /// Per-cell figures.
     pub cells: Vec<CellSummary>,
     /// Ratios.
@@ -91,8 +99,19 @@ impl RunReport {
         }
         out += "How to read this report: see [bench/README.md](../README.md). Every \
                 throughput figure is compared only with figures from the same run (ratios \
-                paired round by round); CPU is the proxy's own user + system time per 100k \
-                requests.\n\n";
+                paired round by round); CPU is the proxy's own user + system time per request \
+                (per 100k requests in the results tables).\n\n";
+        let _ = writeln!(
+            out,
+            "Produced from commit `{}`{}.\n",
+            self.machine.commit,
+            if self.machine.uncommitted {
+                " **with uncommitted changes** (the working tree differed from it)"
+            } else {
+                ""
+            }
+        );
+        self.summary_table(&mut out);
         self.setup(&mut out);
         for workload in [Workload::Small, Workload::Json] {
             self.results_table(&mut out, workload);
@@ -129,13 +148,18 @@ impl RunReport {
         let _ = writeln!(
             out,
             "- Machine: {} CPUs ({}), Linux {}; 1-minute load {} at start, {} at end \
-             (other work on the machine shares the CPUs); commit `{}`; run took {:.0} s.",
+             (other work on the machine shares the CPUs); commit `{}`{}; run took {:.0} s.",
             m.cpus,
             m.cpu_model,
             m.kernel,
             m.load_at_start,
             self.load_at_end,
             m.commit,
+            if m.uncommitted {
+                " with uncommitted changes"
+            } else {
+                ""
+            },
             self.elapsed.as_secs_f64()
         );
         let _ = writeln!(
@@ -163,7 +187,7 @@ impl RunReport {
             self.gateway_threads
         );
         match &self.nginx {
-            NginxStatus::Ran { version, workers } => {
+            ReferenceStatus::Ran { version, workers } => {
                 let _ = writeln!(
                     out,
                     "- nginx: {version}, `worker_processes {workers}` (= the gateway's \
@@ -171,8 +195,22 @@ impl RunReport {
                      `keepalive 128`, no access log; CPU is master + workers."
                 );
             }
-            NginxStatus::Skipped(why) => {
+            ReferenceStatus::Skipped(why) => {
                 let _ = writeln!(out, "- nginx: **skipped** — {why}.");
+            }
+        }
+        match &self.haproxy {
+            ReferenceStatus::Ran { version, workers } => {
+                let _ = writeln!(
+                    out,
+                    "- haproxy: {version}, one process with `nbthread {workers}` (= the \
+                     gateway's threads), HTTP mode, keep-alive on both sides with idle backend \
+                     connections shared by all clients (`http-reuse always`), no logging; CPU \
+                     is its process (all threads)."
+                );
+            }
+            ReferenceStatus::Skipped(why) => {
+                let _ = writeln!(out, "- haproxy: **skipped** — {why}.");
             }
         }
         for workload in [Workload::Small, Workload::Json] {
@@ -204,22 +242,28 @@ impl RunReport {
             );
         }
         out.push('\n');
-        if !self.scenarios.contains(&Scenario::Chain) {
-            return;
+        for (scenario, file, chain) in [
+            (Scenario::Chain, REALISTIC_CHAIN_FILE, &self.chain),
+            (Scenario::GetChain, GET_CHAIN_FILE, &self.get_chain),
+        ] {
+            if !self.scenarios.contains(&scenario) {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "Scenario {}'s chain (from `bench/{file}`, global chain, in order):\n",
+                scenario.number()
+            );
+            for plugin in chain {
+                let label = if plugin.stand_in {
+                    " — **STAND-IN** (the real plugin does not exist yet)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "- `{}` → `{}`{label}", plugin.name, plugin.wasm_file);
+            }
+            out.push('\n');
         }
-        let _ = writeln!(
-            out,
-            "Scenario 5's chain (from `bench/{REALISTIC_CHAIN_FILE}`, global chain, in order):\n"
-        );
-        for plugin in &self.chain {
-            let label = if plugin.stand_in {
-                " — **STAND-IN** (the real plugin does not exist yet)"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "- `{}` → `{}`{label}", plugin.name, plugin.wasm_file);
-        }
-        out.push('\n');
     }
 
     fn results_table(&self, out: &mut String, workload: Workload) {

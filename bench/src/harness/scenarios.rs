@@ -1,5 +1,8 @@
-//! The nine scenarios, the (scenario, workload) cells that are measured, the ratios the report
+//! The eleven scenarios, the (scenario, workload) cells that are measured, the ratios the report
 //! prints, and `--only`'s selection of scenarios.
+//!
+//! A scenario's number is its place in [`Scenario::ALL`]; scenarios added later go at the end,
+//! so the numbers of earlier reports keep their meaning.
 
 use super::workload::Workload;
 use super::wrk::{Connections, Scheme};
@@ -25,11 +28,16 @@ pub enum Scenario {
     Close,
     /// 9: scenario 3's gateway over HTTPS, a new connection (and handshake) per request.
     TlsClose,
+    /// 10: haproxy in HTTP mode with upstream keep-alive (`http-reuse always`).
+    Haproxy,
+    /// 11: wasmgate, the five-plugin GET chain (WAF, JWT authorizer, rate limiter, CORS,
+    /// headers).
+    GetChain,
 }
 
 impl Scenario {
     /// All scenarios, in report order.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Direct,
         Scenario::Nginx,
         Scenario::Gateway,
@@ -39,9 +47,11 @@ impl Scenario {
         Scenario::Tls,
         Scenario::Close,
         Scenario::TlsClose,
+        Scenario::Haproxy,
+        Scenario::GetChain,
     ];
 
-    /// Its number in the issue and the report (1 to 9).
+    /// Its number in the issue and the report (1 to 11).
     pub fn number(self) -> usize {
         Scenario::ALL
             .iter()
@@ -61,6 +71,8 @@ impl Scenario {
             Scenario::Tls => "tls",
             Scenario::Close => "close",
             Scenario::TlsClose => "tls-close",
+            Scenario::Haproxy => "haproxy",
+            Scenario::GetChain => "get-chain",
         }
     }
 
@@ -90,14 +102,18 @@ impl Scenario {
             Scenario::Tls => "wasmgate, no plugins, HTTPS",
             Scenario::Close => "wasmgate, no plugins, new connection per request",
             Scenario::TlsClose => "wasmgate, no plugins, HTTPS, new connection per request",
+            Scenario::Haproxy => "haproxy, HTTP mode",
+            Scenario::GetChain => "wasmgate, five-plugin GET chain",
         }
     }
 
     /// The workloads it is measured with: the realistic chain validates a JSON body, so it
-    /// runs `json` only; every other scenario runs both.
+    /// runs `json` only; the GET chain is the cost of plugins on a `GET`, so it runs `small`
+    /// only; every other scenario runs both.
     pub fn workloads(self) -> &'static [Workload] {
         match self {
             Scenario::Chain => &[Workload::Json],
+            Scenario::GetChain => &[Workload::Small],
             _ => &[Workload::Small, Workload::Json],
         }
     }
@@ -165,13 +181,18 @@ pub fn cells(scenarios: &[Scenario]) -> Vec<Cell> {
 }
 
 /// The ratios of the main table: numerator over denominator scenario, per workload both run.
-pub const RATIOS: [(Scenario, Scenario); 5] = [
+pub const RATIOS: [(Scenario, Scenario); 7] = [
     (Scenario::Gateway, Scenario::Direct),
     (Scenario::Gateway, Scenario::Nginx),
+    (Scenario::Haproxy, Scenario::Nginx),
     (Scenario::Noop, Scenario::Gateway),
     (Scenario::Chain, Scenario::Gateway),
+    (Scenario::GetChain, Scenario::Gateway),
     (Scenario::Reload, Scenario::Gateway),
 ];
+
+/// The scenario every target's throughput is compared with in the report's first table.
+pub const REFERENCE: Scenario = Scenario::Nginx;
 
 /// The ratios of the TLS table: the same gateway over HTTPS and over plain HTTP, with
 /// connections kept alive (7/3: the cost of encryption) and with a new connection per request
@@ -204,14 +225,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_chain_runs_json_only_and_everything_else_both() {
+    fn the_chains_run_one_workload_each_and_everything_else_both() {
         let cells = cells(&Scenario::ALL);
-        assert_eq!(cells.len(), 17);
+        assert_eq!(cells.len(), 20);
         assert!(!cells.contains(&Cell {
             scenario: Scenario::Chain,
             workload: Workload::Small
         }));
+        assert!(!cells.contains(&Cell {
+            scenario: Scenario::GetChain,
+            workload: Workload::Json
+        }));
         assert_eq!(cells[0].label(), "1/small");
+        assert_eq!(cells[9].label(), "11/small");
+    }
+
+    #[test]
+    fn numbers_of_earlier_reports_keep_their_meaning() {
+        let numbers: Vec<_> = [
+            Scenario::Chain,
+            Scenario::TlsClose,
+            Scenario::Haproxy,
+            Scenario::GetChain,
+        ]
+        .map(Scenario::number)
+        .to_vec();
+        assert_eq!(numbers, [5, 9, 10, 11]);
     }
 
     #[test]
@@ -259,6 +298,15 @@ mod tests {
             selection(&[Scenario::Chain]),
             [Scenario::Gateway, Scenario::Chain]
         );
+        assert_eq!(
+            selection(&[Scenario::Haproxy, Scenario::GetChain]),
+            [
+                Scenario::Nginx,
+                Scenario::Gateway,
+                Scenario::Haproxy,
+                Scenario::GetChain
+            ]
+        );
         assert_eq!(selection(&[]), Scenario::ALL);
     }
 
@@ -268,6 +316,9 @@ mod tests {
             assert_eq!(Scenario::from_name(scenario.name()), Ok(scenario));
         }
         let error = Scenario::from_name("https").unwrap_err();
-        assert!(error.contains("tls, close, tls-close"), "{error}");
+        assert!(
+            error.contains("tls, close, tls-close, haproxy, get-chain"),
+            "{error}"
+        );
     }
 }

@@ -1,6 +1,6 @@
-//! Starting what the load goes through — the backend, nginx, one gateway per gateway scenario
-//! (scenarios 7 to 9 load scenario 3's) — and probing every cell once before measuring, so a
-//! misconfigured chain (a 400 answered fast) can never pass for a fast gateway.
+//! Starting what the load goes through — the backend, nginx, haproxy, one gateway per gateway
+//! scenario (scenarios 7 to 9 load scenario 3's) — and probing every cell once before
+//! measuring, so a misconfigured chain (a 400 answered fast) can never pass for a fast gateway.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,12 +14,14 @@ use super::backend::READY_PREFIX;
 use super::children::{self, ChildProcess};
 use super::configs::ConfigContext;
 use super::gateway::GatewayProcess;
+use super::haproxy::Haproxy;
 use super::net;
 use super::nginx::Nginx;
 use super::reload::ReloadTarget;
 use super::rounds::Target;
 use super::scenarios::{Cell, Scenario};
 use super::tls::ServerCertificate;
+use super::workload::ORIGIN;
 use super::wrk::{self, Endpoint, Scheme};
 
 /// The backend process.
@@ -59,8 +61,10 @@ impl Backend {
 pub struct Proxies {
     /// nginx, when it runs.
     pub nginx: Option<Nginx>,
-    /// One gateway per gateway scenario (keyed by scenarios 3 to 6; scenarios 7 to 9 load
-    /// scenario 3's).
+    /// haproxy, when it runs.
+    pub haproxy: Option<Haproxy>,
+    /// One gateway per gateway scenario (keyed by scenarios 3 to 6 and 11; scenarios 7 to 9
+    /// load scenario 3's).
     pub gateways: BTreeMap<Scenario, GatewayProcess>,
 }
 
@@ -70,25 +74,34 @@ pub struct ProxySetup<'a> {
     pub gateway_binary: &'a Path,
     /// nginx, when scenario 2 runs.
     pub nginx_binary: Option<&'a Path>,
+    /// haproxy, when scenario 10 runs.
+    pub haproxy_binary: Option<&'a Path>,
     /// Where configs and logs go.
     pub dir: &'a Path,
     /// What the configs point at.
     pub context: &'a ConfigContext,
     /// Scenario 5's chain.
     pub chain_fragment: &'a str,
+    /// Scenario 11's chain.
+    pub get_chain_fragment: &'a str,
     /// The certificate of scenario 3's HTTPS listener.
     pub certificate: &'a ServerCertificate,
-    /// Worker threads (Tokio's, nginx's workers).
+    /// Worker threads (Tokio's, nginx's workers, haproxy's threads).
     pub threads: usize,
 }
 
 impl Proxies {
-    /// Starts nginx (when `setup.nginx_binary` is given) and the gateways `scenarios` load.
+    /// Starts nginx and haproxy (when their binaries are given) and the gateways `scenarios`
+    /// load.
     pub fn start(setup: &ProxySetup<'_>, scenarios: &[Scenario]) -> anyhow::Result<Self> {
         let context = setup.context;
         let nginx = setup
             .nginx_binary
             .map(|binary| Nginx::start(binary, setup.dir, context.backend, setup.threads))
+            .transpose()?;
+        let haproxy = setup
+            .haproxy_binary
+            .map(|binary| Haproxy::start(binary, setup.dir, context.backend, setup.threads))
             .transpose()?;
         let mut gateways = BTreeMap::new();
         for (scenario, name, config) in [
@@ -104,6 +117,11 @@ impl Proxies {
                 context.realistic_chain(setup.chain_fragment),
             ),
             (Scenario::Reload, "reloading", context.reloading(0)),
+            (
+                Scenario::GetChain,
+                "get-chain",
+                context.get_chain(setup.get_chain_fragment),
+            ),
         ] {
             if !scenarios.iter().any(|s| s.server() == scenario) {
                 continue;
@@ -118,11 +136,15 @@ impl Proxies {
             )?;
             gateways.insert(scenario, gateway);
         }
-        Ok(Proxies { nginx, gateways })
+        Ok(Proxies {
+            nginx,
+            haproxy,
+            gateways,
+        })
     }
 
-    /// Where each of `scenarios` sends its load (nginx's scenario is left out when nginx does
-    /// not run).
+    /// Where each of `scenarios` sends its load (nginx's and haproxy's scenarios are left out
+    /// when they do not run).
     pub fn targets(
         &self,
         backend: &Backend,
@@ -142,6 +164,10 @@ impl Proxies {
                 Scenario::Direct => plain(backend.address, Vec::new()),
                 Scenario::Nginx => match &self.nginx {
                     Some(nginx) => plain(nginx.address, nginx.pids()),
+                    None => continue,
+                },
+                Scenario::Haproxy => match &self.haproxy {
+                    Some(haproxy) => plain(haproxy.address, haproxy.pids()),
                     None => continue,
                 },
                 _ => {
@@ -177,7 +203,7 @@ impl Proxies {
 }
 
 /// Sends each cell's request once and checks the answer is the backend's 200 (and, for the
-/// realistic chain, that the chain ran: the mapper's and the API-key stand-in's headers).
+/// plugin chains, that the chain ran: see [`chain_evidence`]).
 ///
 /// Plain cells are probed with one request on a socket; HTTPS cells with a one-request wrk run
 /// (the same TLS client as the load; a second each), whose script is written to `dir`.
@@ -216,18 +242,59 @@ pub fn probe(
                 cell.label()
             );
         }
-        // A 200 means the JWT authorizer accepted the token (it answers 401 otherwise); the
-        // rate limiter and the mapper leave their headers.
-        let lower = head.to_ascii_lowercase();
-        if cell.scenario == Scenario::Chain
-            && !(lower.contains("x-mapped: true") && lower.contains("ratelimit-limit:"))
-        {
+        let missing = missing_evidence(cell.scenario, &head);
+        if !missing.is_empty() {
             bail!(
-                "cell {}: the realistic chain did not run (no x-mapped / ratelimit-limit \
-                 header):\n{head}",
-                cell.label()
+                "cell {}: the chain of scenario {} did not run (no {} header):\n{head}",
+                cell.label(),
+                cell.scenario.number(),
+                missing.join(" / ")
             );
         }
     }
     Ok(())
+}
+
+/// The response headers (lower-case `name: value` prefixes) that prove a scenario's plugin
+/// chain ran. Its 200 already proves the JWT authorizer accepted the token (it answers 401
+/// otherwise); the rate limiter, the mapper, CORS and the headers plugin leave a header each.
+pub fn chain_evidence(scenario: Scenario) -> Vec<String> {
+    match scenario {
+        Scenario::Chain => vec!["x-mapped: true".to_owned(), "ratelimit-limit:".to_owned()],
+        Scenario::GetChain => vec![
+            "ratelimit-limit:".to_owned(),
+            format!("access-control-allow-origin: {ORIGIN}"),
+            "x-served-by: wasmgate".to_owned(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The lines of [`chain_evidence`] missing from the response head `head`.
+fn missing_evidence(scenario: Scenario, head: &str) -> Vec<String> {
+    let lines: Vec<String> = head.lines().map(str::to_ascii_lowercase).collect();
+    chain_evidence(scenario)
+        .into_iter()
+        .filter(|wanted| !lines.iter().any(|line| line.starts_with(wanted.as_str())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_get_chain_probe_wants_cors_rate_limit_and_headers_evidence() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 13\r\nRateLimit-Limit: 1000000\r\n\
+                    Access-Control-Allow-Origin: https://app.example.com\r\nvary: Origin\r\n\
+                    x-served-by: wasmgate";
+        assert!(missing_evidence(Scenario::GetChain, head).is_empty());
+        let without_cors = head.replace("Access-Control-Allow-Origin", "x-other");
+        assert_eq!(
+            missing_evidence(Scenario::GetChain, &without_cors),
+            ["access-control-allow-origin: https://app.example.com"]
+        );
+        assert!(missing_evidence(Scenario::Gateway, "HTTP/1.1 200 OK").is_empty());
+        assert_eq!(missing_evidence(Scenario::Chain, head).len(), 1);
+    }
 }

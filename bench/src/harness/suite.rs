@@ -11,13 +11,16 @@ use anyhow::{Context as _, bail};
 
 use super::children::{self, ChildProcess};
 use super::configs::{self, ConfigContext};
+use super::haproxy::Haproxy;
 use super::machine::{self, Machine};
 use super::nginx::Nginx;
 use super::options::Settings;
-use super::report::{NginxStatus, RunReport};
+use super::reference::Reference;
+use super::report::RunReport;
 use super::rounds::{self, Plan};
 use super::scenarios::{self, Scenario};
 use super::servers::{self, Backend, Proxies, ProxySetup};
+use super::stats::Spread;
 use super::workload::Workload;
 use super::wrk::{self, LoadSettings};
 use super::{chart, gateway, memory, micro, procfs, summary, tls};
@@ -61,10 +64,26 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
         "wrk is not installed: run bench/run (it installs it), or `apt-get install wrk`",
     )?;
     let selection = settings.scenarios();
-    let nginx_selected = selection.contains(&Scenario::Nginx);
-    let nginx_binary = nginx_binary(settings, nginx_selected)?;
-    let allowed_connections = memory::raise_fd_limit(settings.idle_connections);
     let threads = machine::cpus();
+    let nginx = Reference {
+        name: "nginx",
+        scenario: Scenario::Nginx,
+        switch: "--no-nginx",
+        enabled: settings.nginx,
+        binary: Nginx::binary,
+        version: Nginx::version,
+    }
+    .find(&selection, settings.smoke)?;
+    let haproxy = Reference {
+        name: "haproxy",
+        scenario: Scenario::Haproxy,
+        switch: "--no-haproxy",
+        enabled: settings.haproxy,
+        binary: Haproxy::binary,
+        version: Haproxy::version,
+    }
+    .find(&selection, settings.smoke)?;
+    let allowed_connections = memory::raise_fd_limit(settings.idle_connections);
 
     let scratch = std::env::temp_dir().join(format!("wasmgate-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
@@ -77,15 +96,19 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     };
     let fragment = configs::read_realistic_chain()?;
     let chain = ConfigContext::chain_plugins(&fragment)?;
+    let get_fragment = configs::read_get_chain()?;
+    let get_chain = ConfigContext::chain_plugins(&get_fragment)?;
     let certificate = tls::write_certificate(&scratch.join("certs"))?;
 
     let proxies = Proxies::start(
         &ProxySetup {
             gateway_binary: &paths.gateway,
-            nginx_binary: nginx_binary.as_ref().map(|(b, _)| b.as_path()),
+            nginx_binary: nginx.binary(),
+            haproxy_binary: haproxy.binary(),
             dir: &scratch,
             context: &context,
             chain_fragment: &fragment,
+            get_chain_fragment: &get_fragment,
             certificate: &certificate,
             threads,
         },
@@ -178,17 +201,10 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
         warm_up: settings.warm_up,
         gateway_threads: threads,
         backend_threads: threads,
-        nginx: match nginx_binary {
-            Some((_, version)) => NginxStatus::Ran {
-                version,
-                workers: threads,
-            },
-            None if !nginx_selected => NginxStatus::Skipped("not selected (--only)".to_owned()),
-            None => NginxStatus::Skipped(
-                "not installed (smoke mode goes on without it) or --no-nginx".to_owned(),
-            ),
-        },
+        nginx: nginx.status(threads),
+        haproxy: haproxy.status(threads),
         chain,
+        get_chain,
         cells: cell_summaries,
         ratios: summary::ratios(&samples),
         memory,
@@ -235,28 +251,6 @@ fn build_gateway(workspace: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// nginx's binary and version, `None` when skipped (or not `selected`); an error in full mode
-/// when missing.
-fn nginx_binary(settings: &Settings, selected: bool) -> anyhow::Result<Option<(PathBuf, String)>> {
-    if !settings.nginx || !selected {
-        return Ok(None);
-    }
-    match Nginx::binary() {
-        Some(binary) => {
-            let version = Nginx::version(&binary).unwrap_or_else(|| "nginx".into());
-            Ok(Some((binary, version)))
-        }
-        None if settings.smoke => {
-            eprintln!("nginx is not installed: smoke mode skips scenario 2");
-            Ok(None)
-        }
-        None => bail!(
-            "nginx is not installed: run bench/run (it installs it), `apt-get install nginx`, \
-             or pass --no-nginx"
-        ),
-    }
-}
-
 fn write_scripts(dir: &Path) -> anyhow::Result<BTreeMap<Workload, PathBuf>> {
     let mut scripts = BTreeMap::new();
     for workload in [Workload::Small, Workload::Json] {
@@ -281,11 +275,18 @@ fn print_summary(report: &RunReport, path: &Path) {
             ratio.p99.format(3)
         );
     }
-    println!("proxy CPU-seconds per 100k requests (median):");
+    println!("per cell (median): requests/s, throughput vs nginx, proxy CPU µs/req:");
     for cell in &report.cells {
-        if let Some(cpu) = cell.proxy_cpu_100k {
-            println!("  {:<8} {:.2}", cell.cell.label(), cpu.median);
-        }
+        let figure = |spread: Option<Spread>, decimals: usize| {
+            spread.map_or_else(|| "—".to_owned(), |s| format!("{:.*}", decimals, s.median))
+        };
+        println!(
+            "  {:<8} {:>8.0}  {:>5}  {:>6}",
+            cell.cell.label(),
+            cell.rps.median,
+            figure(cell.vs_reference, 3),
+            figure(cell.proxy_cpu_us(), 1)
+        );
     }
     let failed: u64 = report.cells.iter().map(|c| c.failures).sum();
     println!("failed requests, all cells: {failed}");

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::rounds::Sample;
-use super::scenarios::{Cell, RATIOS, Scenario, TLS_RATIOS};
+use super::scenarios::{Cell, RATIOS, REFERENCE, Scenario, TLS_RATIOS};
 use super::stats::{Spread, paired_ratios};
 use super::tls::Handshakes;
 use super::workload::Workload;
@@ -16,6 +16,9 @@ pub struct CellSummary {
     pub cell: Cell,
     /// Requests per second.
     pub rps: Spread,
+    /// Throughput over the [`REFERENCE`] proxy's (nginx) on the same workload, paired round by
+    /// round (none when it did not run).
+    pub vs_reference: Option<Spread>,
     /// Median latency, µs.
     pub p50_us: Spread,
     /// 99th-percentile latency, µs.
@@ -71,9 +74,17 @@ impl RatioSummary {
 
 /// Summarises every cell.
 pub fn cells(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<CellSummary> {
+    let rps =
+        |runs: &[Sample]| -> Vec<f64> { runs.iter().map(|s| s.load.requests_per_second).collect() };
     samples
         .iter()
         .filter_map(|(cell, runs)| {
+            let reference = samples.get(&Cell {
+                scenario: REFERENCE,
+                workload: cell.workload,
+            });
+            let vs_reference = reference
+                .and_then(|reference| Spread::of(paired_ratios(&rps(runs), &rps(reference))));
             let proxy: Vec<f64> = runs.iter().filter_map(Sample::proxy_cpu_per_100k).collect();
             let reloads = runs.iter().filter_map(|s| s.reloads).fold(None, |sum, r| {
                 let (w, a) = sum.unwrap_or((0, 0));
@@ -85,7 +96,8 @@ pub fn cells(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<CellSummary> {
                 .reduce(Handshakes::plus);
             Some(CellSummary {
                 cell: *cell,
-                rps: Spread::of(runs.iter().map(|s| s.load.requests_per_second))?,
+                rps: Spread::of(rps(runs))?,
+                vs_reference,
                 p50_us: Spread::of(runs.iter().map(|s| s.load.p50_us))?,
                 p99_us: Spread::of(runs.iter().map(|s| s.load.p99_us))?,
                 proxy_cpu_100k: Spread::of(proxy),
@@ -198,5 +210,45 @@ mod tests {
         assert_eq!(tls.handshakes.unwrap().failed, 4);
         assert!((tls.proxy_cpu_us().unwrap().median - 100.0).abs() < 1e-9);
         assert_eq!(cells[0].handshakes, None);
+        assert_eq!(tls.vs_reference, None, "nginx did not run");
+    }
+
+    #[test]
+    fn every_cell_is_compared_with_nginx_and_the_get_chain_with_the_gateway() {
+        let mut samples = BTreeMap::new();
+        for (scenario, rounds) in [
+            (Scenario::Nginx, [(40_000.0, 400), (50_000.0, 500)]),
+            (Scenario::Gateway, [(30_000.0, 600), (30_000.0, 600)]),
+            (Scenario::Haproxy, [(44_000.0, 440), (45_000.0, 450)]),
+            (Scenario::GetChain, [(24_000.0, 600), (21_000.0, 525)]),
+        ] {
+            let cell = Cell {
+                scenario,
+                workload: Workload::Small,
+            };
+            let runs = rounds.map(|(rps, cpu_ms)| sample(rps, cpu_ms, None));
+            samples.insert(cell, runs.to_vec());
+        }
+        let cells = cells(&samples);
+        let vs_nginx = |scenario| {
+            cells
+                .iter()
+                .find(|c| c.cell.scenario == scenario)
+                .and_then(|c| c.vs_reference)
+                .unwrap()
+        };
+        assert_eq!(vs_nginx(Scenario::Nginx).median, 1.0);
+        // Round 1: 44,000 / 40,000; round 2: 45,000 / 50,000.
+        let haproxy = vs_nginx(Scenario::Haproxy);
+        assert!((haproxy.min - 0.9).abs() < 1e-9 && (haproxy.max - 1.1).abs() < 1e-9);
+
+        let ratios = ratios(&samples);
+        let labels: Vec<_> = ratios.iter().map(RatioSummary::label).collect();
+        assert_eq!(labels, ["3/2", "10/2", "11/3"]);
+        let get_chain = &ratios[2];
+        assert!((get_chain.throughput.median - 0.75).abs() < 1e-9);
+        // Gateway: 600 ms for 150,000 requests = 4 µs each; the chain: 5 µs each.
+        let added = get_chain.added_cpu_us.unwrap().median;
+        assert!((added - 1.0).abs() < 1e-9, "{added}");
     }
 }

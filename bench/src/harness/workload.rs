@@ -1,8 +1,10 @@
 //! The two requests the load generator sends, and the bodies the backend answers them with.
 //!
 //! - [`Workload::Small`]: `GET /small`, answered with a 13-byte text body.
-//! - [`Workload::Json`]: `POST /json` with a 1 KB JSON book (and the headers the realistic
-//!   chain's JWT authorizer checks), answered with a 1 KB JSON list.
+//! - [`Workload::Json`]: `POST /json` with a 1 KB JSON book, answered with a 1 KB JSON list.
+//!
+//! Both carry the headers the plugin chains check: an API key, a bearer token (the JWT
+//! authorizer of both chains) and a browser origin (the GET chain's CORS plugin).
 
 use std::fmt::Write as _;
 
@@ -12,9 +14,13 @@ pub const SMALL_BODY: &[u8] = b"Hello, world!";
 /// The API key every request carries (for chains keyed on it).
 pub const API_KEY: &str = "bench-key";
 
-/// The bearer token every request carries: HS256, signed with the secret of
-/// `configs/realistic-chain.toml`'s JWT authorizer, valid until 2100.
+/// The bearer token every request carries: HS256, signed with the secret of the JWT authorizer
+/// of `configs/realistic-chain.toml` and `configs/get-chain.toml`, valid until 2100.
 pub const BEARER: &str = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiZW5jaCIsImlzcyI6Indhc21nYXRlLWJlbmNoIiwiZXhwIjo0MTAyNDQ0ODAwfQ.DP2ZSCt2hJm5Yp1eEcD1NiTnhVo2QAyRZhYJcBF9CII";
+
+/// The browser origin every request carries: the one `configs/get-chain.toml`'s CORS plugin
+/// allows.
+pub const ORIGIN: &str = "https://app.example.com";
 
 /// One kind of request the load generator sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -68,7 +74,11 @@ impl Workload {
 
     /// Request headers besides `Host` and `Content-Length`.
     pub fn headers(self) -> Vec<(&'static str, &'static str)> {
-        let mut headers = vec![("x-api-key", API_KEY), ("authorization", BEARER)];
+        let mut headers = vec![
+            ("x-api-key", API_KEY),
+            ("authorization", BEARER),
+            ("origin", ORIGIN),
+        ];
         if self == Workload::Json {
             headers.push(("content-type", "application/json"));
         }
@@ -157,5 +167,16 @@ mod tests {
         let (head, body) = request.split_once("\r\n\r\n").unwrap();
         assert!(head.contains(&format!("content-length: {}", body.len())));
         assert!(head.starts_with("POST /json HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn both_workloads_carry_what_the_chains_check() {
+        for workload in [Workload::Small, Workload::Json] {
+            let request = workload.raw_request("127.0.0.1", false);
+            assert!(request.contains(&format!("authorization: {BEARER}\r\n")));
+            assert!(request.contains(&format!("origin: {ORIGIN}\r\n")));
+            let script = workload.wrk_script();
+            assert!(script.contains(&format!("wrk.headers[\"origin\"] = \"{ORIGIN}\"")));
+        }
     }
 }

@@ -99,84 +99,27 @@ impl RunReport {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::time::Duration;
 
-    use crate::harness::machine::Machine;
-    use crate::harness::report::{NginxStatus, RunReport};
-    use crate::harness::rounds::Sample;
+    use super::super::fixture;
+    use crate::harness::report::RunReport;
     use crate::harness::scenarios::{self, Scenario};
-    use crate::harness::summary;
-    use crate::harness::tls::Handshakes;
-    use crate::harness::wrk::{LoadResult, LoadSettings};
 
     /// One round of `--only tls,tls-close`: every request succeeded, and with `Connection:
     /// close` the gateway handshook once per request.
     fn partial_run() -> RunReport {
         let chosen = [Scenario::Tls, Scenario::TlsClose];
-        let measured = scenarios::selection(&chosen);
         let mut samples = BTreeMap::new();
-        for cell in scenarios::cells(&measured) {
+        for cell in scenarios::cells(&scenarios::selection(&chosen)) {
             let (rps, handshakes) = match cell.scenario {
                 Scenario::Gateway => (30_000.0, None),
                 Scenario::Tls => (27_000.0, Some(64)),
                 Scenario::Close => (20_000.0, None),
                 _ => (4_000.0, Some(20_000)),
             };
-            let sample = Sample {
-                load: LoadResult {
-                    requests: (rps * 5.0) as u64,
-                    requests_per_second: rps,
-                    p50_us: 2000.0,
-                    p99_us: 4000.0,
-                    ..LoadResult::default()
-                },
-                proxy_cpu: Some(Duration::from_secs(1)),
-                backend_cpu: Duration::from_millis(200),
-                reloads: None,
-                handshakes: handshakes.map(|tls13| Handshakes {
-                    tls12: 0,
-                    tls13,
-                    failed: 1,
-                }),
-            };
-            samples.insert(cell, vec![sample]);
+            samples.insert(cell, vec![fixture::sample(rps, 1000, handshakes)]);
         }
-        RunReport {
-            date: "2026-11-22".into(),
-            smoke: false,
-            scenarios: measured,
-            only: chosen.to_vec(),
-            machine: Machine {
-                cpus: 2,
-                cpu_model: "test".into(),
-                kernel: "6.0".into(),
-                load_at_start: "1.00".into(),
-                commit: "abc1234".into(),
-            },
-            load_at_end: "1.00".into(),
-            elapsed: Duration::from_secs(200),
-            load: LoadSettings {
-                threads: 1,
-                connections: 64,
-                duration: Duration::from_secs(5),
-            },
-            wrk_version: "wrk 4.1.0".into(),
-            rounds: 1,
-            warm_up: Duration::ZERO,
-            gateway_threads: 2,
-            backend_threads: 2,
-            nginx: NginxStatus::Skipped("not selected (--only)".into()),
-            chain: Vec::new(),
-            cells: summary::cells(&samples),
-            ratios: summary::ratios(&samples),
-            memory: Err("skipped (--no-memory)".into()),
-            gateway_problems: Vec::new(),
-            start_rss: Vec::new(),
-            micro: Err("skipped (--no-micro)".into()),
-            chart: Err("not drawn".into()),
-        }
+        fixture::report(&chosen, &samples)
     }
-
     #[test]
     fn a_tls_only_run_reports_both_ratios_with_handshakes_per_request() {
         let markdown = partial_run().markdown();
