@@ -36,7 +36,9 @@ pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> Cha
         return ChainOutcome::Continue;
     }
     let started = spans.is_recording().then(Instant::now);
-    let outcome = run_plugins(stage, plugins, exchange, spans).await;
+    // Boxed: the chain's future (kilobytes of nested plugin-call state) would otherwise be
+    // embedded in, and copied with, every phase's and the request's future.
+    let outcome = Box::pin(run_plugins(stage, plugins, exchange, spans)).await;
     if let Some(started) = started {
         let answered = !matches!(outcome, ChainOutcome::Continue);
         spans.stage(stage, started, answered);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::bindings::{BodyAccess, Stages};
 use super::capabilities::PluginCapabilities;
@@ -273,18 +273,14 @@ impl ConfiguredPlugin {
     ) -> Result<StageAction, PluginFailure> {
         let _permit = match self.permits.try_acquire() {
             Ok(permit) => permit,
-            Err(_) => {
-                self.metrics.pool_waits.increment(1);
-                tokio::time::timeout(self.queue_timeout, self.permits.acquire())
-                    .await
-                    .map_err(|_| PluginFailure::Saturated(self.max_instances))?
-                    .map_err(|_| PluginFailure::Saturated(self.max_instances))?
-            }
+            // The rare paths are boxed: their futures (a timer, wasmtime's instantiation) would
+            // otherwise size, and be copied with, every call's future.
+            Err(_) => Box::pin(self.wait_for_permit()).await?,
         };
         let _busy = BusyGuard::new(&self.demand, &self.metrics.busy);
         let mut instance = match self.take_idle() {
             Some(instance) => instance,
-            None => self.new_instance().await?,
+            None => Box::pin(self.new_instance()).await?,
         };
         // A failed plugin under `open` is skipped: none of its partial edits may survive.
         let before =
@@ -326,6 +322,16 @@ impl ConfiguredPlugin {
     /// Initialised instances idle in the pool.
     pub fn idle_instances(&self) -> usize {
         self.lock_idle().len()
+    }
+
+    /// Waits up to `queue_timeout` for a free instance slot.
+    async fn wait_for_permit(&self) -> Result<SemaphorePermit<'_>, PluginFailure> {
+        self.metrics.pool_waits.increment(1);
+        let saturated = |_| PluginFailure::Saturated(self.max_instances);
+        tokio::time::timeout(self.queue_timeout, self.permits.acquire())
+            .await
+            .map_err(saturated)?
+            .map_err(|_| PluginFailure::Saturated(self.max_instances))
     }
 
     /// A newly instantiated and initialised instance.

@@ -160,7 +160,10 @@ impl Served {
             let connection = connection.clone();
             let hsts = hsts.clone();
             async move {
-                let mut response = pipeline::handle(current, request, &connection).await;
+                // Boxed once per request: hyper keeps the service's future in its dispatcher,
+                // and a large future would be copied there and back.
+                let handled = Box::pin(pipeline::handle(current, request, &connection));
+                let mut response = handled.await;
                 if let Some(hsts) = hsts {
                     response
                         .headers_mut()
