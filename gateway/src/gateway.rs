@@ -69,8 +69,10 @@ async fn load(path: &Path) -> Result<(Snapshot, Arc<PluginEngine>), ConfigErrors
     Ok((snapshot, engine))
 }
 
-/// How often idle plugin instance pools shrink to the demand of the period before.
-const POOL_TRIM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often idle plugin instance pools shrink to the demand of the period before. Long:
+/// a plugin's `init` (compiling rules, schemas, keys) can take milliseconds, and a pool trimmed
+/// too eagerly turns the next burst's first requests into cold starts.
+const POOL_TRIM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Every [`POOL_TRIM_INTERVAL`], lets each plugin's idle pool shrink to what it needed (a
 /// burst's instances are freed once it passed).
