@@ -32,10 +32,11 @@ async fn scrape(gateway: &TestGateway) -> prometheus::Samples {
     prometheus::parse(std::str::from_utf8(&page.body).unwrap())
 }
 
-/// Waits (bounded) until `plugin` has `busy` instances in a call.
+/// Waits (at most 10 s) until `plugin` has `busy` instances in a call.
 async fn wait_until_busy(gateway: &TestGateway, plugin: &str, busy: f64) {
     let series = key("wasmgate_plugin_instances_busy", &[("plugin", plugin)]);
-    for _ in 0..500 {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
         if scrape(gateway).await.get(&series).copied() == Some(busy) {
             return;
         }
@@ -46,7 +47,7 @@ async fn wait_until_busy(gateway: &TestGateway, plugin: &str, busy: f64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saturated_plugin_sheds_with_503_and_retry_after_not_a_plugin_failure() {
-    let gateway = gateway_pausing("shed-probe", 1500, 1).await;
+    let gateway = gateway_pausing("shed-probe", 3000, 1).await;
     let client = http1();
     let holding = tokio::spawn({
         let client = client.clone();
@@ -83,7 +84,9 @@ async fn a_saturated_plugin_sheds_with_503_and_retry_after_not_a_plugin_failure(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_instances_shrink_to_the_demand_of_the_last_period() {
-    let gateway = gateway_pausing("pool-probe", 200, 8).await;
+    // Each call holds its instance for a second: the three requests overlap even on a
+    // loaded machine.
+    let gateway = gateway_pausing("pool-probe", 1000, 8).await;
     let client = http1();
     let burst: Vec<_> = (0..3)
         .map(|_| {
