@@ -164,6 +164,9 @@ fn dev_cert(out: &std::path::Path, names: &[String], client: Option<&str>) -> Ex
 }
 
 async fn run(config: PathBuf) -> ExitCode {
+    // Installed before the gateway says it is serving: a SIGTERM right after that line drains
+    // the gateway instead of killing it with the default disposition.
+    let signals = StopSignals::install();
     let gateway = match wasmgate::RunningGateway::start(&config).await {
         Ok(gateway) => gateway,
         Err(error) => {
@@ -186,7 +189,7 @@ async fn run(config: PathBuf) -> ExitCode {
     }
     drop(snapshot);
     eprintln!("wasmgate: admin on http://{}", gateway.admin_address());
-    serve_until_stop_signal(&gateway).await;
+    signals.serve_until_stop(&gateway).await;
     eprintln!("wasmgate: shutting down, letting in-flight requests finish");
     gateway.shutdown().await;
     ExitCode::SUCCESS
@@ -229,32 +232,61 @@ async fn check(config: PathBuf) -> ExitCode {
     }
 }
 
-/// Returns on SIGTERM or SIGINT (Ctrl-C); reloads the config on every SIGHUP meanwhile.
+/// The signals `wasmgate run` answers: SIGTERM and SIGINT stop it (draining), SIGHUP reloads.
 #[cfg(unix)]
-async fn serve_until_stop_signal(gateway: &wasmgate::RunningGateway) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut hangup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        eprintln!("wasmgate: cannot install signal handlers; stop with Ctrl-C");
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = terminate.recv() => return,
-            _ = tokio::signal::ctrl_c() => return,
-            _ = hangup.recv() => {
-                // The reloader logs the outcome; a failure keeps the previous config.
-                let _ = gateway.reload(wasmgate::reload::Trigger::Signal).await;
+struct StopSignals(Option<[tokio::signal::unix::Signal; 3]>);
+
+#[cfg(unix)]
+impl StopSignals {
+    /// Installs the handlers (in place of the default dispositions) at once.
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let installed = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        );
+        match installed {
+            (Ok(terminate), Ok(interrupt), Ok(hangup)) => {
+                StopSignals(Some([terminate, interrupt, hangup]))
+            }
+            _ => {
+                eprintln!("wasmgate: cannot install signal handlers; stop with Ctrl-C");
+                StopSignals(None)
+            }
+        }
+    }
+
+    /// Returns on SIGTERM or SIGINT; reloads the config on every SIGHUP meanwhile.
+    async fn serve_until_stop(self, gateway: &wasmgate::RunningGateway) {
+        let Some([mut terminate, mut interrupt, mut hangup]) = self.0 else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => return,
+                _ = interrupt.recv() => return,
+                _ = hangup.recv() => {
+                    // The reloader logs the outcome; a failure keeps the previous config.
+                    let _ = gateway.reload(wasmgate::reload::Trigger::Signal).await;
+                }
             }
         }
     }
 }
 
-/// Returns on Ctrl-C.
+/// Ctrl-C stops the gateway (no other signals off Unix).
 #[cfg(not(unix))]
-async fn serve_until_stop_signal(_gateway: &wasmgate::RunningGateway) {
-    let _ = tokio::signal::ctrl_c().await;
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn install() -> Self {
+        StopSignals
+    }
+
+    async fn serve_until_stop(self, _gateway: &wasmgate::RunningGateway) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -56,11 +56,21 @@ pub fn scratch_dir() -> PathBuf {
     dir
 }
 
-/// A gateway serving a test config on a loopback port chosen by the OS.
+/// A gateway serving a test config on a loopback port chosen by the OS. Dropping it (or
+/// shutting it down) removes its directory, so test runs leave no scratch files behind.
 pub struct TestGateway {
-    gateway: RunningGateway,
+    /// `None` only once [`TestGateway::shutdown`] took it.
+    gateway: Option<RunningGateway>,
     /// The directory holding the config file.
     pub dir: PathBuf,
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        // Stop serving first, then remove the files it served from.
+        drop(self.gateway.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl TestGateway {
@@ -81,32 +91,39 @@ impl TestGateway {
         let gateway = RunningGateway::start(&path)
             .await
             .unwrap_or_else(|error| panic!("gateway did not start:\n{error}"));
-        TestGateway { gateway, dir }
+        TestGateway {
+            gateway: Some(gateway),
+            dir,
+        }
     }
 
     /// Replaces the config file's content (atomically, as an editor's rename does) with
     /// `config` plus the same test sections [`TestGateway::start`] adds.
     pub fn rewrite(&self, config: &str) {
-        write_atomically(self.gateway.config_path(), full_config(config));
+        write_atomically(self.inner().config_path(), full_config(config));
     }
 
     /// `http://<admin address><path>`.
     pub fn admin_url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.gateway.admin_address())
+        format!("http://{}{path}", self.inner().admin_address())
     }
 
     /// `http://<address><path>`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.gateway.address())
+        format!("http://{}{path}", self.inner().address())
     }
 
     /// The running gateway.
     pub fn inner(&self) -> &RunningGateway {
-        &self.gateway
+        self.gateway
+            .as_ref()
+            .expect("the gateway runs until shutdown")
     }
 
     /// Stops the gateway gracefully.
-    pub async fn shutdown(self) {
-        self.gateway.shutdown().await;
+    pub async fn shutdown(mut self) {
+        if let Some(gateway) = self.gateway.take() {
+            gateway.shutdown().await;
+        }
     }
 }
