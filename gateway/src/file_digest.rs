@@ -35,20 +35,29 @@ impl Stamp {
 
 /// SHA-256 of the file at `path`, lower-case hex; `None` when it cannot be read.
 pub(crate) fn file_digest(path: &Path) -> Option<String> {
-    let before = Stamp::of(path)?;
-    if let Some(digest) = cached(path, before) {
-        return Some(digest);
-    }
-    let bytes = std::fs::read(path).ok()?;
+    known_digest(path).or_else(|| read_with_digest(path).ok().map(|(_, digest)| digest))
+}
+
+/// The digest of the file at `path` if it is unchanged since it was last hashed, without
+/// reading it; `None` when it changed, was never hashed, or cannot be stat'ed.
+pub(crate) fn known_digest(path: &Path) -> Option<String> {
+    cached(path, Stamp::of(path)?)
+}
+
+/// Reads the file at `path` once, returning its bytes and their digest (which is remembered
+/// for its current stamp).
+pub(crate) fn read_with_digest(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+    let before = Stamp::of(path);
+    let bytes = std::fs::read(path)?;
     let digest = digest_of(&bytes);
     // Cached only if the file did not change while it was read.
-    let unchanged = Stamp::of(path) == Some(before);
-    remember(path, unchanged.then_some(before), &digest);
-    Some(digest)
+    let unchanged = before.filter(|stamp| Stamp::of(path) == Some(*stamp));
+    remember(path, unchanged, &digest);
+    Ok((bytes, digest))
 }
 
 /// SHA-256 of `bytes`, lower-case hex.
-pub(crate) fn digest_of(bytes: &[u8]) -> String {
+fn digest_of(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }

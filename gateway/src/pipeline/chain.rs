@@ -64,7 +64,7 @@ async fn run_plugins(
             Err(failure) => failure,
         };
         let closed = plugin.failure_policy() == FailurePolicy::Closed && stage != Stage::Log;
-        if let (PluginFailure::Saturated(max_instances), true) = (&failure, closed) {
+        if closed && let PluginFailure::Saturated(max_instances) = &failure {
             // Not the plugin's fault: the gateway is saturated, and sheds the request.
             return ChainOutcome::Failed(GatewayError::Saturated {
                 plugin: plugin.name().to_owned(),

@@ -327,11 +327,11 @@ impl ConfiguredPlugin {
     /// Waits up to `queue_timeout` for a free instance slot.
     async fn wait_for_permit(&self) -> Result<SemaphorePermit<'_>, PluginFailure> {
         self.metrics.pool_waits.increment(1);
-        let saturated = |_| PluginFailure::Saturated(self.max_instances);
-        tokio::time::timeout(self.queue_timeout, self.permits.acquire())
-            .await
-            .map_err(saturated)?
-            .map_err(|_| PluginFailure::Saturated(self.max_instances))
+        match tokio::time::timeout(self.queue_timeout, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // Timed out, or the semaphore closed: no instance is coming.
+            _ => Err(PluginFailure::Saturated(self.max_instances)),
+        }
     }
 
     /// A newly instantiated and initialised instance.

@@ -81,16 +81,16 @@ impl PluginEngine {
     /// content. Blocking: call it off the request path.
     pub fn compile(&self, path: &Path) -> Result<Arc<CompiledPlugin>, PluginLoadError> {
         // An unchanged file (same inode, size and times) is recognised without reading it.
-        if let Some(known) = crate::file_digest::file_digest(path)
+        if let Some(known) = crate::file_digest::known_digest(path)
             && let Some(hit) = self.lock_compiled().get(&known)
         {
             return Ok(hit.clone());
         }
-        let bytes = std::fs::read(path).map_err(|source| PluginLoadError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let digest = crate::file_digest::digest_of(&bytes);
+        let (bytes, digest) =
+            crate::file_digest::read_with_digest(path).map_err(|source| PluginLoadError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
         if let Some(hit) = self.lock_compiled().get(&digest) {
             return Ok(hit.clone());
         }
