@@ -2,8 +2,12 @@
 //! plugins are built by the gateway's own build script, into the same directory).
 
 fn main() {
-    match wasmgate_plugin_builder::build_plugins(&["stage-probe", "misbehave", "capability-probe"])
-    {
+    match wasmgate_plugin_builder::build_plugins(&[
+        "stage-probe",
+        "misbehave",
+        "capability-probe",
+        "runaway",
+    ]) {
         Ok(dir) => println!("cargo:rustc-env=WASMGATE_PLUGINS_DIR={}", dir.display()),
         Err(error) => {
             println!("cargo:warning={error}");

@@ -11,8 +11,8 @@ use wasmgate::config::InstanceMode;
 use wasmgate::exchange::{Exchange, Stage};
 use wasmgate_bench::{configured, engine};
 
-fn exchange() -> Exchange {
-    let mut exchange = Exchange::default();
+fn exchange() -> Box<Exchange> {
+    let mut exchange = Box::<Exchange>::default();
     exchange.request.path = "/orders/42".into();
     exchange
         .request
@@ -52,7 +52,7 @@ fn plugin_call(c: &mut Criterion) {
                     let started = Instant::now();
                     for _ in 0..iterations {
                         let action = plugin.call(Stage::MethodRequest, &mut exchange).await;
-                        black_box(action.expect("plugin call"));
+                        black_box(action.result.expect("plugin call"));
                     }
                     started.elapsed()
                 })

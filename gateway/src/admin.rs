@@ -85,6 +85,9 @@ async fn route(
         }
         (&Method::GET, "/config") => json(StatusCode::OK, active_config(reloader)),
         (&Method::GET, "/metrics") => {
+            for plugin in reloader.current().plugins.values() {
+                plugin.publish_pool_gauges();
+            }
             let mut response = Response::new(Full::new(Bytes::from(
                 crate::metrics::prometheus().render(),
             )));

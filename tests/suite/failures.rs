@@ -1,6 +1,8 @@
 //! A plugin that traps, loops forever or grows its memory without end loses only its own
 //! request: `closed` answers 500 `PLUGIN_FAILURE`, `open` skips the plugin, within the deadline,
-//! and the next request is served normally.
+//! and the next request is served normally — whether the plugin is called on a fiber
+//! (`misbehave`, which can sleep) or synchronously (`runaway`, which imports nothing that can
+//! wait).
 
 use std::time::{Duration, Instant};
 
@@ -9,10 +11,16 @@ use wasmgate_tests::{TestGateway, http1, plugin_path};
 /// A gateway with one mock route guarded by `misbehave` in `mode`, under `policy`, and a
 /// second route with a well-behaved plugin to check the rest of the gateway is unaffected.
 async fn gateway_with(mode: &str, policy: &str) -> TestGateway {
+    gateway_with_plugin("misbehave", mode, policy).await
+}
+
+/// [`gateway_with`], the failing plugin being the test plugin `bad_plugin` (`misbehave` or
+/// `runaway`: both take `{ mode = … }`).
+async fn gateway_with_plugin(bad_plugin: &str, mode: &str, policy: &str) -> TestGateway {
     TestGateway::start(&format!(
         r#"
 [plugins.bad]
-path = "{misbehave}"
+path = "{bad}"
 failure_policy = "{policy}"
 deadline_ms = 200
 memory_mb = 16
@@ -32,13 +40,18 @@ path = "/other"
 plugins = ["good"]
 integration = {{ type = "mock", status = 200, body = "other" }}
 "#,
+        bad = plugin_path(bad_plugin),
         misbehave = plugin_path("misbehave"),
     ))
     .await
 }
 
 async fn assert_loses_only_its_request(mode: &str) {
-    let closed = gateway_with(mode, "closed").await;
+    assert_plugin_loses_only_its_request("misbehave", mode).await;
+}
+
+async fn assert_plugin_loses_only_its_request(bad_plugin: &str, mode: &str) {
+    let closed = gateway_with_plugin(bad_plugin, mode, "closed").await;
     let client = http1();
     for attempt in 0..2 {
         let started = Instant::now();
@@ -58,7 +71,7 @@ async fn assert_loses_only_its_request(mode: &str) {
         assert_eq!(other.header("x-misbehave"), Some("none"));
     }
 
-    let open = gateway_with(mode, "open").await;
+    let open = gateway_with_plugin(bad_plugin, mode, "open").await;
     for _ in 0..2 {
         let response = client.get(&open.url("/guarded")).await;
         assert_eq!(
@@ -82,6 +95,48 @@ async fn a_looping_plugin_is_stopped_at_its_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_growing_memory_without_end_is_stopped_at_its_cap() {
     assert_loses_only_its_request("grow-memory").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trapping_plugin_called_synchronously_loses_only_its_request() {
+    assert_plugin_loses_only_its_request("runaway", "trap").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looping_plugin_called_synchronously_is_stopped_at_its_deadline() {
+    assert_plugin_loses_only_its_request("runaway", "loop").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_called_synchronously_growing_memory_is_stopped_at_its_cap() {
+    assert_plugin_loses_only_its_request("runaway", "grow-memory").await;
+}
+
+#[test]
+fn plugins_that_can_wait_are_called_on_a_fiber_the_others_synchronously() {
+    use wasmgate::config::EngineSettings;
+    use wasmgate::plugin::{CallMode, PluginEngine};
+    let engine = PluginEngine::new(&EngineSettings {
+        cache_dir: None,
+        max_instances: 8,
+        max_memory_bytes: 64 << 20,
+    })
+    .expect("engine");
+    let mode = |plugin: &str| {
+        let compiled = engine
+            .compile(std::path::Path::new(&plugin_path(plugin)))
+            .expect("compiles");
+        compiled.call_mode()
+    };
+    // Imports nothing that can wait.
+    assert_eq!(mode("runaway"), CallMode::Sync);
+    assert_eq!(mode("stage_probe"), CallMode::Sync);
+    assert_eq!(mode("headers"), CallMode::Sync);
+    // A WASI sleep (a monotonic-clock subscription).
+    assert_eq!(mode("misbehave"), CallMode::Async);
+    // The shared store (Redis answers over the network).
+    assert_eq!(mode("capability_probe"), CallMode::Async);
+    assert_eq!(mode("rate_limiter"), CallMode::Async);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -74,7 +74,7 @@ pub(super) fn admit(
     };
     let request = RequestContext {
         snapshot,
-        exchange,
+        exchange: Box::new(exchange),
         spans,
         trace,
         route: None,

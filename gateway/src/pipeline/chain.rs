@@ -7,7 +7,7 @@ use crate::config::FailurePolicy;
 use crate::exchange::{Exchange, ResponseState, Stage};
 use crate::gateway_response::GatewayError;
 use crate::otel::RequestSpans;
-use crate::plugin::{ConfiguredPlugin, PluginFailure, StageAction};
+use crate::plugin::{ConfiguredPlugin, PluginCall, PluginFailure, StageAction};
 
 /// How a stage's chain ended.
 pub(super) enum ChainOutcome {
@@ -49,13 +49,15 @@ pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> Cha
 async fn run_plugins(
     stage: Stage,
     plugins: &[std::sync::Arc<ConfiguredPlugin>],
-    exchange: &mut Exchange,
+    exchange: &mut Box<Exchange>,
     spans: &mut RequestSpans,
 ) -> ChainOutcome {
     for plugin in plugins {
-        let started = Instant::now();
-        let result = plugin.call(stage, exchange).await;
-        let ended = Instant::now();
+        let PluginCall {
+            result,
+            started,
+            ended,
+        } = plugin.call(stage, exchange).await;
         exchange.plugin_time += ended - started;
         spans.plugin_call(plugin.name(), started, ended, &result);
         let failure = match result {

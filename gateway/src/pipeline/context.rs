@@ -51,7 +51,7 @@ pub(super) struct RequestContext {
     /// The snapshot loaded when the request arrived.
     pub(super) snapshot: Arc<Snapshot>,
     /// What plugins see and edit.
-    pub(super) exchange: Exchange,
+    pub(super) exchange: Box<Exchange>,
     /// The request's spans (a no-op unless the trace is exported and sampled).
     pub(super) spans: RequestSpans,
     /// The request's trace context (the client's, or a new one).

@@ -32,7 +32,12 @@ pub(crate) struct CallBudget {
 impl CallBudget {
     /// Starts a budget of `limit` from now.
     pub(crate) fn arm(&self, limit: Duration) {
-        let deadline = nanos_since_origin(Instant::now()).saturating_add(nanos(limit));
+        self.arm_at(Instant::now(), limit);
+    }
+
+    /// Starts a budget of `limit` from `start` (a call's start time the caller already read).
+    pub(crate) fn arm_at(&self, start: Instant, limit: Duration) {
+        let deadline = nanos_since_origin(start).saturating_add(nanos(limit));
         self.deadline_ns.store(deadline.max(1), Ordering::Relaxed);
         self.yielded.store(false, Ordering::Relaxed);
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -21,6 +21,17 @@ use crate::store::SharedStore;
 /// The budget of instantiating a plugin and running its `init`: longer than a stage call, as
 /// init may compile rules or parse keys.
 pub const INIT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// A finished plugin call: what the plugin decided, and when the call started and ended (the
+/// pipeline's plugin time and spans reuse them rather than reading the clock again).
+pub struct PluginCall {
+    /// The plugin's decision, or why the call failed.
+    pub result: Result<StageAction, PluginFailure>,
+    /// When the call began (before any wait for an instance).
+    pub started: Instant,
+    /// When it ended.
+    pub ended: Instant,
+}
 
 /// A plugin ready to be called: its definition, what it declared at `init`, and its instances.
 pub struct ConfiguredPlugin {
@@ -88,22 +99,19 @@ struct Demand {
 /// Counts an instance as busy for as long as it lives.
 struct BusyGuard<'a> {
     demand: &'a Demand,
-    gauge: &'a metrics::Gauge,
 }
 
 impl<'a> BusyGuard<'a> {
-    fn new(demand: &'a Demand, gauge: &'a metrics::Gauge) -> Self {
+    fn new(demand: &'a Demand) -> Self {
         let busy = demand.busy.fetch_add(1, Ordering::Relaxed) + 1;
         demand.peak.fetch_max(busy, Ordering::Relaxed);
-        gauge.increment(1.0);
-        BusyGuard { demand, gauge }
+        BusyGuard { demand }
     }
 }
 
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
         self.demand.busy.fetch_sub(1, Ordering::Relaxed);
-        self.gauge.decrement(1.0);
     }
 }
 
@@ -165,7 +173,6 @@ impl ConfiguredPlugin {
         };
         if plugin.instance_mode == InstanceMode::Pooled {
             plugin.lock_idle().push(first);
-            plugin.metrics.idle.set(1.0);
         }
         Ok(plugin)
     }
@@ -230,25 +237,26 @@ impl ConfiguredPlugin {
     }
 
     /// Runs the plugin at `stage` on `exchange`: takes an idle instance (or creates one, waiting
-    /// at most the deadline for a free slot), calls it, and returns it to the pool unless the
-    /// call failed or the plugin runs in fresh mode.
-    pub async fn call(
-        &self,
-        stage: Stage,
-        exchange: &mut Exchange,
-    ) -> Result<StageAction, PluginFailure> {
-        let started = std::time::Instant::now();
+    /// at most the queue timeout for a free slot), calls it, and returns it to the pool unless
+    /// the call failed or the plugin runs in fresh mode.
+    pub async fn call(&self, stage: Stage, exchange: &mut Box<Exchange>) -> PluginCall {
+        let started = Instant::now();
         let metrics = &self.metrics.by_stage[stage.index()];
         metrics.calls.increment(1);
-        let result = self.call_on_instance(stage, exchange).await;
-        metrics.duration.record(started.elapsed().as_secs_f64());
+        let result = self.call_on_instance(stage, exchange, started).await;
+        let ended = Instant::now();
+        metrics.duration.record((ended - started).as_secs_f64());
         match &result {
             // Under `closed` a saturated plugin sheds the request: counted as shed, not failed.
             Err(PluginFailure::Saturated(_)) if self.failure_policy == FailurePolicy::Closed => {}
             Err(failure) => self.count_failure(stage, failure),
             Ok(_) => {}
         }
-        result
+        PluginCall {
+            result,
+            started,
+            ended,
+        }
     }
 
     fn count_failure(&self, stage: Stage, failure: &PluginFailure) {
@@ -266,35 +274,44 @@ impl ConfiguredPlugin {
         .increment(1);
     }
 
+    /// Calls an instance; `started` is when the call began, the start of the plugin's run-time
+    /// budget unless the call first waited for a slot or a new instance.
     async fn call_on_instance(
         &self,
         stage: Stage,
-        exchange: &mut Exchange,
+        exchange: &mut Box<Exchange>,
+        mut started: Instant,
     ) -> Result<StageAction, PluginFailure> {
         let _permit = match self.permits.try_acquire() {
             Ok(permit) => permit,
             // The rare paths are boxed: their futures (a timer, wasmtime's instantiation) would
             // otherwise size, and be copied with, every call's future.
-            Err(_) => Box::pin(self.wait_for_permit()).await?,
+            Err(_) => {
+                let permit = Box::pin(self.wait_for_permit()).await?;
+                started = Instant::now();
+                permit
+            }
         };
-        let _busy = BusyGuard::new(&self.demand, &self.metrics.busy);
+        let _busy = BusyGuard::new(&self.demand);
         let mut instance = match self.take_idle() {
             Some(instance) => instance,
-            None => Box::pin(self.new_instance()).await?,
+            None => {
+                let instance = Box::pin(self.new_instance()).await?;
+                started = Instant::now();
+                instance
+            }
         };
         // A failed plugin under `open` is skipped: none of its partial edits may survive.
         let before =
             (self.failure_policy == FailurePolicy::Open).then(|| exchange.save_editable(stage));
         let result = instance
-            .call(stage, exchange, self.body_access, self.deadline)
+            .call(stage, exchange, self.body_access, self.deadline, started)
             .await;
         if let (Err(_), Some(before)) = (&result, before) {
             exchange.restore(before);
         }
         if result.is_ok() && self.instance_mode == InstanceMode::Pooled {
-            let mut idle = self.lock_idle();
-            idle.push(instance);
-            self.metrics.idle.set(idle.len() as f64);
+            self.lock_idle().push(instance);
         }
         result
     }
@@ -311,12 +328,18 @@ impl ConfiguredPlugin {
         let surplus: Vec<PluginInstance> = {
             let mut idle = self.lock_idle();
             let extra = idle.len().saturating_sub(keep);
-            let surplus = idle.drain(..extra).collect();
-            self.metrics.idle.set(idle.len() as f64);
-            surplus
+            idle.drain(..extra).collect()
         };
         // Dropped outside the lock: freeing an instance returns its memory to the engine.
         surplus.len()
+    }
+
+    /// Sets the pool's gauges (idle and busy instances) to their current values. Called when
+    /// metrics are scraped rather than on every call: a gauge only needs to be right when read.
+    pub fn publish_pool_gauges(&self) {
+        self.metrics.idle.set(self.idle_instances() as f64);
+        let busy = self.demand.busy.load(Ordering::Relaxed);
+        self.metrics.busy.set(busy as f64);
     }
 
     /// Initialised instances idle in the pool.
@@ -355,10 +378,7 @@ impl ConfiguredPlugin {
         if self.instance_mode == InstanceMode::Fresh {
             return None;
         }
-        let mut idle = self.lock_idle();
-        let instance = idle.pop();
-        self.metrics.idle.set(idle.len() as f64);
-        instance
+        self.lock_idle().pop()
     }
 
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<PluginInstance>> {

@@ -11,7 +11,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::WasmgatePluginPre;
-use super::compile::CompiledPlugin;
+use super::compile::{CallMode, CompiledPlugin, call_mode};
 use super::error::PluginLoadError;
 use super::host::{self, HostState};
 use crate::config::EngineSettings;
@@ -22,7 +22,10 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// The engine plugins run on. Built once per process; shared by every snapshot.
 pub struct PluginEngine {
     engine: Engine,
+    /// Links components whose calls may wait (see [`CallMode`]).
     linker: Linker<HostState>,
+    /// Links components called synchronously: `wasi:io` that never waits.
+    sync_linker: Linker<HostState>,
     settings: EngineSettings,
     /// Compiled components by SHA-256 of their bytes, so a reload that leaves a `.wasm`
     /// unchanged recompiles nothing.
@@ -54,13 +57,22 @@ impl PluginEngine {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
 
-        let mut linker = Linker::new(&engine);
-        host::link(&mut linker).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
+        let link = |sync: bool| -> wasmtime::Result<Linker<HostState>> {
+            let mut linker = Linker::new(&engine);
+            host::link(&mut linker)?;
+            if sync {
+                super::sync_io::shadow_async_io(&mut linker)?;
+            }
+            Ok(linker)
+        };
+        let linker = link(false).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
+        let sync_linker = link(true).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
 
         spawn_epoch_ticker(&engine);
         Ok(Arc::new(PluginEngine {
             engine,
             linker,
+            sync_linker,
             settings: settings.clone(),
             compiled: Mutex::new(HashMap::new()),
             compilations: std::sync::atomic::AtomicU64::new(0),
@@ -98,8 +110,11 @@ impl PluginEngine {
         self.compilations
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let component = self.load_component(path, &digest, &bytes)?;
-        let pre = self
-            .linker
+        let linker = match call_mode(&component, &self.engine) {
+            CallMode::Sync => &self.sync_linker,
+            CallMode::Async => &self.linker,
+        };
+        let pre = linker
             .instantiate_pre(&component)
             .and_then(WasmgatePluginPre::new)
             .map_err(|e| PluginLoadError::Link {

@@ -38,11 +38,16 @@ pub(crate) struct HostState {
     pub(super) budget: Arc<CallBudget>,
     /// Set when the epoch callback stopped a call for running past its deadline.
     pub(super) deadline_hit: bool,
+    /// Set while a synchronous call runs: the epoch callback must not yield then.
+    pub(super) in_sync_call: bool,
+    /// An empty exchange, swapped with the caller's for the duration of a call: lending an
+    /// exchange moves a pointer, not the exchange.
+    pub(super) spare_exchange: Option<Box<Exchange>>,
 }
 
 /// A stage call in progress: the exchange and what the plugin may do with it.
 pub(super) struct ActiveCall {
-    pub(super) exchange: Exchange,
+    pub(super) exchange: Box<Exchange>,
     pub(super) stage: Stage,
     pub(super) body_access: BodyAccess,
 }
@@ -62,7 +67,14 @@ impl HostState {
             call: None,
             budget,
             deadline_hit: false,
+            in_sync_call: false,
+            spare_exchange: None,
         }
+    }
+
+    /// The store's resource table (WASI's streams and pollables).
+    pub(super) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 
     fn call(&self) -> &ActiveCall {

@@ -2,11 +2,12 @@
 //! The third step of a plugin's lifecycle (compile → configure → instantiate → call).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use wasmtime::component::Resource;
+use wasmtime::component::{ComponentExportIndex, Instance, Resource, TypedFunc};
 use wasmtime::{Store, UpdateDeadline};
 
+use super::bindings::types::{Context, Request, Response};
 use super::bindings::{self, Action, BodyAccess, InitError, WasmgatePlugin};
 use super::budget::{CallBudget, DeadlineExceeded, run_within};
 use super::capabilities::PluginCapabilities;
@@ -37,6 +38,66 @@ pub(crate) struct PluginInstance {
     store: Store<HostState>,
     bindings: WasmgatePlugin,
     memory_limit: u64,
+    /// The stage functions of a plugin called synchronously ([`CallMode::Sync`]).
+    sync_stages: Option<SyncStages>,
+}
+
+/// A synchronously called instance's stage functions, typed once at instantiation.
+struct SyncStages {
+    method_request: TypedFunc<RequestSide, (Action,)>,
+    integration_request: TypedFunc<RequestSide, (Action,)>,
+    integration_response: TypedFunc<ResponseSide, (Action,)>,
+    method_response: TypedFunc<ResponseSide, (Action,)>,
+    log: TypedFunc<ResponseSide, ()>,
+}
+
+/// The handles a request-side stage is called with.
+type RequestSide = (Resource<Request>, Resource<Context>);
+
+/// The handles a response-side stage (and the log stage) is called with.
+type ResponseSide = (Resource<Request>, Resource<Response>, Resource<Context>);
+
+impl SyncStages {
+    fn new(
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        exports: &[ComponentExportIndex; 5],
+    ) -> wasmtime::Result<Self> {
+        let index = |stage: Stage| &exports[stage.index()];
+        Ok(SyncStages {
+            method_request: instance.get_typed_func(&mut *store, index(Stage::MethodRequest))?,
+            integration_request: instance
+                .get_typed_func(&mut *store, index(Stage::IntegrationRequest))?,
+            integration_response: instance
+                .get_typed_func(&mut *store, index(Stage::IntegrationResponse))?,
+            method_response: instance.get_typed_func(&mut *store, index(Stage::MethodResponse))?,
+            log: instance.get_typed_func(&mut *store, index(Stage::Log))?,
+        })
+    }
+
+    /// Calls the plugin at `stage` on this thread.
+    fn call(&self, store: &mut Store<HostState>, stage: Stage) -> wasmtime::Result<Option<Action>> {
+        let request = Resource::new_borrow(REQUEST_REP);
+        let response = || Resource::new_borrow(RESPONSE_REP);
+        let context = Resource::new_borrow(CONTEXT_REP);
+        let (action,) = match stage {
+            Stage::MethodRequest => self.method_request.call(store, (request, context))?,
+            Stage::IntegrationRequest => {
+                self.integration_request.call(store, (request, context))?
+            }
+            Stage::IntegrationResponse => self
+                .integration_response
+                .call(store, (request, response(), context))?,
+            Stage::MethodResponse => self
+                .method_response
+                .call(store, (request, response(), context))?,
+            Stage::Log => {
+                self.log.call(store, (request, response(), context))?;
+                return Ok(None);
+            }
+        };
+        Ok(Some(action))
+    }
 }
 
 impl PluginInstance {
@@ -60,19 +121,29 @@ impl PluginInstance {
                 state.deadline_hit = true;
                 return Err(DeadlineExceeded.into());
             }
+            if state.in_sync_call {
+                // No fiber to suspend: run on until the budget runs out.
+                return Ok(UpdateDeadline::Continue(1));
+            }
             // Still within budget: let other requests run on this thread, then go on.
             state.budget.note_yield();
             Ok(UpdateDeadline::Yield(1))
         });
         budget.arm(deadline);
         store.set_epoch_deadline(1);
-        let instantiate = compiled.pre().instantiate_async(&mut store);
-        let bindings = run_within(instantiate, &budget, backstop(deadline)).await??;
+        let instantiate = compiled.pre().instance_pre().instantiate_async(&mut store);
+        let instance = run_within(instantiate, &budget, backstop(deadline)).await??;
         budget.disarm();
+        let bindings = WasmgatePlugin::new(&mut store, &instance)?;
+        let sync_stages = match compiled.sync_exports() {
+            Some(exports) => Some(SyncStages::new(&mut store, &instance, exports)?),
+            None => None,
+        };
         Ok(PluginInstance {
             store,
             bindings,
             memory_limit,
+            sync_stages,
         })
     }
 
@@ -82,7 +153,7 @@ impl PluginInstance {
         config: &str,
         deadline: Duration,
     ) -> Result<bindings::PluginInfo, PluginLoadError> {
-        self.arm(deadline);
+        self.arm(deadline, Instant::now());
         let budget = self.store.data().budget.clone();
         let init = self
             .bindings
@@ -109,27 +180,40 @@ impl PluginInstance {
     pub(super) async fn call(
         &mut self,
         stage: Stage,
-        exchange: &mut Exchange,
+        exchange: &mut Box<Exchange>,
         body_access: BodyAccess,
         deadline: Duration,
+        started: Instant,
     ) -> Result<StageAction, PluginFailure> {
-        let lent = std::mem::take(exchange);
-        self.store.data_mut().call = Some(ActiveCall {
-            exchange: lent,
+        let state = self.store.data_mut();
+        let spare = state.spare_exchange.take().unwrap_or_default();
+        state.call = Some(ActiveCall {
+            exchange: std::mem::replace(exchange, spare),
             stage,
             body_access,
         });
-        self.arm(deadline);
-        // Epoch ticks only fire while Wasm runs; a guest parked in a host call (a WASI sleep)
-        // is stopped by the backstop timer instead. Either way the instance is then discarded.
-        let budget = self.store.data().budget.clone();
-        let result = run_within(self.dispatch(stage), &budget, backstop(deadline))
-            .await
-            .unwrap_or_else(|exceeded| Err(exceeded.into()));
-        budget.disarm();
+        self.arm(deadline, started);
+        let result = match &self.sync_stages {
+            Some(stages) => {
+                self.store.data_mut().in_sync_call = true;
+                let result = stages.call(&mut self.store, stage);
+                self.store.data_mut().in_sync_call = false;
+                result
+            }
+            // Epoch ticks only fire while Wasm runs; a guest parked in a host call (a WASI
+            // sleep) is stopped by the backstop timer instead. Either way the instance is then
+            // discarded.
+            None => {
+                let budget = self.store.data().budget.clone();
+                run_within(self.dispatch(stage), &budget, backstop(deadline))
+                    .await
+                    .unwrap_or_else(|exceeded| Err(exceeded.into()))
+            }
+        };
         let state = self.store.data_mut();
+        state.budget.disarm();
         if let Some(call) = state.call.take() {
-            *exchange = call.exchange;
+            state.spare_exchange = Some(std::mem::replace(exchange, call.exchange));
         }
         match result {
             Ok(Some(Action::Respond(data))) => response_from_guest(data).map(StageAction::Respond),
@@ -174,10 +258,10 @@ impl PluginInstance {
         }))
     }
 
-    /// Starts the run-time budget of a call.
-    fn arm(&mut self, deadline: Duration) {
+    /// Starts the run-time budget of a call that started at `started`.
+    fn arm(&mut self, deadline: Duration, started: Instant) {
         let state = self.store.data_mut();
-        state.budget.arm(deadline);
+        state.budget.arm_at(started, deadline);
         state.deadline_hit = false;
         state.limiter.hit = false;
         self.store.set_epoch_deadline(1);

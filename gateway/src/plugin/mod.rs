@@ -6,7 +6,9 @@
 //! - [`ConfiguredPlugin`] — a plugin definition with its config, what it declared at `init`, and
 //!   its pool of initialised instances;
 //! - `PluginInstance` — one store and instance; a call lends it the [`Exchange`] under a deadline
-//!   and a memory cap. A failed instance is discarded.
+//!   and a memory cap. A failed instance is discarded. A plugin whose imports can never wait is
+//!   called synchronously, on the worker thread without a fiber ([`CallMode`]); the others on a
+//!   fiber, so a host call that waits (Redis) frees the thread meanwhile.
 //!
 //! The exchange a call is lent belongs to the request pipeline ([`crate::exchange`]).
 
@@ -23,9 +25,10 @@ mod host_capabilities;
 mod instance;
 mod limits;
 mod own_metrics;
+mod sync_io;
 
-pub use compile::CompiledPlugin;
-pub use configure::{ConfiguredPlugin, INIT_DEADLINE};
+pub use compile::{CallMode, CompiledPlugin};
+pub use configure::{ConfiguredPlugin, INIT_DEADLINE, PluginCall};
 pub use documents::{Documents, MAX_DOCUMENT_BYTES, MIN_REQUESTED_REFRESH_INTERVAL};
 pub use engine::PluginEngine;
 pub use error::{PluginFailure, PluginLoadError};
