@@ -2,7 +2,8 @@
 //! inspection on), through the SDK's fake host.
 //!
 //! ```text
-//! cargo run --release -p waf --example waf_cost
+//! cargo run --release -p waf --example waf_cost [-- "1 KB"]   # only the cases named so
+//! WAF_COST_CONFIG='{"paranoia": 2}' cargo run --release -p waf --example waf_cost
 //! 1 KB JSON body      …  µs/request
 //! 100 KB JSON body    …  µs/request
 //! 100 KB text body    …  µs/request
@@ -42,6 +43,11 @@ fn text_body(target_len: usize) -> String {
 }
 
 fn measure(label: &str, plugin: &Waf, request: &FakeRequest) {
+    if let Some(only) = std::env::args().nth(1)
+        && !label.contains(&only)
+    {
+        return;
+    }
     let iterations = if request.body_bytes().len() > 10_000 {
         300
     } else {
@@ -70,7 +76,12 @@ fn measure(label: &str, plugin: &Waf, request: &FakeRequest) {
 }
 
 fn main() {
-    let plugin = testing::init::<Waf>(serde_json::json!({})).expect("default config");
+    // `WAF_COST_CONFIG='{"paranoia": 2}'` measures another config.
+    let config = std::env::var("WAF_COST_CONFIG").map_or_else(
+        |_| serde_json::json!({}),
+        |text| serde_json::from_str(&text).expect("WAF_COST_CONFIG is a JSON object"),
+    );
+    let plugin = testing::init::<Waf>(config).expect("a valid config");
     let request = |body: String, content_type: &str| {
         FakeRequest::new("POST", "/api/orders?source=web&page=2")
             .header("content-type", content_type)

@@ -225,7 +225,7 @@ impl TryFrom<Config> for Settings {
 }
 
 fn is_builtin(id: &str) -> bool {
-    crate::rules::RULES.iter().any(|rule| rule.id == id)
+    crate::rules::all().any(|rule| rule.id == id)
         || FINGERPRINTS.iter().any(|rule| rule.id == id)
         || crate::protocol::RULE_IDS.contains(&id)
 }

@@ -2,18 +2,20 @@
 
 use std::collections::HashSet;
 
-use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::rules::{Class, Form, PatternRule, RULES, Severity};
+use crate::rules::{self, Class, Context, Form, PatternRule, Prose, Severity};
 use crate::sqli::SqliDetector;
 use crate::targets::{Location, Target};
 
 /// A rule that matched, with where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Hit {
+    /// The rule id, e.g. `942100`, `ip-deny` or a custom rule's id.
     pub(crate) id: String,
     /// What the rule detects, e.g. `SQLi tautology`.
     pub(crate) name: &'static str,
+    /// The anomaly score the match adds ([`Severity::score`]).
     pub(crate) score: u32,
     /// The location label (names only, no values), e.g. `query:id`.
     pub(crate) location: String,
@@ -24,6 +26,23 @@ struct FormSet {
     form: Form,
     set: RegexSet,
     rules: Vec<&'static PatternRule>,
+    /// For each rule, the regex that locates its matches when they must be outside prose
+    /// ([`Context::Code`] at paranoia 1); `None`: any match counts.
+    locators: Vec<Option<Regex>>,
+}
+
+impl FormSet {
+    /// Whether rule `index`, which the set matched in `text`, counts; `nul`: whether the raw
+    /// value held a NUL byte (a value with one is never prose).
+    fn counts(&self, index: usize, text: &str, nul: bool) -> bool {
+        let Some(locator) = &self.locators[index] else {
+            return true;
+        };
+        let prose = Prose::new(text, nul);
+        locator
+            .find_iter(text.as_bytes())
+            .any(|m| !prose.is_mention(m.start(), m.end()))
+    }
 }
 
 /// Every built-in detector, compiled once at `init` for the configured paranoia level, classes
@@ -35,11 +54,13 @@ pub(crate) struct Detector {
 }
 
 impl Detector {
+    /// Compiles the rules active at `paranoia` for `classes`, without the `disabled` ones:
+    /// one [`RegexSet`] per normalised form, plus a locator regex for each rule whose prose
+    /// mentions do not count at paranoia 1.
     pub(crate) fn new(paranoia: u8, classes: &[Class], disabled: &HashSet<String>) -> Self {
         let mut forms = Vec::new();
         for form in [Form::Text, Form::Compact, Form::Cmdline] {
-            let rules: Vec<&'static PatternRule> = RULES
-                .iter()
+            let rules: Vec<&'static PatternRule> = rules::all()
                 .filter(|rule| {
                     rule.form == form
                         && rule.paranoia <= paranoia
@@ -56,7 +77,23 @@ impl Detector {
                 .unicode(false)
                 .build()
                 .expect("built-in rules are valid regexes");
-            forms.push(FormSet { form, set, rules });
+            let locators = rules
+                .iter()
+                .map(|rule| {
+                    (rule.context == Context::Code && paranoia < 2).then(|| {
+                        RegexBuilder::new(rule.pattern)
+                            .unicode(false)
+                            .build()
+                            .expect("built-in rules are valid regexes")
+                    })
+                })
+                .collect();
+            forms.push(FormSet {
+                form,
+                set,
+                rules,
+                locators,
+            });
         }
         Detector {
             sqli: classes
@@ -108,8 +145,10 @@ impl Detector {
                 };
                 if form_set.set.is_match(text.as_bytes()) {
                     for index in form_set.set.matches(text.as_bytes()).iter() {
-                        let rule = form_set.rules[index];
-                        add(rule.id, rule.name, rule.severity);
+                        if form_set.counts(index, text, normalized.nul) {
+                            let rule = form_set.rules[index];
+                            add(rule.id, rule.name, rule.severity);
+                        }
                     }
                 }
             }

@@ -52,15 +52,31 @@
 //!
 //! | class     | how                                                                | ids          |
 //! |-----------|--------------------------------------------------------------------|--------------|
-//! | SQLi      | SQL tokenizer + fingerprints (libinjection-style, [`sqli`])         | 942xxx       |
+//! | SQLi      | SQL tokenizer + fingerprints (libinjection-style, [`sqli`]), and    | 942100–942300 |
+//! |           | patterns for what fingerprints miss: time-based probes, stacked and | 942140–942230 |
+//! |           | procedural statements, catalogs, file writes, `/*!…*/`, `union select`, dialect operators | |
 //! | XSS       | tags, event handlers, script URLs, script APIs (regex set)          | 941xxx       |
-//! | traversal | `../` in any encoding, file wrappers, sensitive files               | 930xxx, 931100 |
-//! | command   | commands after shell separators, substitution, evasion              | 932xxx       |
+//! | traversal | `../../` in any encoding, file wrappers, sensitive files            | 930xxx, 931100 |
+//! | command   | Unix and Windows commands after separators and in substitutions,    | 932xxx       |
+//! |           | quoting and variable evasion, globs, interpreters, reverse shells   |              |
 //! | protocol  | method list, CL+TE / bad TE (smuggling), CRLF injection, NUL bytes  | 911100, 92xxxx |
 //! | IP        | deny list, allow list                                               | ip-deny, ip-allow |
 //!
-//! Rules carry a paranoia level; those above the configured one are not compiled. All regexes
-//! are compiled once at `init` into one [`regex::RegexSet`] per normalised form.
+//! Rules carry a paranoia level; those above the configured one are not compiled. Rules of
+//! paranoia 1 and 2 score as critical (one match blocks at the default threshold); 3 and 4 as
+//! warnings. All regexes are compiled once at `init` into one [`regex::RegexSet`] per
+//! normalised form.
+//!
+//! Precision at paranoia 1 comes from context, not from fewer rules. A sensitive path or a
+//! script API named by a single bare word in a sentence of mostly words (`add the host to
+//! /etc/hosts and restart`) is a mention and does not count ([`rules::Prose`]); markup, a
+//! `<script>` tag, a traversal of two levels, a NUL byte, backticks, `$(` and shell separators
+//! are never prose, because an attacker can wrap any payload in words. An English word is a
+//! command only with a command-like tail (`; cat food` passes, `; cat /etc/passwd` does not),
+//! but a shell, an interpreter or `rm` after a separator always counts (`; rm database`); a SQL
+//! reading that is a syntax error (`what does 'or 1=1' mean`) is not an injection, but a
+//! comment right after an unbalanced closing quote always is (`admin'--x`). From paranoia 2
+//! on, every mention counts.
 //!
 //! # Outcomes
 //!

@@ -20,6 +20,8 @@ pub(crate) const MAX_ROUNDS: usize = 4;
 pub(crate) struct Normalized {
     /// Fully decoded, NUL-free, lower-case.
     pub(crate) text: String,
+    /// Whether decoding met a NUL byte (removed from `text`).
+    pub(crate) nul: bool,
     /// `text` with `/* … */` comments removed and whitespace collapsed (`None`: same as `text`).
     compact: Option<String>,
     /// `text` as a shell would read it: quotes, backslashes and carets removed (`None`: same
@@ -46,23 +48,32 @@ pub(crate) fn normalize(raw: &str, plus_is_space: bool) -> Normalized {
         || raw
             .bytes()
             .any(|b| matches!(b, b'%' | b'&' | b'\\' | b'\0') || (plus_is_space && b == b'+'));
-    let text = if needs_decoding {
-        decode(raw, plus_is_space).to_lowercase()
+    let (text, nul) = if needs_decoding {
+        let (text, nul) = decode_noting_nul(raw, plus_is_space);
+        (text.to_lowercase(), nul)
     } else {
-        raw.to_ascii_lowercase()
+        (raw.to_ascii_lowercase(), false)
     };
     let odd_whitespace = has_odd_whitespace(&text);
     let compact = (odd_whitespace || text.contains("/*")).then(|| compact(&text));
-    let cmdline = (odd_whitespace || text.contains(['\\', '\'', '"', '^'])).then(|| cmdline(&text));
+    let cmdline =
+        (odd_whitespace || text.contains(['\\', '\'', '"', '^', '$'])).then(|| cmdline(&text));
     Normalized {
         text,
+        nul,
         compact,
         cmdline,
     }
 }
 
 /// Every decoding, repeated until stable.
+#[cfg(test)]
 pub(crate) fn decode(raw: &str, plus_is_space: bool) -> String {
+    decode_noting_nul(raw, plus_is_space).0
+}
+
+/// Every decoding, repeated until stable, and whether the result held a NUL byte (removed).
+fn decode_noting_nul(raw: &str, plus_is_space: bool) -> (String, bool) {
     let mut current = if plus_is_space {
         raw.replace('+', " ")
     } else {
@@ -82,11 +93,14 @@ pub(crate) fn decode(raw: &str, plus_is_space: bool) -> String {
         }
         current = js.into_owned();
     }
-    current.retain(|c| c != '\0');
+    let nul = current.contains('\0');
+    if nul {
+        current.retain(|c| c != '\0');
+    }
     if !current.is_ascii() {
         current = current.chars().map(fold_lookalike).collect();
     }
-    current
+    (current, nul)
 }
 
 /// Unicode look-alikes that servers "best-fit" map to ASCII path and markup characters.
@@ -140,10 +154,19 @@ fn url_decode(input: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// The longest hex escape read: six digits reach U+10FFFF, the last code point.
+const MAX_HEX_DIGITS: usize = 6;
+
+/// The code point `digits` (hex) spell; `None` when they are empty, not hex, more than
+/// [`MAX_HEX_DIGITS`] or above U+10FFFF, so `\u{10000003c}` is not read as `<`.
 fn parse_hex(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > MAX_HEX_DIGITS {
+        return None;
+    }
     digits
         .iter()
         .try_fold(0u32, |acc, &d| hex(d).map(|d| acc << 4 | u32::from(d)))
+        .filter(|&code| code <= 0x10_ffff)
 }
 
 /// Rewrites overlong two- and three-byte encodings of ASCII characters to the character.
@@ -277,7 +300,11 @@ fn js_unescape(input: &str) -> Cow<'_, str> {
         if bytes[i] == b'\\' {
             let decoded = match bytes.get(i + 1) {
                 Some(b'u') if bytes.get(i + 2) == Some(&b'{') => {
-                    let end = bytes[i + 3..].iter().position(|&b| b == b'}');
+                    // At most six digits and the brace: the search stays bounded.
+                    let end = bytes[i + 3..]
+                        .iter()
+                        .take(MAX_HEX_DIGITS + 1)
+                        .position(|&b| b == b'}');
                     end.and_then(|end| {
                         let code = parse_hex(&bytes[i + 3..i + 3 + end])?;
                         Some((char::from_u32(code)?, end + 4))
@@ -328,13 +355,19 @@ fn compact(text: &str) -> String {
     collapse_whitespace(&out)
 }
 
-/// The command line a shell would see: `c\a"t"` reads as `cat`.
+/// The command line a shell would see: `c\a"t"` reads as `cat`, `who$@ami` as `whoami`.
 fn cmdline(text: &str) -> String {
-    let stripped: String = text
+    let mut stripped: String = text
         .chars()
         .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
         .map(|c| if c == '\n' || c == '\r' { ';' } else { c })
         .collect();
+    // Expansions that expand to nothing when no arguments are set.
+    for empty in ["$@", "$*", "$()", "${}"] {
+        if stripped.contains(empty) {
+            stripped = stripped.replace(empty, "");
+        }
+    }
     collapse_whitespace(&stripped)
 }
 
@@ -399,12 +432,23 @@ mod tests {
     }
 
     #[test]
+    fn refuses_escapes_beyond_the_last_code_point() {
+        assert_eq!(decode("\\u{3c}", false), "<");
+        assert_eq!(decode("\\u{10000003c}", false), "\\u{10000003c}");
+        assert_eq!(decode("\\u{110000}", false), "\\u{110000}");
+        assert_eq!(decode("\\u{}", false), "\\u{}");
+    }
+
+    #[test]
     fn removes_nul_and_folds_case_and_comments() {
         let n = normalize("UNION/**/Sel%00ECT  a", false);
         assert_eq!(n.text, "union/**/select  a");
+        assert!(n.nul);
+        assert!(!normalize("union select", false).nul);
         assert_eq!(n.compact(), "union select a");
         assert_eq!(normalize("c\\a\"t\" /etc", false).cmdline(), "cat /etc");
         assert_eq!(normalize("a\nid", false).cmdline(), "a;id");
+        assert_eq!(normalize(";who$@am$()i", false).cmdline(), ";whoami");
         assert_eq!(normalize("a+b", true).text, "a b");
     }
 }

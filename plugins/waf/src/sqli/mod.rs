@@ -23,9 +23,13 @@ pub(crate) const FINGERPRINT_LEN: usize = 8;
 
 /// One family of injection fingerprints.
 pub(crate) struct Fingerprint {
+    /// The CRS-style rule id, e.g. `942100`.
     pub(crate) id: &'static str,
+    /// What the shape is, e.g. `SQLi tautology`.
     pub(crate) name: &'static str,
+    /// The lowest paranoia level at which the fingerprint is active.
     pub(crate) paranoia: u8,
+    /// How much a match scores ([`Severity::for_paranoia`]).
     pub(crate) severity: Severity,
     /// A regex over the fingerprint (token classes as characters).
     pub(crate) pattern: &'static str,
@@ -92,11 +96,7 @@ const fn fp(
         id,
         name,
         paranoia,
-        severity: if paranoia == 1 {
-            Severity::Critical
-        } else {
-            Severity::Error
-        },
+        severity: Severity::for_paranoia(paranoia),
         pattern,
     }
 }
@@ -105,9 +105,13 @@ const fn fp(
 pub(crate) struct SqliDetector {
     set: RegexSet,
     rules: Vec<&'static Fingerprint>,
+    /// Whether every `--` and `#` starts a comment (from paranoia 2), see [`tokenize`].
+    word_comments: bool,
 }
 
 impl SqliDetector {
+    /// Compiles the fingerprints active at `paranoia` into one set; from paranoia 2, every
+    /// `--` and `#` starts a comment.
     pub(crate) fn new(paranoia: u8) -> Self {
         let rules: Vec<&'static Fingerprint> = FINGERPRINTS
             .iter()
@@ -117,7 +121,11 @@ impl SqliDetector {
             .unicode(false)
             .build()
             .expect("built-in SQLi fingerprints are valid regexes");
-        SqliDetector { set, rules }
+        SqliDetector {
+            set,
+            rules,
+            word_comments: paranoia >= 2,
+        }
     }
 
     /// The fingerprint rules `text` (decoded, lower-case) matches, in any context.
@@ -128,8 +136,8 @@ impl SqliDetector {
             {
                 continue;
             }
-            let print = fingerprint(&tokenize(text, quote));
-            if self.set.is_match(print.as_bytes()) {
+            let print = fingerprint(&tokenize(text, quote, self.word_comments));
+            if self.set.is_match(print.as_bytes()) && parses(&print) {
                 for index in self.set.matches(print.as_bytes()) {
                     if !found.iter().any(|f| f.id == self.rules[index].id) {
                         found.push(self.rules[index]);
@@ -138,6 +146,16 @@ impl SqliDetector {
             }
         }
     }
+}
+
+/// Whether a fingerprint can be read as SQL at all: a number, variable or closing parenthesis
+/// followed directly by a string (`1s`) is a syntax error in every dialect, which is what prose
+/// quoting a payload reads as (`what does 'or 1=1' mean`: `s&1o1s`).
+fn parses(print: &str) -> bool {
+    !print
+        .as_bytes()
+        .windows(2)
+        .any(|pair| matches!(pair, [b'1' | b'v' | b')', b's']))
 }
 
 /// Folds the tokens and returns the first [`FINGERPRINT_LEN`] classes as a string.
@@ -153,6 +171,16 @@ pub(crate) fn fingerprint(tokens: &[Token<'_>]) -> String {
             b'c' if i - 1 != last => continue,
             b'c' if out.last() == Some(&b'c') => continue,
             b'N' => continue,
+            // `collate nocase` changes how a comparison compares, not its shape.
+            b'n' if token.word == "collate" => {
+                if tokens
+                    .get(i)
+                    .is_some_and(|t| matches!(t.class, b'n' | b's'))
+                {
+                    i += 1;
+                }
+                continue;
+            }
             b'a' => {
                 let previous = out.last().copied();
                 let binary = matches!(previous, Some(b'1' | b'n' | b'v' | b's' | b')'));
@@ -185,7 +213,7 @@ mod tests {
     use super::*;
 
     fn print(input: &str, quote: Option<u8>) -> String {
-        fingerprint(&tokenize(input, quote))
+        fingerprint(&tokenize(input, quote, true))
     }
 
     #[test]
@@ -193,6 +221,8 @@ mod tests {
         assert_eq!(print("x'/**/or/**/1=1", Some(b'\'')), "s&1o1");
         assert_eq!(print("-1 union all select 1+1,2", None), "1UE1,1");
         assert_eq!(print("1' order by 3--", Some(b'\'')), "sB1c");
+        assert_eq!(print("1 or 'z' collate nocase='z'", None), "1&sos");
+        assert_eq!(print("1 or 2 notnull", None), "1&1o");
     }
 
     #[test]
@@ -205,8 +235,18 @@ mod tests {
         };
         assert_eq!(hits("1' or '1'='1"), ["942100"]);
         assert!(hits("admin'--").contains(&"942105"));
+        // A comment marker right after an unbalanced closing quote is a comment, whatever
+        // follows it.
+        for login_bypass in ["admin' -- ab", "admin'--x", "admin'#a", "admin\"--x"] {
+            assert!(hits(login_bypass).contains(&"942105"), "{login_bypass}");
+        }
         assert!(hits("o'reilly media").is_empty());
         assert!(hits("select name from users where id = $1").is_empty());
         assert!(hits("5 and 10% off").is_empty());
+        assert!(hits("what does 'or 1=1' mean in a lesson").is_empty());
+        assert!(hits("the \"--verbose\" option").is_empty());
+        assert!(hits("see \"#install\" below").is_empty());
+        assert!(hits("use \"--\" as the delimiter").is_empty());
+        assert!(hits("\"now we'll have to kill you.\" -- linus torvalds").is_empty());
     }
 }

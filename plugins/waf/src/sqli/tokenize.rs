@@ -29,10 +29,15 @@ pub(crate) struct Token<'a> {
 fn word_class(word: &str, called: bool) -> Option<u8> {
     let class = match word {
         "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "truncate"
-        | "exec" | "execute" | "declare" | "shutdown" | "waitfor" | "grant" | "revoke" => b'E',
+        | "exec" | "execute" | "declare" | "shutdown" | "waitfor" | "grant" | "revoke"
+        | "print" => b'E',
         "union" | "intersect" => b'U',
         "and" | "or" | "xor" => b'&',
-        "like" | "rlike" | "regexp" | "is" | "in" | "between" | "sounds" | "glob" => b'o',
+        "like" | "rlike" | "regexp" | "is" | "in" | "between" | "sounds" | "glob" | "notnull" => {
+            b'o'
+        }
+        // SQLite's and PostgreSQL's postfix `x isnull`; `isnull(x)` is MSSQL's function.
+        "isnull" if !called => b'o',
         "div" | "mod" => b'a',
         "not" => b'N',
         "null" | "true" | "false" => b'1',
@@ -86,14 +91,27 @@ fn is_word_byte(b: u8) -> bool {
 
 /// Tokenizes `input` (lower-case). With `quote`, the input is read as if it followed that
 /// opening quote, the way it lands when an application pastes it inside a string literal.
-pub(crate) fn tokenize(input: &str, quote: Option<u8>) -> Vec<Token<'_>> {
+/// Without `word_comments`, `--` and `#` directly before a letter or digit are not comments,
+/// nor is one that holds the quote the value is read inside: `"--verbose" option`, `"#anchor"`
+/// and `"--" as the delimiter` are how prose quotes options and anchors, and `--` before a
+/// word is a dash (`"…" -- Alan Perlis`), while injections end with `--`, `-- -`, `--+` or
+/// `#`.
+pub(crate) fn tokenize(input: &str, quote: Option<u8>, word_comments: bool) -> Vec<Token<'_>> {
     let bytes = input.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
     // `#` starts a comment (MySQL) unless the text reads as code around it (`$('#id')`).
     let mut hash_comments = true;
+    // Whether `i` is still right after the quote the value is read inside, closed after some
+    // text (`admin'`): a `--` or `#` there always starts a comment (`admin'--x`, `admin'#a`,
+    // `admin' -- ab`), unless the quotes balance and the marker is itself quoted (`the
+    // "--verbose" option`). A value that opens with the quote is a quotation.
+    let mut after_close = false;
+    let mut balanced = true;
     if let Some(q) = quote {
         i = end_of_string(bytes, 0, q);
+        after_close = i > 1 && bytes.get(i - 1) == Some(&q);
+        balanced = bytes.iter().filter(|&&b| b == q).count() % 2 == 0;
         hash_comments = !input[..i].contains(['(', ')', '{', '}', '[', ']', '$', '<', '=']);
         tokens.push(Token {
             class: b's',
@@ -101,11 +119,25 @@ pub(crate) fn tokenize(input: &str, quote: Option<u8>) -> Vec<Token<'_>> {
         });
     }
     let mut in_exec_comment = false;
+    // The end of the current line, found once per line rather than once per comment marker.
+    let mut line_end = 0;
     let push = |tokens: &mut Vec<Token<'_>>, class: u8| tokens.push(Token { class, word: "" });
     while i < bytes.len() && tokens.len() < MAX_TOKENS {
         let b = bytes[i];
         let next = bytes.get(i + 1).copied().unwrap_or(0);
+        // Still only whitespace since the closing quote?
+        let right_after_close = after_close;
+        after_close &= b.is_ascii_whitespace();
         match b {
+            b'-' | b'#'
+                if right_after_close
+                    && ((b == b'#' && hash_comments) || (b == b'-' && next == b'-'))
+                    && !(balanced && quote.is_some_and(|q| quoted_word_at(bytes, i, q))) =>
+            {
+                line_end = next_line_end(bytes, i, line_end);
+                push(&mut tokens, b'c');
+                i = line_end;
+            }
             b'\'' | b'"' => {
                 i = end_of_string(bytes, i + 1, b);
                 push(&mut tokens, b's');
@@ -133,19 +165,31 @@ pub(crate) fn tokenize(input: &str, quote: Option<u8>) -> Vec<Token<'_>> {
                     word: &input[start..i],
                 });
             }
-            b'-' if next == b'-' => {
-                i = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |p| i + p + 1);
-                push(&mut tokens, b'c');
+            b'-' | b'#'
+                if !word_comments
+                    && (b == b'#' || next == b'-')
+                    && bytes
+                        .get(if b == b'#' { i + 1 } else { i + 2 })
+                        .is_some_and(u8::is_ascii_alphanumeric) =>
+            {
+                i += if b == b'#' { 1 } else { 2 };
             }
-            b'#' if hash_comments => {
-                i = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |p| i + p + 1);
-                push(&mut tokens, b'c');
+            b'-' | b'#' if (b == b'-' && next == b'-') || (b == b'#' && hash_comments) => {
+                line_end = next_line_end(bytes, i, line_end);
+                let end = line_end;
+                let marker = if b == b'#' { 1 } else { 2 };
+                if !word_comments && starts_prose(&input[i + marker..end]) {
+                    // A dash before words is an attribution or an aside (`"…" -- Alan Perlis`):
+                    // read on.
+                    i += marker;
+                    continue;
+                }
+                // A "comment" that closes the quote the value was read inside is a quotation
+                // (`"--" as the delimiter`, `"# " header`), not the end of a query.
+                if word_comments || !quote.is_some_and(|q| bytes[i..end].contains(&q)) {
+                    push(&mut tokens, b'c');
+                }
+                i = end;
             }
             b'/' if next == b'*' => {
                 if bytes.get(i + 2) == Some(&b'!') {
@@ -221,6 +265,52 @@ pub(crate) fn tokenize(input: &str, quote: Option<u8>) -> Vec<Token<'_>> {
     tokens
 }
 
+/// Whether the word at `at` (up to the next whitespace) ends with the quote `q`: a quoted
+/// option or anchor (`--verbose"`, `#top"`).
+fn quoted_word_at(bytes: &[u8], at: usize, q: u8) -> bool {
+    bytes[at..]
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace())
+        .last()
+        == Some(&q)
+}
+
+/// The index after the line break that ends the line holding `at` (or the end of `bytes`);
+/// `known` is the last answer, reused while it lies beyond `at`, so a value full of comment
+/// markers is scanned for line breaks once, not once per marker.
+fn next_line_end(bytes: &[u8], at: usize, known: usize) -> usize {
+    if known > at {
+        return known;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| at + p + 1)
+}
+
+/// Whether `text` is a space and then prose: a word of two letters or more, maybe quoted, with
+/// apostrophes, followed by punctuation (`-- Alan Perlis`, `-- "Spaceballs"`), or a one-letter
+/// word and another (`-- G. Fitch`).
+fn starts_prose(text: &str) -> bool {
+    if !text.starts_with(char::is_whitespace) {
+        return false;
+    }
+    let word = |word: &str| {
+        let word = word.trim_matches(['.', ',', ';', ':', '!', '?', '\'', '"', '(', ')']);
+        let letters = word
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'\'' || b >= 0x80);
+        (letters && !word.is_empty()).then_some(word.len())
+    };
+    let mut words = text.split_whitespace();
+    match words.next().and_then(word) {
+        Some(len) if len >= 2 => true,
+        // An initial (`-- G. Fitch`) or an article (`-- a prisoner`) and another word.
+        Some(_) => words.next().and_then(word).is_some(),
+        None => false,
+    }
+}
+
 /// The index after the string that starts at `start` (after its opening quote `q`). A doubled
 /// quote or a backslash escapes; an unterminated string runs to the end.
 fn end_of_string(bytes: &[u8], start: usize, q: u8) -> usize {
@@ -267,7 +357,7 @@ mod tests {
     use super::*;
 
     fn classes(input: &str, quote: Option<u8>) -> String {
-        tokenize(input, quote)
+        tokenize(input, quote, true)
             .iter()
             .map(|t| t.class as char)
             .collect()
