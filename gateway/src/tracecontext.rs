@@ -49,7 +49,7 @@ impl TraceParent {
     /// A new trace with a random trace id, sampled.
     pub fn generate() -> Self {
         TraceParent {
-            trace_id: hex::encode(uuid::Uuid::new_v4().as_bytes()),
+            trace_id: lower_hex(uuid::Uuid::new_v4().as_bytes()),
             span_id: new_span_id(),
             flags: "01".into(),
         }
@@ -92,7 +92,18 @@ fn new_span_id() -> String {
     if bytes == [0; 8] {
         bytes[7] = 1;
     }
-    hex::encode(bytes)
+    lower_hex(&bytes)
+}
+
+/// `bytes` (at most 16) as lower-case hex, through a table into a stack buffer: ids are made
+/// for every request, and `hex::encode` builds its string one `char` at a time.
+fn lower_hex(bytes: &[u8]) -> String {
+    let mut text = [0u8; 32];
+    let text = &mut text[..bytes.len() * 2];
+    hex::encode_to_slice(bytes, text).expect("the buffer holds two digits per byte");
+    std::str::from_utf8(text)
+        .expect("hex digits are ASCII")
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -118,6 +129,17 @@ mod tests {
                 None,
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn generated_ids_are_valid_lower_case_hex_that_parses_back() {
+        assert_eq!(lower_hex(&[0x00, 0xab, 0x7f, 0xff]), "00ab7fff");
+        for _ in 0..100 {
+            let generated = TraceParent::generate();
+            let parsed = TraceParent::parse(&generated.to_header()).expect("valid traceparent");
+            assert_eq!(parsed.trace_id, generated.trace_id);
+            assert_eq!(parsed.span_id, generated.span_id);
         }
     }
 
