@@ -19,12 +19,44 @@ fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-fn scratch_config(name: &str, text: &str) -> PathBuf {
+/// A config file in a scratch directory of its own, removed with it when dropped.
+struct ScratchConfig {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+impl std::ops::Deref for ScratchConfig {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.file
+    }
+}
+
+impl AsRef<Path> for ScratchConfig {
+    fn as_ref(&self) -> &Path {
+        &self.file
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchConfig {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.file.as_os_str()
+    }
+}
+
+impl Drop for ScratchConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn scratch_config(name: &str, text: &str) -> ScratchConfig {
     let dir = std::env::temp_dir().join(format!("wasmgate-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("gateway.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    let file = dir.join("gateway.toml");
+    std::fs::write(&file, text).unwrap();
+    ScratchConfig { dir, file }
 }
 
 #[test]
@@ -168,9 +200,10 @@ fn the_quickstart_answers_as_its_comments_say() {
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("../../target", &target)
         + "\n[admin]\naddress = \"127.0.0.1:0\"\n";
+    let config = scratch_config("quickstart", &config);
     let Spawned {
         mut child, traffic, ..
-    } = spawn(&scratch_config("quickstart", &config));
+    } = spawn(&config);
     let request = |path: &str, header: &str| {
         support::send(
             &traffic,
@@ -202,8 +235,8 @@ fn the_quickstart_answers_as_its_comments_say() {
 /// `wasmgate dev-cert` as its header says (listeners moved to free ports).
 #[test]
 fn the_tls_example_answers_as_its_comments_say() {
-    let dir = scratch_config("tls", "").parent().unwrap().to_owned();
-    let certs = dir.join("certs");
+    let scratch = scratch_config("tls", "");
+    let certs = scratch.dir.join("certs");
     let made = wasmgate()
         .args(["dev-cert", "--client", "alice", "--out"])
         .arg(&certs)
@@ -217,11 +250,12 @@ fn the_tls_example_answers_as_its_comments_say() {
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("127.0.0.1:9902", "127.0.0.1:0")
         .replace("../../target", &target);
+    std::fs::write(&*scratch, config).unwrap();
     let Spawned {
         mut child,
         listeners,
         ..
-    } = spawn(&scratch_config("tls", &config));
+    } = spawn(&scratch);
     let [(https_scheme, https), (redirect_scheme, redirect)] = listeners.as_slice() else {
         panic!("two listeners: {listeners:?}");
     };

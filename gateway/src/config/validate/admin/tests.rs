@@ -18,13 +18,25 @@ fn error(admin: &str) -> ConfigError {
     errors.remove(0)
 }
 
+/// A token file in a fresh directory of its own, removed with it when dropped.
+struct TokenFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A file with `text` in a fresh directory of its own.
-fn token_file(name: &str, text: &str) -> PathBuf {
+fn token_file(name: &str, text: &str) -> TokenFile {
     let dir = std::env::temp_dir().join(format!("wasmgate-admin-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("token.txt");
     std::fs::write(&path, text).unwrap();
-    path
+    TokenFile { dir, path }
 }
 
 #[test]
@@ -119,16 +131,23 @@ fn rejects_a_listener_address_for_the_admin_listener() {
 
 #[test]
 fn reads_the_token_file_at_load() {
-    let path = token_file("ok", &format!("{TOKEN}\n\n"));
-    let config = config(&format!("token_file = {:?}\n", path.display().to_string())).unwrap();
+    let file = token_file("ok", &format!("{TOKEN}\n\n"));
+    let config = config(&format!(
+        "token_file = {:?}\n",
+        file.path.display().to_string()
+    ))
+    .unwrap();
     assert_eq!(config.admin.token.as_deref(), Some(TOKEN));
-    assert_eq!(config.watched_files, [path]);
+    assert_eq!(config.watched_files, std::slice::from_ref(&file.path));
 }
 
 #[test]
 fn rejects_a_short_token_file_at_its_key() {
-    let path = token_file("short", "abc\n");
-    let e = error(&format!("token_file = {:?}\n", path.display().to_string()));
+    let file = token_file("short", "abc\n");
+    let e = error(&format!(
+        "token_file = {:?}\n",
+        file.path.display().to_string()
+    ));
     assert!(
         e.message
             .ends_with("token.txt` is too short (3 characters)"),
@@ -155,10 +174,10 @@ fn rejects_an_unreadable_token_file_at_its_line() {
 
 #[test]
 fn rejects_both_token_and_token_file() {
-    let path = token_file("both", TOKEN);
+    let file = token_file("both", TOKEN);
     let text = format!(
         "token = \"{TOKEN}\"\ntoken_file = {:?}\n",
-        path.display().to_string()
+        file.path.display().to_string()
     );
     let e = error(&text);
     assert_eq!(e.message, "`token` and `token_file` are both set");
