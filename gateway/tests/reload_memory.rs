@@ -79,6 +79,7 @@ fn memory_stays_bounded_across_hundreds_of_reloads() {
     let after = rss_kib(&child);
     signal(&child, "-TERM");
     let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
     let growth_mib = after.saturating_sub(warmed_up) / 1024;
     eprintln!("RSS after warm-up {warmed_up} KiB, after 300 more reloads {after} KiB");
     assert!(

@@ -160,4 +160,5 @@ fn two_processes_share_one_limit_and_one_quota_through_redis() {
         let _ = gateway.child.kill();
         let _ = gateway.child.wait();
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
