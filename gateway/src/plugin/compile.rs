@@ -36,8 +36,8 @@ pub struct CompiledPlugin {
 }
 
 impl CompiledPlugin {
-    /// `pre` must come from the linker matching [`call_mode`] of its component.
-    pub(super) fn new(digest: String, pre: WasmgatePluginPre<HostState>) -> Self {
+    /// `pre` must come from the linker for `mode`, the [`call_mode`] of its component.
+    pub(super) fn new(digest: String, pre: WasmgatePluginPre<HostState>, mode: CallMode) -> Self {
         let component = pre.instance_pre().component();
         let engine = pre.engine();
         let capabilities = component
@@ -45,7 +45,7 @@ impl CompiledPlugin {
             .imports(engine)
             .filter_map(|(name, _)| capability_of_import(name))
             .collect();
-        let sync_exports = match call_mode(component, engine) {
+        let sync_exports = match mode {
             CallMode::Sync => stage_exports(component),
             CallMode::Async => None,
         };
@@ -121,6 +121,8 @@ fn calls_may_wait(component: &Component, engine: &Engine) -> bool {
         })
 }
 
+/// Whether an imported instance exports any of `names` (any other kind of import counts as
+/// yes: it cannot be checked function by function).
 fn exports_any(item: &ComponentItem, engine: &Engine, names: &[&str]) -> bool {
     match item {
         ComponentItem::ComponentInstance(instance) => instance

@@ -110,7 +110,8 @@ impl PluginEngine {
         self.compilations
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let component = self.load_component(path, &digest, &bytes)?;
-        let linker = match call_mode(&component, &self.engine) {
+        let mode = call_mode(&component, &self.engine);
+        let linker = match mode {
             CallMode::Sync => &self.sync_linker,
             CallMode::Async => &self.linker,
         };
@@ -121,7 +122,7 @@ impl PluginEngine {
                 path: path.to_owned(),
                 reason: format!("{e:#}"),
             })?;
-        let compiled = Arc::new(CompiledPlugin::new(digest.clone(), pre));
+        let compiled = Arc::new(CompiledPlugin::new(digest.clone(), pre, mode));
         self.lock_compiled().insert(digest, compiled.clone());
         Ok(compiled)
     }
