@@ -55,6 +55,12 @@ impl SharedStore {
         self.store.is_connected()
     }
 
+    /// Whether every call is answered at once, without waiting on the network: the memory
+    /// store. Plugins using such a store are called without a fiber.
+    pub fn answers_at_once(&self) -> bool {
+        matches!(self.store, Store::Memory(_))
+    }
+
     /// A bucket check for `plugin`, failing open or closed as configured.
     pub(crate) async fn check_bucket(
         &self,

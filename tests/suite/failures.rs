@@ -122,21 +122,27 @@ fn plugins_that_can_wait_are_called_on_a_fiber_the_others_synchronously() {
         max_memory_bytes: 64 << 20,
     })
     .expect("engine");
-    let mode = |plugin: &str| {
-        let compiled = engine
+    let compiled = |plugin: &str| {
+        engine
             .compile(std::path::Path::new(&plugin_path(plugin)))
-            .expect("compiles");
-        compiled.call_mode()
+            .expect("compiles")
     };
+    let (memory_store, redis) = (true, false);
     // Imports nothing that can wait.
-    assert_eq!(mode("runaway"), CallMode::Sync);
-    assert_eq!(mode("stage_probe"), CallMode::Sync);
-    assert_eq!(mode("headers"), CallMode::Sync);
-    // A WASI sleep (a monotonic-clock subscription).
-    assert_eq!(mode("misbehave"), CallMode::Async);
-    // The shared store (Redis answers over the network).
-    assert_eq!(mode("capability_probe"), CallMode::Async);
-    assert_eq!(mode("rate_limiter"), CallMode::Async);
+    for plugin in ["runaway", "stage_probe", "headers"] {
+        assert_eq!(compiled(plugin).call_mode(memory_store), CallMode::Sync);
+        assert_eq!(compiled(plugin).call_mode(redis), CallMode::Sync);
+    }
+    // A WASI sleep (a monotonic-clock subscription) can always wait.
+    assert_eq!(
+        compiled("misbehave").call_mode(memory_store),
+        CallMode::Async
+    );
+    // The shared store waits only when it is Redis, which answers over the network.
+    for plugin in ["capability_probe", "rate_limiter", "jwt_authorizer"] {
+        assert_eq!(compiled(plugin).call_mode(memory_store), CallMode::Sync);
+        assert_eq!(compiled(plugin).call_mode(redis), CallMode::Async);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

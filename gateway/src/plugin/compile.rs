@@ -16,44 +16,74 @@ use crate::exchange::Stage;
 /// How a plugin's stage calls run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallMode {
-    /// On the caller's thread, without a fiber: the component imports nothing that can wait
-    /// (see [`calls_may_wait`]). Epoch deadlines still stop a call that runs too long.
+    /// On the caller's thread, without a fiber: nothing the plugin imports has to wait (see
+    /// [`Waits`]). Epoch deadlines still stop a call that runs too long.
     Sync,
-    /// On a fiber, so a host call that waits (the shared store, a clock subscription) lets the
-    /// worker thread serve other requests meanwhile.
+    /// On a fiber, so a host call that waits (a Redis round trip, a clock subscription) lets
+    /// the worker thread serve other requests meanwhile.
     Async,
+}
+
+/// What a component's imports may have to wait for, which decides its [`CallMode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Waits {
+    /// Nothing: everything it imports answers at once (its WASI context has no real I/O, see
+    /// [`super::sync_io`]).
+    Never,
+    /// Only the shared store (`rate-limit`, `kv`): it waits when the store is Redis, and
+    /// answers at once when it is the embedded memory store.
+    OnSharedStore,
+    /// Something that can always wait: a clock subscription, files or sockets.
+    Always,
 }
 
 /// A component compiled and linked against the host's imports, ready to be instantiated any
 /// number of times. Shared by every plugin definition and snapshot using the same bytes.
 pub struct CompiledPlugin {
     digest: String,
+    /// Linked with imports that may wait, for calls on a fiber.
     pre: WasmgatePluginPre<HostState>,
+    /// Linked with imports that answer at once, for calls without a fiber; `None` when the
+    /// component imports something that can always wait.
+    sync: Option<SyncLinked>,
+    /// Whether the component imports the shared store (`rate-limit` or `kv`).
+    imports_shared_store: bool,
     capabilities: BTreeSet<Capability>,
-    /// The stage exports, by [`Stage::index`], for synchronous calls; `None` when the plugin's
-    /// calls run asynchronously.
-    sync_exports: Option<[ComponentExportIndex; 5]>,
+}
+
+/// A component linked for synchronous calls.
+struct SyncLinked {
+    pre: WasmgatePluginPre<HostState>,
+    /// The stage exports, by [`Stage::index`].
+    exports: [ComponentExportIndex; 5],
 }
 
 impl CompiledPlugin {
-    /// `pre` must come from the linker for `mode`, the [`call_mode`] of its component.
-    pub(super) fn new(digest: String, pre: WasmgatePluginPre<HostState>, mode: CallMode) -> Self {
+    /// `pre` is linked with [`PluginEngine`](super::PluginEngine)'s async linker; `sync_pre`,
+    /// when the component's [`waits`] allow it, with its synchronous one.
+    pub(super) fn new(
+        digest: String,
+        pre: WasmgatePluginPre<HostState>,
+        sync_pre: Option<WasmgatePluginPre<HostState>>,
+    ) -> Self {
         let component = pre.instance_pre().component();
         let engine = pre.engine();
-        let capabilities = component
+        let capabilities: BTreeSet<Capability> = component
             .component_type()
             .imports(engine)
             .filter_map(|(name, _)| capability_of_import(name))
             .collect();
-        let sync_exports = match mode {
-            CallMode::Sync => stage_exports(component),
-            CallMode::Async => None,
-        };
+        let sync = sync_pre.and_then(|pre| {
+            let exports = stage_exports(pre.instance_pre().component())?;
+            Some(SyncLinked { pre, exports })
+        });
         CompiledPlugin {
             digest,
             pre,
+            sync,
+            imports_shared_store: capabilities.contains(&Capability::RateLimit)
+                || capabilities.contains(&Capability::Kv),
             capabilities,
-            sync_exports,
         }
     }
 
@@ -67,58 +97,54 @@ impl CompiledPlugin {
         &self.digest
     }
 
-    /// How the plugin's stage calls run.
-    pub fn call_mode(&self) -> CallMode {
-        match self.sync_exports {
-            Some(_) => CallMode::Sync,
-            None => CallMode::Async,
+    /// How the plugin's stage calls run when its shared store answers at once
+    /// (`store_answers_at_once`: the memory store) or over the network (Redis).
+    pub fn call_mode(&self, store_answers_at_once: bool) -> CallMode {
+        match self.sync {
+            Some(_) if store_answers_at_once || !self.imports_shared_store => CallMode::Sync,
+            _ => CallMode::Async,
         }
     }
 
-    /// The pre-linked component.
-    pub(super) fn pre(&self) -> &WasmgatePluginPre<HostState> {
-        &self.pre
+    /// The pre-linked component for calls in `mode`.
+    pub(super) fn pre(&self, mode: CallMode) -> &WasmgatePluginPre<HostState> {
+        match (mode, &self.sync) {
+            (CallMode::Sync, Some(sync)) => &sync.pre,
+            _ => &self.pre,
+        }
     }
 
     /// The stage exports for synchronous calls, by [`Stage::index`].
     pub(super) fn sync_exports(&self) -> Option<&[ComponentExportIndex; 5]> {
-        self.sync_exports.as_ref()
+        self.sync.as_ref().map(|sync| &sync.exports)
     }
 }
 
-/// How the stage calls of `component` can run, from what it imports.
-pub(super) fn call_mode(component: &Component, engine: &Engine) -> CallMode {
-    if calls_may_wait(component, engine) {
-        CallMode::Async
-    } else {
-        CallMode::Sync
-    }
-}
-
-/// Whether a call of `component` may have to wait for something: it imports the shared store
-/// (`rate-limit`, `kv`: Redis answers over the network), a clock subscription, files or
-/// sockets. Everything else a plugin imports answers at once — its WASI context has no real
-/// I/O (see [`super::sync_io`]).
-fn calls_may_wait(component: &Component, engine: &Engine) -> bool {
-    component
-        .component_type()
-        .imports(engine)
-        .any(|(name, item)| {
-            let interface = name.split('@').next().unwrap_or(name);
-            match interface {
-                // Linked `async` in `bindings.rs`.
-                "wasmgate:plugin/rate-limit" | "wasmgate:plugin/kv" => true,
-                "wasi:clocks/monotonic-clock" => exports_any(
-                    &item.ty,
-                    engine,
-                    &["subscribe-duration", "subscribe-instant"],
-                ),
-                _ => {
-                    interface.starts_with("wasi:filesystem/")
-                        || interface.starts_with("wasi:sockets/")
-                }
+/// What the stage calls of `component` may have to wait for, from what it imports.
+pub(super) fn waits(component: &Component, engine: &Engine) -> Waits {
+    let mut waits = Waits::Never;
+    for (name, item) in component.component_type().imports(engine) {
+        let interface = name.split('@').next().unwrap_or(name);
+        let always = match interface {
+            // Linked `async` in `bindings.rs`, and at once in `sync_io.rs` for the memory store.
+            "wasmgate:plugin/rate-limit" | "wasmgate:plugin/kv" => {
+                waits = Waits::OnSharedStore;
+                false
             }
-        })
+            "wasi:clocks/monotonic-clock" => exports_any(
+                &item.ty,
+                engine,
+                &["subscribe-duration", "subscribe-instant"],
+            ),
+            _ => {
+                interface.starts_with("wasi:filesystem/") || interface.starts_with("wasi:sockets/")
+            }
+        };
+        if always {
+            return Waits::Always;
+        }
+    }
+    waits
 }
 
 /// Whether an imported instance exports any of `names` (any other kind of import counts as

@@ -11,7 +11,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::WasmgatePluginPre;
-use super::compile::{CallMode, CompiledPlugin, call_mode};
+use super::compile::{CompiledPlugin, Waits, waits};
 use super::error::PluginLoadError;
 use super::host::{self, HostState};
 use crate::config::EngineSettings;
@@ -22,9 +22,10 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// The engine plugins run on. Built once per process; shared by every snapshot.
 pub struct PluginEngine {
     engine: Engine,
-    /// Links components whose calls may wait (see [`CallMode`]).
+    /// Links components for calls that may wait (see [`CallMode`](super::CallMode)).
     linker: Linker<HostState>,
-    /// Links components called synchronously: `wasi:io` that never waits.
+    /// Links components called synchronously: `wasi:io` that never waits, and the shared
+    /// store's calls driven to completion at once (for the memory store).
     sync_linker: Linker<HostState>,
     settings: EngineSettings,
     /// Compiled components by SHA-256 of their bytes, so a reload that leaves a `.wasm`
@@ -62,6 +63,7 @@ impl PluginEngine {
             host::link(&mut linker)?;
             if sync {
                 super::sync_io::shadow_async_io(&mut linker)?;
+                super::sync_store::shadow_shared_store(&mut linker)?;
             }
             Ok(linker)
         };
@@ -110,19 +112,21 @@ impl PluginEngine {
         self.compilations
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let component = self.load_component(path, &digest, &bytes)?;
-        let mode = call_mode(&component, &self.engine);
-        let linker = match mode {
-            CallMode::Sync => &self.sync_linker,
-            CallMode::Async => &self.linker,
+        let link = |linker: &Linker<HostState>| {
+            linker
+                .instantiate_pre(&component)
+                .and_then(WasmgatePluginPre::new)
+                .map_err(|e| PluginLoadError::Link {
+                    path: path.to_owned(),
+                    reason: format!("{e:#}"),
+                })
         };
-        let pre = linker
-            .instantiate_pre(&component)
-            .and_then(WasmgatePluginPre::new)
-            .map_err(|e| PluginLoadError::Link {
-                path: path.to_owned(),
-                reason: format!("{e:#}"),
-            })?;
-        let compiled = Arc::new(CompiledPlugin::new(digest.clone(), pre, mode));
+        let pre = link(&self.linker)?;
+        let sync_pre = match waits(&component, &self.engine) {
+            Waits::Always => None,
+            Waits::Never | Waits::OnSharedStore => Some(link(&self.sync_linker)?),
+        };
+        let compiled = Arc::new(CompiledPlugin::new(digest.clone(), pre, sync_pre));
         self.lock_compiled().insert(digest, compiled.clone());
         Ok(compiled)
     }

@@ -11,7 +11,7 @@ use super::bindings::types::{Context, Request, Response};
 use super::bindings::{self, Action, BodyAccess, InitError, WasmgatePlugin};
 use super::budget::{CallBudget, DeadlineExceeded, run_within};
 use super::capabilities::PluginCapabilities;
-use super::compile::CompiledPlugin;
+use super::compile::{CallMode, CompiledPlugin};
 use super::error::{PluginFailure, PluginLoadError};
 use super::host::{ActiveCall, CONTEXT_REP, HostState, REQUEST_REP, RESPONSE_REP};
 use super::limits::MemoryCapHit;
@@ -109,7 +109,9 @@ impl PluginInstance {
         memory_limit: u64,
         deadline: Duration,
     ) -> wasmtime::Result<Self> {
-        let engine = compiled.pre().engine();
+        let mode = compiled.call_mode(capabilities.store.answers_at_once());
+        let pre = compiled.pre(mode);
+        let engine = pre.engine();
         let limit = usize::try_from(memory_limit).unwrap_or(usize::MAX);
         let budget = Arc::new(CallBudget::default());
         let state = HostState::new(capabilities, limit, budget.clone());
@@ -131,13 +133,15 @@ impl PluginInstance {
         });
         budget.arm(deadline);
         store.set_epoch_deadline(1);
-        let instantiate = compiled.pre().instance_pre().instantiate_async(&mut store);
+        let instantiate = pre.instance_pre().instantiate_async(&mut store);
         let instance = run_within(instantiate, &budget, backstop(deadline)).await??;
         budget.disarm();
         let bindings = WasmgatePlugin::new(&mut store, &instance)?;
-        let sync_stages = match compiled.sync_exports() {
-            Some(exports) => Some(SyncStages::new(&mut store, &instance, exports)?),
-            None => None,
+        let sync_stages = match (mode, compiled.sync_exports()) {
+            (CallMode::Sync, Some(exports)) => {
+                Some(SyncStages::new(&mut store, &instance, exports)?)
+            }
+            _ => None,
         };
         Ok(PluginInstance {
             store,

@@ -6,9 +6,10 @@
 //! - [`ConfiguredPlugin`] — a plugin definition with its config, what it declared at `init`, and
 //!   its pool of initialised instances;
 //! - `PluginInstance` — one store and instance; a call lends it the [`Exchange`] under a deadline
-//!   and a memory cap. A failed instance is discarded. A plugin whose imports can never wait is
-//!   called synchronously, on the worker thread without a fiber ([`CallMode`]); the others on a
-//!   fiber, so a host call that waits (Redis) frees the thread meanwhile.
+//!   and a memory cap. A failed instance is discarded. A plugin whose imports never wait (the
+//!   shared store counts as not waiting when it is the memory store) is called synchronously,
+//!   on the worker thread without a fiber ([`CallMode`]); the others on a fiber, so a host call
+//!   that waits (Redis) frees the thread meanwhile.
 //!
 //! The exchange a call is lent belongs to the request pipeline ([`crate::exchange`]).
 
@@ -26,6 +27,7 @@ mod instance;
 mod limits;
 mod own_metrics;
 mod sync_io;
+mod sync_store;
 
 pub use compile::{CallMode, CompiledPlugin};
 pub use configure::{ConfiguredPlugin, INIT_DEADLINE, PluginCall};

@@ -53,7 +53,10 @@ impl HasData for NonBlocking {
 struct NonBlockingIo<'a>(&'a mut ResourceTable);
 
 /// Drives `future` once: its value if it is ready, or a [`WouldBlock`] trap.
-fn at_once<T>(operation: &'static str, future: impl Future<Output = T>) -> wasmtime::Result<T> {
+pub(super) fn at_once<T>(
+    operation: &'static str,
+    future: impl Future<Output = T>,
+) -> wasmtime::Result<T> {
     let mut future = pin!(future);
     match future
         .as_mut()
