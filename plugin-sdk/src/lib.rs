@@ -89,6 +89,7 @@ mod action;
 pub mod clock;
 mod config;
 pub mod context;
+pub mod crypto;
 pub mod documents;
 mod error;
 pub mod header;

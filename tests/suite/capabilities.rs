@@ -1,6 +1,7 @@
 //! Host capabilities through a real gateway, with the `capability-probe` plugin: the shared
 //! store's buckets, quotas and key-value entries (per-plugin namespaces), the plugin's own
-//! metrics, and documents from a file and from a URL (with refreshes). Grants refused at load
+//! metrics, documents from a file and from a URL (with refreshes), and `crypto` (keys held by the
+//! host, verification, digests). Grants refused at load
 //! are in the config-error snapshots (`plugin-capability-not-granted.toml`).
 
 use std::time::Duration;
@@ -10,7 +11,7 @@ use serde_json::Value;
 use wasmgate_tests::prometheus::{self, key};
 use wasmgate_tests::{DocumentServer, TestGateway, http1, plugin_path};
 
-const ALL_GRANTS: &str = r#"grants = ["rate-limit", "kv", "metrics"]"#;
+const ALL_GRANTS: &str = r#"grants = ["rate-limit", "kv", "metrics", "crypto"]"#;
 
 /// Sends `x-probe: <probe>` to `path` and returns the status and the JSON answer.
 async fn probe(gateway: &TestGateway, path: &str, probe: &str) -> (u16, Value) {
@@ -215,4 +216,52 @@ integration = {{ type = "mock", status = 204 }}
             .unwrap()
             .contains("no document `nope`")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crypto_verifies_with_host_held_keys_and_refuses_weak_ones() {
+    let gateway = two_probes("").await;
+    let (status, answer) = probe(&gateway, "/a", "digest abc").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        answer["sha256"],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+
+    // HMAC-SHA256("0123456789abcdef0123456789abcdef", "header.payload").
+    let secret = "0123456789abcdef0123456789abcdef";
+    let tag = "888a287d848507d637670f04eb49745f97d769a05e4ba332644bbead430ea53f";
+    let (_, answer) = probe(
+        &gateway,
+        "/a",
+        &format!("hmac {secret} header.payload {tag}"),
+    )
+    .await;
+    assert_eq!(
+        answer["algorithms"],
+        serde_json::json!(["HS256", "HS384", "HS512"])
+    );
+    assert_eq!(answer["valid"], true, "{answer}");
+    let (_, answer) = probe(&gateway, "/a", &format!("hmac {secret} header.other {tag}")).await;
+    assert_eq!(answer["valid"], false);
+
+    let (_, answer) = probe(&gateway, "/a", "hmac short header.payload 00").await;
+    assert_eq!(
+        answer["key_error"],
+        "a secret of 5 bytes: at least 32 bytes are required"
+    );
+
+    // An instance holds at most 1024 keys at once; dropped keys free their place.
+    let (_, answer) = probe(&gateway, "/a", &format!("hold-keys 1025 {secret}")).await;
+    assert_eq!(answer["held"], 1024);
+    assert!(
+        answer["key_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("1024 keys"),
+        "{answer}"
+    );
+    let (_, answer) = probe(&gateway, "/a", &format!("hold-keys 1024 {secret}")).await;
+    assert_eq!(answer["held"], 1024, "{answer}");
+    assert!(answer.get("key_error").is_none());
 }

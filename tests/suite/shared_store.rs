@@ -21,7 +21,7 @@ on_unavailable = "{on_unavailable}"
 
 [plugins.shared-probe]
 path = "{probe}"
-grants = ["rate-limit", "kv", "metrics"]
+grants = ["rate-limit", "kv", "metrics", "crypto"]
 
 [[routes]]
 id = "shared-store"

@@ -114,7 +114,7 @@
 //! max_instances = 64                  # instances alive at once (1 to engine.max_instances)
 //! queue_timeout_ms = 100              # wait for a free instance, then shed the request with
 //!                                     # 503 + Retry-After (default deadline_ms; 1 to 60000)
-//! grants = ["rate-limit", "kv", "metrics"]   # capabilities it may import; default none: a
+//! grants = ["rate-limit", "kv", "metrics", "crypto"]  # capabilities it may import; default none: a
 //!                                     # component importing one not granted does not load
 //! [plugins.auth.documents]            # named documents the plugin reads (no grant needed)
 //! keys = { file = "keys.json" }       # relative to this file; a change reloads

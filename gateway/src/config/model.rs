@@ -298,11 +298,18 @@ pub enum Capability {
     Kv,
     /// `metrics`: the plugin's own counters, histograms and gauges.
     Metrics,
+    /// `crypto`: signature verification with host-held keys, digests, constant-time comparison.
+    Crypto,
 }
 
 impl Capability {
     /// Every capability, in the order they are listed in messages.
-    pub const ALL: [Capability; 3] = [Capability::RateLimit, Capability::Kv, Capability::Metrics];
+    pub const ALL: [Capability; 4] = [
+        Capability::RateLimit,
+        Capability::Kv,
+        Capability::Metrics,
+        Capability::Crypto,
+    ];
 
     /// The name used in `grants` — also the WIT interface's name.
     pub fn as_str(self) -> &'static str {
@@ -310,6 +317,7 @@ impl Capability {
             Capability::RateLimit => "rate-limit",
             Capability::Kv => "kv",
             Capability::Metrics => "metrics",
+            Capability::Crypto => "crypto",
         }
     }
 

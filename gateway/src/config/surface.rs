@@ -237,7 +237,7 @@ pub(super) struct PluginSection {
     pub(super) memory_mb: Option<Spanned<u64>>,
     /// `max_instances = 64` (the default; at most `engine.max_instances`)
     pub(super) max_instances: Option<Spanned<u64>>,
-    /// `grants = ["rate-limit", "kv", "metrics"]` (default none): the capabilities the plugin
+    /// `grants = ["rate-limit", "kv", "metrics", "crypto"]` (default none): the capabilities the plugin
     /// may import
     pub(super) grants: Option<Spanned<Vec<Spanned<String>>>>,
     /// `[plugins.<name>.documents]`: named documents the plugin reads, e.g.

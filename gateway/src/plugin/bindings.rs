@@ -10,10 +10,15 @@ wasmtime::component::bindgen!({
     imports: {
         "wasmgate:plugin/rate-limit": async,
         "wasmgate:plugin/kv": async,
+        // A handle the instance's table does not hold traps the plugin's call.
+        "wasmgate:plugin/crypto": trappable,
+    },
+    with: {
+        "wasmgate:plugin/crypto.key": wasmgate_crypto::VerifyingKey,
     },
 });
 
 pub use self::wasmgate::plugin::types::{
     Action, BodyAccess, BodyError, EditError, InitError, PluginInfo, ResponseData, Stages,
 };
-pub use self::wasmgate::plugin::{clock, documents, kv, log, metrics, rate_limit, types};
+pub use self::wasmgate::plugin::{clock, crypto, documents, kv, log, metrics, rate_limit, types};

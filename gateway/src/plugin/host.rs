@@ -43,6 +43,8 @@ pub(crate) struct HostState {
     /// An empty exchange, swapped with the caller's for the duration of a call: lending an
     /// exchange moves a pointer, not the exchange.
     pub(super) spare_exchange: Option<Box<Exchange>>,
+    /// How many `crypto` keys the instance holds in `table`.
+    pub(super) crypto_keys: u32,
 }
 
 /// A stage call in progress: the exchange and what the plugin may do with it.
@@ -69,6 +71,7 @@ impl HostState {
             deadline_hit: false,
             in_sync_call: false,
             spare_exchange: None,
+            crypto_keys: 0,
         }
     }
 

@@ -23,6 +23,7 @@ mod engine;
 mod error;
 mod host;
 mod host_capabilities;
+mod host_crypto;
 mod instance;
 mod limits;
 mod own_metrics;

@@ -1,7 +1,7 @@
 //! `capability-probe`: a test-only plugin that calls a host capability named by the request, so
 //! the gateway's end-to-end tests can check grants, key and metric namespacing, the shared store
-//! (memory or Redis) and documents. It imports every capability, so it loads only when granted
-//! `rate-limit`, `kv` and `metrics`.
+//! (memory or Redis), documents and `crypto`. It imports every capability, so it loads only when
+//! granted `rate-limit`, `kv`, `metrics` and `crypto`.
 //!
 //! At the method-request stage it reads the `x-probe` header and answers 200 with a JSON body
 //! describing the result (or the error, with status 503 for an unavailable store, 500 for any
@@ -13,7 +13,12 @@
 //! - `kv-set <key> <value> <ttl-ms>` / `kv-get <key>` / `kv-delete <key>` — `{"value": …}`;
 //! - `metric <name>` — adds 1 to counter `<name>` with label `route` = the route id;
 //! - `document <name>` — `{"version", "content"}` (content as UTF-8 text);
-//! - `refresh <name>` — asks for the document to be fetched again.
+//! - `refresh <name>` — asks for the document to be fetched again;
+//! - `digest <text>` — `{"sha256": hex}` from the host;
+//! - `hmac <secret> <message> <hex tag>` — imports the secret as an HMAC key and verifies the
+//!   HS256 tag: `{"algorithms", "valid"}`, or `{"key_error"}` when the key is refused;
+//! - `hold-keys <count> <secret>` — imports the secret `count` times, holding every key until
+//!   the call ends: `{"held"}`, and `{"key_error"}` for the import that was refused.
 
 use std::time::Duration;
 
@@ -21,7 +26,7 @@ use serde_json::{Value, json};
 use wasmgate_plugin_sdk::rate_limit::{self, Bucket, Window};
 use wasmgate_plugin_sdk::{
     Action, Context, InitError, NoConfig, Plugin, Request, ResponseData, Stages, StoreError,
-    documents, kv, metrics,
+    crypto, documents, kv, metrics,
 };
 
 /// The probe; it has no state.
@@ -129,6 +134,34 @@ fn run(words: &[&str], route: &str) -> Result<Value, Failure> {
                 "content": String::from_utf8_lossy(&document.content),
             }))
         }
+        Some("digest") => {
+            let digest = crypto::digest(crypto::DigestAlgorithm::Sha256, arg(1).as_bytes());
+            Ok(json!({ "sha256": hex(&digest) }))
+        }
+        Some("hmac") => match crypto::Key::import(crypto::KeyFormat::HmacSecret, arg(1).as_bytes())
+        {
+            Ok(key) => {
+                let tag = unhex(arg(3)).ok_or_else(|| Failure::Other("bad hex tag".into()))?;
+                let algorithms: Vec<String> =
+                    key.algorithms().iter().map(ToString::to_string).collect();
+                let valid = key.verify(crypto::SignatureAlgorithm::Hs256, arg(2).as_bytes(), &tag);
+                Ok(json!({ "algorithms": algorithms, "valid": valid }))
+            }
+            Err(error) => Ok(json!({ "key_error": error.to_string() })),
+        },
+        Some("hold-keys") => {
+            let count: usize = number(words.get(1))?;
+            let mut held = Vec::with_capacity(count);
+            for _ in 0..count {
+                match crypto::Key::import(crypto::KeyFormat::HmacSecret, arg(2).as_bytes()) {
+                    Ok(key) => held.push(key),
+                    Err(error) => {
+                        return Ok(json!({ "held": held.len(), "key_error": error.to_string() }));
+                    }
+                }
+            }
+            Ok(json!({ "held": held.len() }))
+        }
         Some("refresh") => {
             documents::request_refresh(arg(1));
             Ok(json!({ "requested": arg(1) }))
@@ -145,3 +178,17 @@ fn json_response(status: u16, body: &Value) -> Action {
 }
 
 wasmgate_plugin_sdk::export_plugin!(CapabilityProbe);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
