@@ -45,7 +45,7 @@ default = {{ rate = 1, burst = 4, period = "1m" }}
 
 [plugins.keys]
 path = "{keys}"
-grants = ["rate-limit"]
+grants = ["rate-limit", "crypto"]
 [plugins.keys.config.plans.trial]
 quota = {{ limit = 6, period = "day" }}
 [[plugins.keys.config.keys]]

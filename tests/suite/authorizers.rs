@@ -59,7 +59,7 @@ url = "{upstream}"
 
 [plugins.jwt]
 path = "{jwt}"
-grants = ["kv"]
+grants = ["crypto", "kv"]
 [plugins.jwt.documents]
 jwks = {{ url = "{jwks_url}", refresh_ms = 3600000 }}
 [plugins.jwt.config]

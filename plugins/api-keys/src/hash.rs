@@ -2,7 +2,7 @@
 //! SHA-256 suffices and why the lookup needs no constant-time comparison: see the crate docs,
 //! "Keys are stored hashed".
 
-use sha2::{Digest, Sha256};
+use wasmgate_plugin_sdk::crypto::{self, DigestAlgorithm};
 
 /// The SHA-256 digest of a key.
 pub(crate) type KeyDigest = [u8; 32];
@@ -20,9 +20,11 @@ pub fn hash_key(key: &str) -> String {
     hex::encode(digest(key.as_bytes()))
 }
 
-/// The digest of the key bytes a client presented.
+/// The digest of the key bytes a client presented, computed by the host (`crypto`).
 pub(crate) fn digest(key: &[u8]) -> KeyDigest {
-    Sha256::digest(key).into()
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(&crypto::digest(DigestAlgorithm::Sha256, key));
+    digest
 }
 
 /// Parses a configured `hash`: 64 hex digits, either case.

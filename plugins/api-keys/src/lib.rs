@@ -5,7 +5,8 @@
 //! ```toml
 //! [plugins.keys]
 //! path = "target/plugins/api_keys.wasm"
-//! grants = ["rate-limit"]                  # the throttle and quota use the shared store
+//! grants = ["rate-limit", "crypto"]        # the throttle and quota use the shared store; the
+//!                                          # key digests are the host's SHA-256
 //! [plugins.keys.documents]
 //! keys = { file = "keys.toml" }            # optional: more keys, reloaded when the file changes
 //! [plugins.keys.config]

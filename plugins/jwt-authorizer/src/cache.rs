@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
+use wasmgate_plugin_sdk::crypto::{self, DigestAlgorithm};
 use wasmgate_plugin_sdk::{kv, log};
 
 use crate::claims::Principal;
@@ -16,19 +16,17 @@ use crate::claims::Principal;
 pub(crate) struct Cache {
     ttl: Duration,
     /// A hash of the plugin's config (and of this cache format), mixed into every key.
-    salt: [u8; 32],
+    salt: Vec<u8>,
 }
 
 impl Cache {
     /// Keeps entries for `ttl` (at most; see [`Cache::put`]). `config` identifies the
     /// configuration the entries were verified under.
     pub(crate) fn new(ttl: Duration, config: &[u8]) -> Self {
-        let mut hasher = Sha256::new();
-        hasher.update(b"wasmgate jwt-authorizer cache v1\0");
-        hasher.update(config);
+        let salted = [&b"wasmgate jwt-authorizer cache v1\0"[..], config].concat();
         Cache {
             ttl,
-            salt: hasher.finalize().into(),
+            salt: crypto::digest(DigestAlgorithm::Sha256, &salted),
         }
     }
 
@@ -70,10 +68,9 @@ impl Cache {
 
     /// `jwt:<base64url(sha256(salt ‖ token))>`.
     fn key(&self, token: &str) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(self.salt);
-        hasher.update(token.as_bytes());
-        format!("jwt:{}", URL_SAFE_NO_PAD.encode(hasher.finalize()))
+        let salted = [self.salt.as_slice(), token.as_bytes()].concat();
+        let digest = crypto::digest(DigestAlgorithm::Sha256, &salted);
+        format!("jwt:{}", URL_SAFE_NO_PAD.encode(digest))
     }
 }
 

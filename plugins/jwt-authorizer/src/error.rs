@@ -1,7 +1,7 @@
 //! Why a request is refused, and the one place that turns it into an HTTP answer (RFC 6750 §3).
 //! Messages describe the failure; they never contain the token or anything read from it.
 
-use jsonwebtoken::Algorithm;
+use crate::keys::Algorithm;
 use thiserror::Error;
 use wasmgate_plugin_sdk::{Action, Context, ResponseData};
 
@@ -32,7 +32,7 @@ pub(crate) enum InvalidToken {
     #[error("the token's algorithm is not supported")]
     UnsupportedAlgorithm,
     /// An `alg` the config does not allow.
-    #[error("the token's algorithm {0:?} is not allowed")]
+    #[error("the token's algorithm {0} is not allowed")]
     AlgorithmNotAllowed(Algorithm),
     /// A `crit` header.
     #[error("the token has critical header extensions, which are not supported")]
@@ -42,10 +42,10 @@ pub(crate) enum InvalidToken {
     UnknownKeyId,
     /// The key the `kid` names does not verify this `alg` (e.g. an HS256 token naming an RSA
     /// key: algorithm confusion).
-    #[error("the token's key does not verify algorithm {0:?}")]
+    #[error("the token's key does not verify algorithm {0}")]
     KeyAlgorithmMismatch(Algorithm),
     /// No key verifies this `alg`.
-    #[error("no key verifies algorithm {0:?}")]
+    #[error("no key verifies algorithm {0}")]
     NoKeyForAlgorithm(Algorithm),
     /// The signature does not match.
     #[error("the token's signature is invalid")]

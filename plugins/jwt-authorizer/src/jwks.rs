@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use jsonwebtoken::Algorithm;
+use crate::keys::Algorithm;
 use serde_json::Value;
 use wasmgate_plugin_sdk::{documents, log};
 

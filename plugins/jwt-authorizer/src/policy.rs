@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::keys::Algorithm;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::Algorithm;
 use serde_json::Value;
 use wasmgate_plugin_sdk::{InitError, header};
 
@@ -177,7 +177,7 @@ fn inline_key(path: &str, section: &KeySection, allowed: &[Algorithm]) -> Result
     };
     let (key, fits) =
         parsed.map_err(|err| InitError::invalid_config(&format!("{path}.{field}"), err))?;
-    let algorithms = keys::bind(fits, alg, allowed).map_err(|err| {
+    let algorithms = keys::bind(&fits, alg, allowed).map_err(|err| {
         let key_path = if alg.is_some() {
             format!("{path}.alg")
         } else {

@@ -1,11 +1,9 @@
 //! A compact JWS (`header.payload.signature`, RFC 7515 §7.1): parsed without trusting anything,
 //! then verified against a key, and only then are its claims read.
 
-use std::str::FromStr;
-
+use crate::keys::Algorithm;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -26,8 +24,8 @@ pub(crate) struct Token<'a> {
     signing_input: &'a str,
     /// The base64url payload.
     payload: &'a str,
-    /// The base64url signature.
-    signature: &'a str,
+    /// The signature, decoded.
+    signature: Vec<u8>,
 }
 
 /// The header fields the plugin reads. Others are ignored, except `crit`.
@@ -56,7 +54,8 @@ impl<'a> Token<'a> {
             return Err(InvalidToken::Malformed("not three dot-separated parts"));
         };
         let header_bytes = decode(header)?;
-        if payload.is_empty() || decode(signature).is_err() {
+        let signature = decode(signature)?;
+        if payload.is_empty() {
             return Err(InvalidToken::Malformed("a part is not base64url"));
         }
         let raw: RawHeader = serde_json::from_slice(&header_bytes)
@@ -67,7 +66,10 @@ impl<'a> Token<'a> {
         if raw.alg.eq_ignore_ascii_case("none") {
             return Err(InvalidToken::AlgNone);
         }
-        let alg = Algorithm::from_str(&raw.alg).map_err(|_| InvalidToken::UnsupportedAlgorithm)?;
+        let alg: Algorithm = raw
+            .alg
+            .parse()
+            .map_err(|_| InvalidToken::UnsupportedAlgorithm)?;
         let signing_input = &token[..header.len() + 1 + payload.len()];
         Ok(Token {
             alg,
@@ -81,13 +83,9 @@ impl<'a> Token<'a> {
     /// Whether `key` accepts the token's algorithm and its signature verifies.
     pub(crate) fn verifies_with(&self, key: &Key) -> bool {
         key.algorithms.contains(&self.alg)
-            && jsonwebtoken::crypto::verify(
-                self.signature,
-                self.signing_input.as_bytes(),
-                &key.key,
-                self.alg,
-            )
-            .unwrap_or(false)
+            && key
+                .key
+                .verify(self.alg, self.signing_input.as_bytes(), &self.signature)
     }
 
     /// The claims: a JSON object. Call only once the signature has been verified.

@@ -1,7 +1,7 @@
 //! Signature verification: picks the keys a token may be checked against (by `kid` and
 //! algorithm, from the inline keys and the JWKS document) and verifies the signature.
 
-use jsonwebtoken::Algorithm;
+use crate::keys::Algorithm;
 
 use crate::error::InvalidToken;
 use crate::jwks::DocumentKeys;
