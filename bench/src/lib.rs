@@ -34,6 +34,7 @@ pub async fn configured(
     mode: InstanceMode,
 ) -> ConfiguredPlugin {
     let path = plugin_path(crate_name);
+    let compiled = engine.compile(&path).expect("compile plugin");
     let origin = Origin {
         file: PathBuf::from("bench.toml"),
         line: 1,
@@ -52,13 +53,13 @@ pub async fn configured(
         queue_timeout: Duration::from_secs(10),
         memory_limit_bytes: 32 << 20,
         max_instances: 8,
-        grants: Default::default(),
+        // Whatever the component imports (`crypto` for the JWT plugin, `kv` for its cache).
+        grants: compiled.imported_capabilities().clone(),
         grants_origin: origin.clone(),
         documents: Default::default(),
         path_origin: origin.clone(),
         config_origin: origin,
     };
-    let compiled = engine.compile(&path).expect("compile plugin");
     let store = wasmgate::store::SharedStore::open(&Default::default()).expect("memory store");
     let documents = wasmgate::plugin::Documents::default();
     ConfiguredPlugin::configure(&def, compiled, std::sync::Arc::new(store), documents)
