@@ -8,6 +8,9 @@ use crate::rules::{self, Class, Context, Form, PatternRule, Prose, Severity};
 use crate::sqli::SqliDetector;
 use crate::targets::{Location, Target};
 
+/// Every normalised form, in the order their rules are checked.
+const FORMS: [Form; 3] = [Form::Text, Form::Compact, Form::Cmdline];
+
 /// A rule that matched, with where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Hit {
@@ -45,11 +48,55 @@ impl FormSet {
     }
 }
 
+/// The rules of several forms in one set, for a value whose forms are the same text: one scan
+/// instead of one per form.
+struct MergedSet {
+    set: RegexSet,
+    /// For each pattern of `set`: the index of its [`FormSet`] and of the rule in it.
+    members: Vec<(usize, usize)>,
+}
+
+impl MergedSet {
+    /// Merges the form sets whose indices are the bits of `mask`, in index order.
+    fn new(forms: &[FormSet], mask: usize) -> Self {
+        let mut patterns = Vec::new();
+        let mut members = Vec::new();
+        for (form_index, form_set) in forms.iter().enumerate() {
+            if mask & 1 << form_index == 0 {
+                continue;
+            }
+            for (rule_index, rule) in form_set.rules.iter().enumerate() {
+                patterns.push(rule.pattern);
+                members.push((form_index, rule_index));
+            }
+        }
+        let set = RegexSetBuilder::new(patterns)
+            .unicode(false)
+            .build()
+            .expect("built-in rules are valid regexes");
+        MergedSet { set, members }
+    }
+}
+
+/// Whether the forms of `mask` get a [`MergedSet`]: when there are two or more, but for `text`
+/// and `cmdline` without `compact`, which takes a `/* */` comment in a value free of shell
+/// quoting and odd whitespace, too rare to pay for a set at `init`.
+fn worth_merging(forms: &[FormSet], mask: usize) -> bool {
+    let members: Vec<Form> = (0..forms.len())
+        .filter(|&index| mask & 1 << index != 0)
+        .map(|index| forms[index].form)
+        .collect();
+    members.len() >= 2 && members != [Form::Text, Form::Cmdline]
+}
+
 /// Every built-in detector, compiled once at `init` for the configured paranoia level, classes
 /// and disabled rules.
 pub(crate) struct Detector {
     sqli: Option<SqliDetector>,
     forms: Vec<FormSet>,
+    /// Indexed by a bit mask of `forms` indices: the merged set of the forms (`None`: each
+    /// form's set is used), see [`worth_merging`].
+    merged: Vec<Option<MergedSet>>,
     sqli_disabled: HashSet<String>,
 }
 
@@ -59,7 +106,7 @@ impl Detector {
     /// mentions do not count at paranoia 1.
     pub(crate) fn new(paranoia: u8, classes: &[Class], disabled: &HashSet<String>) -> Self {
         let mut forms = Vec::new();
-        for form in [Form::Text, Form::Compact, Form::Cmdline] {
+        for form in FORMS {
             let rules: Vec<&'static PatternRule> = rules::all()
                 .filter(|rule| {
                     rule.form == form
@@ -95,18 +142,27 @@ impl Detector {
                 locators,
             });
         }
+        let merged = (0..1usize << forms.len())
+            .map(|mask| worth_merging(&forms, mask).then(|| MergedSet::new(&forms, mask)))
+            .collect();
         Detector {
             sqli: classes
                 .contains(&Class::Sqli)
                 .then(|| SqliDetector::new(paranoia)),
             forms,
+            merged,
             sqli_disabled: disabled.clone(),
         }
     }
 
     /// Scans the inspected targets; one hit per rule and location.
     pub(crate) fn scan(&self, targets: &[Target], hits: &mut Vec<Hit>) {
+        if self.sqli.is_none() && self.forms.is_empty() {
+            // Nothing to match: no value needs normalising.
+            return;
+        }
         let mut fingerprints = Vec::new();
+        let mut matched = Vec::new();
         for target in targets.iter().filter(|t| t.inspect && !t.value.is_empty()) {
             let normalized = target.normalized();
             let mut add = |id: &str, name: &'static str, severity: Severity| {
@@ -137,21 +193,58 @@ impl Detector {
                     }
                 }
             }
-            for form_set in &self.forms {
-                let text = match form_set.form {
+            let mut texts = [""; FORMS.len()];
+            for (text, form_set) in texts.iter_mut().zip(&self.forms) {
+                *text = match form_set.form {
                     Form::Text => normalized.text.as_str(),
                     Form::Compact => normalized.compact(),
                     Form::Cmdline => normalized.cmdline(),
                 };
-                if form_set.set.is_match(text.as_bytes()) {
-                    for index in form_set.set.matches(text.as_bytes()).iter() {
-                        if form_set.counts(index, text, normalized.nul) {
-                            let rule = form_set.rules[index];
-                            add(rule.id, rule.name, rule.severity);
+            }
+            matched.clear();
+            self.match_forms(&texts[..self.forms.len()], &mut matched);
+            for &(form_index, index) in &matched {
+                let form_set = &self.forms[form_index];
+                if form_set.counts(index, texts[form_index], normalized.nul) {
+                    let rule = form_set.rules[index];
+                    add(rule.id, rule.name, rule.severity);
+                }
+            }
+        }
+    }
+
+    /// The rules (form index, rule index) whose pattern matches the text of its form, in form
+    /// then rule order. `texts` holds each form's text; forms whose texts are equal are
+    /// scanned once, together, by their [`MergedSet`].
+    fn match_forms(&self, texts: &[&str], matched: &mut Vec<(usize, usize)>) {
+        let mut done = 0usize;
+        for (first, text) in texts.iter().enumerate() {
+            if done & 1 << first != 0 {
+                continue;
+            }
+            let mask = (first..texts.len())
+                .filter(|&other| std::ptr::eq(texts[other], *text) || texts[other] == *text)
+                .fold(0usize, |mask, other| mask | 1 << other);
+            done |= mask;
+            let haystack = text.as_bytes();
+            match &self.merged[mask] {
+                Some(merged) => {
+                    if merged.set.is_match(haystack) {
+                        let hits = merged.set.matches(haystack);
+                        matched.extend(hits.iter().map(|index| merged.members[index]));
+                    }
+                }
+                None => {
+                    let members = (first..texts.len()).filter(|&form| mask & 1 << form != 0);
+                    for form in members {
+                        let set = &self.forms[form].set;
+                        if set.is_match(haystack) {
+                            matched.extend(set.matches(haystack).iter().map(|index| (form, index)));
                         }
                     }
                 }
             }
         }
+        matched.sort_unstable();
     }
 }

@@ -22,47 +22,170 @@ pub(crate) struct Normalized {
     pub(crate) text: String,
     /// Whether decoding met a NUL byte (removed from `text`).
     pub(crate) nul: bool,
-    /// `text` with `/* … */` comments removed and whitespace collapsed (`None`: same as `text`).
-    compact: Option<String>,
-    /// `text` as a shell would read it: quotes, backslashes and carets removed (`None`: same
-    /// as `text`).
-    cmdline: Option<String>,
+    /// `text` with `/* … */` comments removed and whitespace collapsed.
+    compact: Compact,
+    /// `text` as a shell would read it: quotes, backslashes and carets removed.
+    cmdline: Cmdline,
+}
+
+/// Where the `compact` form of a value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Compact {
+    /// Same as `text`.
+    Text,
+    /// `text[start..end]`: `text` without the spaces at its ends.
+    Trimmed(usize, usize),
+    /// A text of its own.
+    Own(String),
+}
+
+/// Where the `cmdline` form of a value is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cmdline {
+    /// Same as `text`.
+    Text,
+    /// Same as `compact`.
+    Compact,
+    /// A text of its own.
+    Own(String),
 }
 
 impl Normalized {
     /// `text` with `/* … */` comments removed and whitespace collapsed.
     pub(crate) fn compact(&self) -> &str {
-        self.compact.as_deref().unwrap_or(&self.text)
+        match &self.compact {
+            Compact::Text => &self.text,
+            Compact::Trimmed(start, end) => &self.text[*start..*end],
+            Compact::Own(compact) => compact,
+        }
     }
 
     /// `text` as a shell would read it: quotes, backslashes and carets removed, line breaks
     /// read as `;`.
     pub(crate) fn cmdline(&self) -> &str {
-        self.cmdline.as_deref().unwrap_or(&self.text)
+        match &self.cmdline {
+            Cmdline::Text => &self.text,
+            Cmdline::Compact => self.compact(),
+            Cmdline::Own(cmdline) => cmdline,
+        }
     }
 }
 
 /// Normalises a value. `plus_is_space` applies to query strings, forms and cookies (not paths).
 pub(crate) fn normalize(raw: &str, plus_is_space: bool) -> Normalized {
-    let needs_decoding = !raw.is_ascii()
-        || raw
-            .bytes()
-            .any(|b| matches!(b, b'%' | b'&' | b'\\' | b'\0') || (plus_is_space && b == b'+'));
-    let (text, nul) = if needs_decoding {
+    let raw_traits = Traits::of(raw.as_bytes());
+    let needs_decoding =
+        raw_traits.has(NON_ASCII | ESCAPE) || (plus_is_space && raw_traits.has(PLUS));
+    let (text, nul, traits) = if needs_decoding {
         let (text, nul) = decode_noting_nul(raw, plus_is_space);
-        (text.to_lowercase(), nul)
+        let text = text.to_lowercase();
+        let traits = Traits::of(text.as_bytes());
+        (text, nul, traits)
     } else {
-        (raw.to_ascii_lowercase(), false)
+        // Lower-casing ASCII letters changes none of the traits.
+        (raw.to_ascii_lowercase(), false, raw_traits)
     };
-    let odd_whitespace = has_odd_whitespace(&text);
-    let compact = (odd_whitespace || text.contains("/*")).then(|| compact(&text));
-    let cmdline =
-        (odd_whitespace || text.contains(['\\', '\'', '"', '^', '$'])).then(|| cmdline(&text));
+    let inner_whitespace = traits.whitespace_run
+        || (traits.has(NON_ASCII) && text.chars().any(|c| c != ' ' && c.is_whitespace()));
+    let odd_whitespace = inner_whitespace || text.starts_with(' ') || text.ends_with(' ');
+    let compact = if traits.comment || inner_whitespace {
+        Compact::Own(compact(&text))
+    } else if odd_whitespace {
+        // Single spaces only: collapsing them only drops those at the ends.
+        let start = text.len() - text.trim_start_matches(' ').len();
+        let end = text.trim_end_matches(' ').len().max(start);
+        Compact::Trimmed(start, end)
+    } else {
+        Compact::Text
+    };
+    let cmdline = if !odd_whitespace && !traits.has(SHELL) {
+        Cmdline::Text
+    } else if !traits.comment && !traits.has(SHELL | LINE_BREAK) {
+        // Nothing for the shell to strip: both forms only collapse the whitespace.
+        Cmdline::Compact
+    } else {
+        Cmdline::Own(cmdline(&text))
+    };
     Normalized {
         text,
         nul,
         compact,
         cmdline,
+    }
+}
+
+/// A byte above ASCII.
+const NON_ASCII: u8 = 1;
+/// `%`, `&`, `\\` or NUL: something a decoder may change.
+const ESCAPE: u8 = 1 << 1;
+/// `+`, a space in query strings, forms and cookies.
+const PLUS: u8 = 1 << 2;
+/// `\\`, `'`, `"`, `^` or `$`: something the `cmdline` form strips or may strip.
+const SHELL: u8 = 1 << 3;
+/// `\n` or `\r`, which the `cmdline` form reads as `;`.
+const LINE_BREAK: u8 = 1 << 4;
+/// Whitespace other than a space: tab, line feed, vertical tab, form feed, carriage return.
+const CONTROL_SPACE: u8 = 1 << 5;
+
+/// The [`Traits`] bits of each byte.
+const BYTE_TRAITS: [u8; 256] = byte_traits();
+
+const fn byte_traits() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        table[b] = NON_ASCII;
+        b += 1;
+    }
+    table[b'%' as usize] = ESCAPE;
+    table[b'&' as usize] = ESCAPE;
+    table[0] = ESCAPE;
+    table[b'\\' as usize] = ESCAPE | SHELL;
+    table[b'+' as usize] = PLUS;
+    table[b'\'' as usize] = SHELL;
+    table[b'"' as usize] = SHELL;
+    table[b'^' as usize] = SHELL;
+    table[b'$' as usize] = SHELL;
+    table[b'\t' as usize] = CONTROL_SPACE;
+    table[b'\n' as usize] = CONTROL_SPACE | LINE_BREAK;
+    table[0x0b] = CONTROL_SPACE;
+    table[0x0c] = CONTROL_SPACE;
+    table[b'\r' as usize] = CONTROL_SPACE | LINE_BREAK;
+    table
+}
+
+/// What one pass over a value finds, to pick the work its normalisation needs.
+struct Traits {
+    /// The bits of [`BYTE_TRAITS`] of every byte, or-ed.
+    bits: u8,
+    /// Whitespace other than a space, or two spaces in a row.
+    whitespace_run: bool,
+    /// A `/*`.
+    comment: bool,
+}
+
+impl Traits {
+    fn of(bytes: &[u8]) -> Self {
+        let mut bits = 0;
+        let mut double_space = false;
+        let mut comment = false;
+        let mut previous = 0u8;
+        for &b in bytes {
+            bits |= BYTE_TRAITS[usize::from(b)];
+            double_space |= b == b' ' && previous == b' ';
+            comment |= b == b'*' && previous == b'/';
+            previous = b;
+        }
+        Traits {
+            bits,
+            whitespace_run: double_space || bits & CONTROL_SPACE != 0,
+            comment,
+        }
+    }
+
+    /// Whether some byte has one of `bits`.
+    fn has(&self, bits: u8) -> bool {
+        self.bits & bits != 0
     }
 }
 
@@ -341,6 +464,9 @@ fn js_unescape(input: &str) -> Cow<'_, str> {
 
 /// Removes `/* … */` comments (an unterminated one runs to the end) and collapses whitespace.
 fn compact(text: &str) -> String {
+    if !text.contains("/*") {
+        return collapse_whitespace(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("/*") {
@@ -357,11 +483,7 @@ fn compact(text: &str) -> String {
 
 /// The command line a shell would see: `c\a"t"` reads as `cat`, `who$@ami` as `whoami`.
 fn cmdline(text: &str) -> String {
-    let mut stripped: String = text
-        .chars()
-        .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
-        .map(|c| if c == '\n' || c == '\r' { ';' } else { c })
-        .collect();
+    let mut stripped = strip_shell_quoting(text);
     // Expansions that expand to nothing when no arguments are set.
     for empty in ["$@", "$*", "$()", "${}"] {
         if stripped.contains(empty) {
@@ -371,31 +493,27 @@ fn cmdline(text: &str) -> String {
     collapse_whitespace(&stripped)
 }
 
-/// Whether collapsing whitespace would change `text` (a leading, trailing or repeated space,
-/// or whitespace other than a space).
-fn has_odd_whitespace(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.first() == Some(&b' ')
-        || bytes.last() == Some(&b' ')
-        || has_whitespace_run(bytes)
-        || (!text.is_ascii() && text.chars().any(|c| c != ' ' && c.is_whitespace()))
-}
-
-/// A tab, line break, vertical tab, form feed or two spaces in a row.
-fn has_whitespace_run(bytes: &[u8]) -> bool {
-    let mut previous_space = false;
-    for &b in bytes {
+/// `text` without `\`, `'`, `"` and `^`, line breaks (`\n`, `\r`) read as `;`. Every character
+/// touched is ASCII, so the work is done on bytes.
+fn strip_shell_quoting(text: &str) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    for &b in text.as_bytes() {
         match b {
-            b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => return true,
-            b' ' if previous_space => return true,
-            _ => {}
+            b'\\' | b'\'' | b'"' | b'^' => {}
+            b'\n' | b'\r' => out.push(b';'),
+            _ => out.push(b),
         }
-        previous_space = b == b' ';
     }
-    false
+    // Only whole ASCII bytes were removed or replaced by ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
+/// `text` with leading and trailing whitespace removed and every inner run of whitespace
+/// (Unicode `White_Space`) replaced by one space.
 fn collapse_whitespace(text: &str) -> String {
+    if text.is_ascii() {
+        return collapse_ascii_whitespace(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     for c in text.chars() {
@@ -410,6 +528,25 @@ fn collapse_whitespace(text: &str) -> String {
         }
     }
     out
+}
+
+/// [`collapse_whitespace`] for ASCII text, where the whitespace is tab, line feed, vertical
+/// tab, form feed, carriage return and space: copies the runs between whitespace whole.
+fn collapse_ascii_whitespace(text: &str) -> String {
+    let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some(start) = rest.iter().position(|b| !is_space(b)) {
+        let word = &rest[start..];
+        let len = word.iter().position(is_space).unwrap_or(word.len());
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        out.extend_from_slice(&word[..len]);
+        rest = &word[len..];
+    }
+    // ASCII in, ASCII out.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -450,5 +587,9 @@ mod tests {
         assert_eq!(normalize("a\nid", false).cmdline(), "a;id");
         assert_eq!(normalize(";who$@am$()i", false).cmdline(), ";whoami");
         assert_eq!(normalize("a+b", true).text, "a b");
+        assert_eq!(normalize(" a b ", false).compact(), "a b");
+        assert_eq!(normalize(" ", false).compact(), "");
+        assert_eq!(normalize("a  b ", false).compact(), "a b");
+        assert_eq!(normalize("ls -la ", false).cmdline(), "ls -la");
     }
 }

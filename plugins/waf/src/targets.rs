@@ -1,7 +1,7 @@
 //! The values of a request the WAF inspects, each with where it came from.
 
 use std::cell::OnceCell;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use wasmgate_plugin_sdk::{BodyError, Request, log};
 
@@ -137,7 +137,7 @@ pub(crate) fn collect(request: &Request<'_>, collect: &Collect) -> Vec<Target> {
     }
     collect_headers(request, collect, &mut targets);
     if collect.body || collect.extra_body {
-        collect_body(request, collect.body, &mut targets);
+        collect_body(request, collect, &mut targets);
     }
     targets
 }
@@ -166,7 +166,11 @@ fn collect_headers(request: &Request<'_>, collect: &Collect, targets: &mut Vec<T
     }
 }
 
-fn collect_body(request: &Request<'_>, inspect: bool, targets: &mut Vec<Target>) {
+/// The body's values: every JSON string and key, or form field, and the whole body as text
+/// (inspected when it is neither). A JSON or form body as a whole is only read by custom
+/// rules, so it is left out when none reads it.
+fn collect_body(request: &Request<'_>, collect: &Collect, targets: &mut Vec<Target>) {
+    let inspect = collect.body;
     let body = match request.body() {
         Ok(body) => body,
         Err(BodyError::TooLarge(cap)) => {
@@ -192,7 +196,7 @@ fn collect_body(request: &Request<'_>, inspect: bool, targets: &mut Vec<Target>)
     if content_type.contains("json")
         && let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body)
     {
-        walk_json(&json, &mut String::new(), inspect, targets);
+        walk_json(json, &mut String::new(), inspect, targets);
         structured = true;
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         for (name, value) in form_urlencoded::parse(&body) {
@@ -209,25 +213,30 @@ fn collect_body(request: &Request<'_>, inspect: bool, targets: &mut Vec<Target>)
         }
         structured = true;
     }
+    if structured && !collect.extra_body {
+        return;
+    }
     let text = String::from_utf8_lossy(&body).into_owned();
     targets.push(Target::new(Location::Body, text, inspect && !structured));
 }
 
-/// Every string (and key) of a JSON document, with its dotted path.
-fn walk_json(value: &serde_json::Value, path: &mut String, inspect: bool, out: &mut Vec<Target>) {
+/// Every string (and key) of a JSON document, with its dotted path; the strings are moved, not
+/// copied.
+fn walk_json(value: serde_json::Value, path: &mut String, inspect: bool, out: &mut Vec<Target>) {
     use serde_json::Value;
     match value {
         Value::String(text) => {
             out.push(Target::new(
                 Location::BodyField(path.clone()),
-                text.as_str(),
+                text,
                 inspect,
             ));
         }
         Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
+            for (index, item) in items.into_iter().enumerate() {
                 let len = path.len();
-                path.push_str(&format!("[{index}]"));
+                // Writing to a `String` cannot fail.
+                let _ = write!(path, "[{index}]");
                 walk_json(item, path, inspect, out);
                 path.truncate(len);
             }
@@ -238,14 +247,14 @@ fn walk_json(value: &serde_json::Value, path: &mut String, inspect: bool, out: &
                 if !path.is_empty() {
                     path.push('.');
                 }
-                path.push_str(key);
+                path.push_str(&key);
                 if !key
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
                 {
                     out.push(Target::new(
                         Location::BodyField(format!("{path}#key")),
-                        key.as_str(),
+                        key,
                         inspect,
                     ));
                 }

@@ -16,7 +16,7 @@ mod tokenize;
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
 use crate::rules::Severity;
-use tokenize::{Token, tokenize};
+use tokenize::{Token, tokenize, tokenize_up_to};
 
 /// How many folded tokens make the fingerprint.
 pub(crate) const FINGERPRINT_LEN: usize = 8;
@@ -136,7 +136,7 @@ impl SqliDetector {
             {
                 continue;
             }
-            let print = fingerprint(&tokenize(text, quote, self.word_comments));
+            let print = self.print(text, quote);
             if self.set.is_match(print.as_bytes()) && parses(&print) {
                 for index in self.set.matches(print.as_bytes()) {
                     if !found.iter().any(|f| f.id == self.rules[index].id) {
@@ -146,7 +146,26 @@ impl SqliDetector {
             }
         }
     }
+
+    /// The fingerprint of `text` read in the `quote` context. The tokens are read
+    /// [`FIRST_TOKENS`] at first, which is all the fingerprint of most values reads; only
+    /// when it reads the last of them are all [`MAX_TOKENS`](tokenize::MAX_TOKENS) read.
+    fn print(&self, text: &str, quote: Option<u8>) -> String {
+        let first = tokenize_up_to(text, quote, self.word_comments, FIRST_TOKENS);
+        if first.len() < FIRST_TOKENS {
+            // Every token of the value.
+            return fingerprint(&first);
+        }
+        let (print, read) = fingerprint_reading(&first);
+        if read < first.len() {
+            return print;
+        }
+        fingerprint(&tokenize(text, quote, self.word_comments))
+    }
 }
+
+/// How many tokens [`SqliDetector::print`] reads at first.
+const FIRST_TOKENS: usize = 16;
 
 /// Whether a fingerprint can be read as SQL at all: a number, variable or closing parenthesis
 /// followed directly by a string (`1s`) is a syntax error in every dialect, which is what prose
@@ -160,9 +179,18 @@ fn parses(print: &str) -> bool {
 
 /// Folds the tokens and returns the first [`FINGERPRINT_LEN`] classes as a string.
 pub(crate) fn fingerprint(tokens: &[Token<'_>]) -> String {
+    fingerprint_reading(tokens).0
+}
+
+/// [`fingerprint`], and how many leading tokens it read (looking one ahead counts): the
+/// fingerprint of any longer token sequence that starts with those tokens, and holds one more
+/// at least, is the same.
+fn fingerprint_reading(tokens: &[Token<'_>]) -> (String, usize) {
     let mut out: Vec<u8> = Vec::with_capacity(FINGERPRINT_LEN + 1);
     let last = tokens.len().saturating_sub(1);
     let mut i = 0;
+    // One past the furthest token looked ahead at.
+    let mut ahead = 0;
     while i < tokens.len() && out.len() < FINGERPRINT_LEN {
         let token = tokens[i];
         i += 1;
@@ -173,6 +201,7 @@ pub(crate) fn fingerprint(tokens: &[Token<'_>]) -> String {
             b'N' => continue,
             // `collate nocase` changes how a comparison compares, not its shape.
             b'n' if token.word == "collate" => {
+                ahead = ahead.max(i + 1);
                 if tokens
                     .get(i)
                     .is_some_and(|t| matches!(t.class, b'n' | b's'))
@@ -184,6 +213,9 @@ pub(crate) fn fingerprint(tokens: &[Token<'_>]) -> String {
             b'a' => {
                 let previous = out.last().copied();
                 let binary = matches!(previous, Some(b'1' | b'n' | b'v' | b's' | b')'));
+                if binary {
+                    ahead = ahead.max(i + 1);
+                }
                 if binary
                     && tokens
                         .get(i)
@@ -205,7 +237,7 @@ pub(crate) fn fingerprint(tokens: &[Token<'_>]) -> String {
         }
     }
     // Only ASCII class letters were pushed.
-    String::from_utf8(out).unwrap_or_default()
+    (String::from_utf8(out).unwrap_or_default(), i.max(ahead))
 }
 
 #[cfg(test)]
@@ -223,6 +255,28 @@ mod tests {
         assert_eq!(print("1' order by 3--", Some(b'\'')), "sB1c");
         assert_eq!(print("1 or 'z' collate nocase='z'", None), "1&sos");
         assert_eq!(print("1 or 2 notnull", None), "1&1o");
+    }
+
+    #[test]
+    fn reads_the_same_fingerprint_from_the_first_tokens() {
+        let detector = SqliDetector::new(2);
+        let long = "a b c d e f g h i j k l m n o p q r s t";
+        for input in [
+            long,
+            "1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 or 1=1",
+            "x' /**/ /**/ /**/ /**/ /**/ /**/ /**/ /**/ /**/ /**/ /**/ /**/ /**/ /**/ or 1=1--",
+            "1 not not not not not not not not not not not not not not not not union select 1",
+            "a, b, c, d, e, f, g -- h",
+            "1 collate x collate y collate z collate w collate v collate u collate t collate s or 1",
+        ] {
+            for quote in [None, Some(b'\''), Some(b'"')] {
+                assert_eq!(
+                    detector.print(input, quote),
+                    fingerprint(&tokenize(input, quote, true)),
+                    "{input} {quote:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -97,8 +97,21 @@ fn is_word_byte(b: u8) -> bool {
 /// word is a dash (`"…" -- Alan Perlis`), while injections end with `--`, `-- -`, `--+` or
 /// `#`.
 pub(crate) fn tokenize(input: &str, quote: Option<u8>, word_comments: bool) -> Vec<Token<'_>> {
+    tokenize_up_to(input, quote, word_comments, MAX_TOKENS)
+}
+
+/// [`tokenize`], stopping after `limit` tokens (at most [`MAX_TOKENS`]): the first `limit`
+/// tokens of the whole sequence.
+pub(crate) fn tokenize_up_to(
+    input: &str,
+    quote: Option<u8>,
+    word_comments: bool,
+    limit: usize,
+) -> Vec<Token<'_>> {
+    let limit = limit.min(MAX_TOKENS);
     let bytes = input.as_bytes();
-    let mut tokens = Vec::new();
+    // At most one token per byte, and the opening string of a quote context.
+    let mut tokens = Vec::with_capacity(limit.min(bytes.len() + 1));
     let mut i = 0;
     // `#` starts a comment (MySQL) unless the text reads as code around it (`$('#id')`).
     let mut hash_comments = true;
@@ -122,7 +135,7 @@ pub(crate) fn tokenize(input: &str, quote: Option<u8>, word_comments: bool) -> V
     // The end of the current line, found once per line rather than once per comment marker.
     let mut line_end = 0;
     let push = |tokens: &mut Vec<Token<'_>>, class: u8| tokens.push(Token { class, word: "" });
-    while i < bytes.len() && tokens.len() < MAX_TOKENS {
+    while i < bytes.len() && tokens.len() < limit {
         let b = bytes[i];
         let next = bytes.get(i + 1).copied().unwrap_or(0);
         // Still only whitespace since the closing quote?
