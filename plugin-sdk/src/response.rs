@@ -49,6 +49,13 @@ impl<'a> Response<'a> {
         self.handle.header_names()
     }
 
+    /// Every header, one `(name, value)` per value (names lower-case; a name's values together,
+    /// in order). One host call: prefer it to [`header_names`](Self::header_names) plus a
+    /// [`header_values`](Self::header_values) per name when reading many headers.
+    pub fn headers(&self) -> Vec<(String, Vec<u8>)> {
+        self.handle.headers()
+    }
+
     /// Replaces every value of a header with one value.
     pub fn set_header(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<(), EditError> {
         self.handle.set_header(name, value.as_ref())

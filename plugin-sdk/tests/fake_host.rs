@@ -195,6 +195,15 @@ fn headers_are_case_insensitive_multi_valued_bytes() {
             [b"a".to_vec(), b"b".to_vec()]
         );
         assert_eq!(request.header_names(), ["accept", "x-bin"]);
+        assert_eq!(
+            request.headers(),
+            [
+                ("accept".to_owned(), b"a".to_vec()),
+                ("accept".to_owned(), b"b".to_vec()),
+                ("x-bin".to_owned(), vec![0xff]),
+            ],
+            "one entry per value, a name's values together"
+        );
         assert_eq!(request.header_str("x-bin"), None, "not UTF-8");
         assert_eq!(request.header("x-bin"), Some(vec![0xff]));
         request.set_header("Accept", "c").unwrap();

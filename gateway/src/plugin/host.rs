@@ -157,6 +157,13 @@ fn names(headers: &HeaderMap) -> Vec<String> {
     headers.keys().map(|k| k.as_str().to_owned()).collect()
 }
 
+fn every_header(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect()
+}
+
 fn set_header(headers: &mut HeaderMap, name: &str, value: &[u8]) -> Result<(), EditError> {
     headers.insert(header_name(name)?, header_value(name, value)?);
     Ok(())
@@ -267,6 +274,10 @@ impl types::HostRequest for HostState {
         names(&self.call().exchange.request.headers)
     }
 
+    fn headers(&mut self, _: Resource<types::Request>) -> Vec<(String, Vec<u8>)> {
+        every_header(&self.call().exchange.request.headers)
+    }
+
     fn set_header(
         &mut self,
         _: Resource<types::Request>,
@@ -351,6 +362,12 @@ impl types::HostResponse for HostState {
     fn header_names(&mut self, _: Resource<types::Response>) -> Vec<String> {
         self.response()
             .map(|r| names(&r.headers))
+            .unwrap_or_default()
+    }
+
+    fn headers(&mut self, _: Resource<types::Response>) -> Vec<(String, Vec<u8>)> {
+        self.response()
+            .map(|r| every_header(&r.headers))
             .unwrap_or_default()
     }
 

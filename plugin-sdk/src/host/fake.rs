@@ -78,6 +78,16 @@ fn header_names(headers: &FakeHeaders) -> Vec<String> {
     headers.names().into_iter().map(str::to_owned).collect()
 }
 
+fn every_header(headers: &FakeHeaders) -> Vec<(String, Vec<u8>)> {
+    let mut every = Vec::new();
+    for name in headers.names() {
+        for value in headers.get_all(name) {
+            every.push((name.to_owned(), value.to_vec()));
+        }
+    }
+    every
+}
+
 fn header_values(headers: &FakeHeaders, name: &str) -> Vec<Vec<u8>> {
     headers
         .get_all(name)
@@ -168,6 +178,9 @@ impl<'a> RequestHandle<'a> {
     pub(crate) fn header_names(&self) -> Vec<String> {
         header_names(&self.request.get().headers)
     }
+    pub(crate) fn headers(&self) -> Vec<(String, Vec<u8>)> {
+        every_header(&self.request.get().headers)
+    }
     pub(crate) fn set_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
         let request = self.request.get_mut()?;
         check_header(name, value)?;
@@ -231,6 +244,9 @@ impl<'a> ResponseHandle<'a> {
     }
     pub(crate) fn header_names(&self) -> Vec<String> {
         header_names(&self.response.get().headers)
+    }
+    pub(crate) fn headers(&self) -> Vec<(String, Vec<u8>)> {
+        every_header(&self.response.get().headers)
     }
     pub(crate) fn set_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
         let response = self.response.get_mut()?;

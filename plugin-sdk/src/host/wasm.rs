@@ -63,6 +63,9 @@ impl RequestHandle<'_> {
     pub(crate) fn header_names(&self) -> Vec<String> {
         self.0.header_names()
     }
+    pub(crate) fn headers(&self) -> Vec<(String, Vec<u8>)> {
+        self.0.headers()
+    }
     pub(crate) fn set_header(&self, name: &str, value: &[u8]) -> Result<(), EditError> {
         Ok(self.0.set_header(name, value)?)
     }
@@ -98,6 +101,9 @@ impl ResponseHandle<'_> {
     }
     pub(crate) fn header_names(&self) -> Vec<String> {
         self.0.header_names()
+    }
+    pub(crate) fn headers(&self) -> Vec<(String, Vec<u8>)> {
+        self.0.headers()
     }
     pub(crate) fn set_header(&self, name: &str, value: &[u8]) -> Result<(), EditError> {
         Ok(self.0.set_header(name, value)?)

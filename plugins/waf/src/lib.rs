@@ -184,11 +184,12 @@ impl Waf {
             };
         }
         let method = request.method();
-        let targets = targets::collect(request, &settings.collect);
+        let headers = targets::Headers::read(request);
+        let targets = targets::collect(request, &headers, &settings.collect);
         if settings.classes.contains(&rules::Class::Protocol) {
             let mut found = Vec::new();
             protocol::check(
-                request,
+                &headers,
                 &method,
                 &settings.allowed_methods,
                 &targets,

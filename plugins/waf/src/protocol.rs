@@ -1,8 +1,6 @@
 //! Protocol abuse: methods outside the allowed list, request smuggling markers, NUL bytes.
 
-use wasmgate_plugin_sdk::Request;
-
-use crate::targets::Target;
+use crate::targets::{Headers, Target};
 
 /// Method not allowed.
 pub(crate) const METHOD: &str = "911100";
@@ -28,7 +26,7 @@ pub(crate) fn name(id: &str) -> &'static str {
 
 /// The protocol rules `request` breaks.
 pub(crate) fn check(
-    request: &Request<'_>,
+    headers: &Headers,
     method: &str,
     allowed_methods: &[String],
     targets: &[Target],
@@ -37,8 +35,8 @@ pub(crate) fn check(
     if !allowed_methods.iter().any(|allowed| allowed == method) {
         found.push(METHOD);
     }
-    let lengths = request.header_values("content-length");
-    let encodings = request.header_values("transfer-encoding");
+    let lengths: Vec<&[u8]> = headers.values("content-length").collect();
+    let encodings: Vec<&[u8]> = headers.values("transfer-encoding").collect();
     let conflicting_lengths = lengths.windows(2).any(|pair| pair[0] != pair[1])
         || lengths.iter().any(|value| value.contains(&b','));
     if (!lengths.is_empty() && !encodings.is_empty()) || conflicting_lengths {

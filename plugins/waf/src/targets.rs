@@ -92,8 +92,37 @@ pub(crate) struct Collect {
 /// Headers never scanned with `headers = "all"`: credentials and the ones parsed separately.
 const SKIPPED_HEADERS: &[&str] = &["cookie", "authorization", "proxy-authorization"];
 
+/// The request's headers, read with one host call (`headers`) instead of one per name.
+pub(crate) struct Headers(Vec<(String, Vec<u8>)>);
+
+impl Headers {
+    /// Reads every header of `request`.
+    pub(crate) fn read(request: &Request<'_>) -> Self {
+        Headers(request.headers())
+    }
+
+    /// Every value of header `name` (lower-case), in order.
+    pub(crate) fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> {
+        self.0
+            .iter()
+            .filter(move |(header, _)| header == name)
+            .map(|(_, value)| value.as_slice())
+    }
+
+    /// The distinct names, in the order they first appear.
+    fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for (name, _) in &self.0 {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
 /// Collects the request's values.
-pub(crate) fn collect(request: &Request<'_>, collect: &Collect) -> Vec<Target> {
+pub(crate) fn collect(request: &Request<'_>, headers: &Headers, collect: &Collect) -> Vec<Target> {
     let mut targets = Vec::new();
     targets.push(Target::new(Location::Path, request.path(), collect.path));
     if let Some(query) = request.query() {
@@ -121,8 +150,8 @@ pub(crate) fn collect(request: &Request<'_>, collect: &Collect) -> Vec<Target> {
         }
     }
     if collect.cookies {
-        for value in request.header_values("cookie") {
-            let value = String::from_utf8_lossy(&value);
+        for value in headers.values("cookie") {
+            let value = String::from_utf8_lossy(value);
             for pair in value.split(';') {
                 let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
                 let name = name.trim();
@@ -135,33 +164,37 @@ pub(crate) fn collect(request: &Request<'_>, collect: &Collect) -> Vec<Target> {
             }
         }
     }
-    collect_headers(request, collect, &mut targets);
+    collect_headers(headers, collect, &mut targets);
     if collect.body || collect.extra_body {
         collect_body(request, collect, &mut targets);
     }
     targets
 }
 
-fn collect_headers(request: &Request<'_>, collect: &Collect, targets: &mut Vec<Target>) {
-    let names: Vec<String> = if collect.all_headers || collect.extra_all_headers {
-        request.header_names()
+fn collect_headers(headers: &Headers, collect: &Collect, targets: &mut Vec<Target>) {
+    let names: Vec<&str> = if collect.all_headers || collect.extra_all_headers {
+        headers.names()
     } else {
         collect
             .headers
             .iter()
             .chain(&collect.extra_headers)
-            .cloned()
+            .map(String::as_str)
             .collect()
     };
     for name in names {
         let inspect = if collect.all_headers {
-            !SKIPPED_HEADERS.contains(&name.as_str())
+            !SKIPPED_HEADERS.contains(&name)
         } else {
-            collect.headers.contains(&name)
+            collect.headers.iter().any(|header| header == name)
         };
-        for value in request.header_values(&name) {
-            let value = String::from_utf8_lossy(&value).into_owned();
-            targets.push(Target::new(Location::Header(name.clone()), value, inspect));
+        for value in headers.values(name) {
+            let value = String::from_utf8_lossy(value).into_owned();
+            targets.push(Target::new(
+                Location::Header(name.to_owned()),
+                value,
+                inspect,
+            ));
         }
     }
 }
