@@ -1,7 +1,7 @@
 //! The plugin's config: the serde surface ([`Config`]) and the validated [`Rules`] (templates
 //! compiled into one minijinja environment), which never derive `Deserialize`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use regex::Regex;
@@ -112,6 +112,9 @@ pub(crate) struct Rule {
 #[derive(Debug)]
 pub(crate) struct Rules {
     pub(crate) env: Environment<'static>,
+    /// The top-level variables some template reads (`None`: all of them, for a template that
+    /// calls `debug()`, which prints every variable). The others are never built.
+    read: Option<BTreeSet<String>>,
     pub(crate) variables: minijinja::Value,
     pub(crate) method: Option<String>,
     pub(crate) path: Option<String>,
@@ -120,6 +123,13 @@ pub(crate) struct Rules {
     pub(crate) body: Option<String>,
     pub(crate) response_headers: Edits,
     pub(crate) rules: Vec<Rule>,
+}
+
+impl Rules {
+    /// Whether some template reads the top-level variable `name`, so it must be built.
+    pub(crate) fn reads(&self, name: &str) -> bool {
+        self.read.as_ref().is_none_or(|read| read.contains(name))
+    }
 }
 
 /// Headers the gateway manages itself (framing, hop-by-hop): the host refuses edits of them.
@@ -185,7 +195,12 @@ impl TryFrom<Config> for Rules {
             .map(|(index, rule)| templates.rule(index, rule))
             .collect::<Result<Vec<_>, _>>()?;
         let variables = minijinja::Value::from(minijinja::value::Serde(&config.variables));
+        let read: BTreeSet<String> = env
+            .templates()
+            .flat_map(|(_, template)| template.undeclared_variables(false))
+            .collect();
         Ok(Rules {
+            read: (!read.contains("debug")).then_some(read),
             env,
             variables,
             method,

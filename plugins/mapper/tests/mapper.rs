@@ -148,3 +148,21 @@ fn templates_that_do_not_parse_fail_init_naming_the_key() {
         "`request.method`: `GE T` is not an HTTP method"
     );
 }
+
+#[test]
+fn variables_are_built_only_when_read_and_still_seen_when_read() {
+    let plugin = plugin(json!({ "request": {
+        "body": r#"{"m": {{ method }}, "a": {{ headers["x-a"] }}, "raw": {{ raw_body | length }}}"#,
+    } }));
+    let mut request = FakeRequest::new("PUT", "/x")
+        .header("x-a", "first")
+        .header("x-a", "second")
+        .body("12345");
+    let action = testing::integration_request(&plugin, &mut request, &mut FakeContext::new());
+    assert_eq!(action, Action::Continue);
+    assert_eq!(
+        request.body_str(),
+        Some(r#"{"m": "PUT", "a": "first", "raw": 5}"#),
+        "a header's first value, as before"
+    );
+}
