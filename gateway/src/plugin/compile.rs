@@ -46,8 +46,6 @@ pub struct CompiledPlugin {
     /// Linked with imports that answer at once, for calls without a fiber; `None` when the
     /// component imports something that can always wait.
     sync: Option<SyncLinked>,
-    /// Whether the component imports the shared store (`rate-limit` or `kv`).
-    imports_shared_store: bool,
     capabilities: BTreeSet<Capability>,
 }
 
@@ -68,7 +66,7 @@ impl CompiledPlugin {
     ) -> Self {
         let component = pre.instance_pre().component();
         let engine = pre.engine();
-        let capabilities: BTreeSet<Capability> = component
+        let capabilities = component
             .component_type()
             .imports(engine)
             .filter_map(|(name, _)| capability_of_import(name))
@@ -81,8 +79,6 @@ impl CompiledPlugin {
             digest,
             pre,
             sync,
-            imports_shared_store: capabilities.contains(&Capability::RateLimit)
-                || capabilities.contains(&Capability::Kv),
             capabilities,
         }
     }
@@ -100,8 +96,10 @@ impl CompiledPlugin {
     /// How the plugin's stage calls run when its shared store answers at once
     /// (`store_answers_at_once`: the memory store) or over the network (Redis).
     pub fn call_mode(&self, store_answers_at_once: bool) -> CallMode {
+        let imports_shared_store = self.capabilities.contains(&Capability::RateLimit)
+            || self.capabilities.contains(&Capability::Kv);
         match self.sync {
-            Some(_) if store_answers_at_once || !self.imports_shared_store => CallMode::Sync,
+            Some(_) if store_answers_at_once || !imports_shared_store => CallMode::Sync,
             _ => CallMode::Async,
         }
     }
