@@ -12,7 +12,15 @@ fn main() {
         "api_keys",
         "rate_limiter",
         "jwt_authorizer",
-    ]) {
+    ])
+    .and_then(|_| {
+        // The JWT authorizer with its token cache, which imports the `kv` store.
+        wasmgate_plugin_builder::build_plugin_variant(
+            "jwt_authorizer",
+            &["cache"],
+            "jwt_authorizer_cached",
+        )
+    }) {
         println!("cargo:warning={error}");
         std::process::exit(1);
     }

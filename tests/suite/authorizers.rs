@@ -77,7 +77,7 @@ plugins = ["jwt"]
 integration = {{ type = "http", upstream = "orders" }}
 "#,
         upstream = upstream.url(),
-        jwt = plugin_path("jwt_authorizer"),
+        jwt = plugin_path("jwt_authorizer_cached"),
         jwks_url = idp.url("/.well-known/jwks.json"),
     ))
     .await;

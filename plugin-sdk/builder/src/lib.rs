@@ -62,11 +62,70 @@ pub fn build_plugins(packages: &[&str]) -> Result<PathBuf, BuildError> {
     }
 
     ensure_target_installed()?;
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let nested_target = out_dir.join("build");
+    let package_args = packages.iter().flat_map(|package| ["-p", package]);
+    nested_build(&workspace, &nested_target, package_args).map_err(|status| {
+        BuildError(format!(
+            "building plugins {packages:?} for {PLUGIN_TARGET} failed ({status}); run \
+             `cargo build --release --target {PLUGIN_TARGET} -p <plugin>` to see why"
+        ))
+    })?;
+
+    let built = nested_target.join(PLUGIN_TARGET).join("release");
+    for package in packages {
+        let file = format!("{}.wasm", package.replace('-', "_"));
+        copy_if_changed(&built.join(&file), &out_dir.join(&file))?;
+    }
+    Ok(out_dir)
+}
+
+/// Builds one more component of an already listed package, with cargo `features` on, as
+/// `<workspace>/target/plugins/<file_stem>.wasm` (e.g. the JWT authorizer with its `kv` cache
+/// as `jwt_authorizer_cached.wasm`). Call it after [`build_plugins`], which emits the
+/// rerun-if-changed lines for the package.
+pub fn build_plugin_variant(
+    package: &str,
+    features: &[&str],
+    file_stem: &str,
+) -> Result<PathBuf, BuildError> {
+    let workspace = workspace_root()?;
+    let out_dir = workspace.join("target").join("plugins");
+    if env::var_os("WASMGATE_SKIP_PLUGIN_BUILD").is_some() {
+        return Ok(out_dir);
+    }
+    // Its own target directory: a cdylib's file name carries no feature hash, so two feature
+    // sets built into one directory would overwrite each other's component.
+    let nested_target = out_dir.join(format!("build-{file_stem}"));
+    let features = features.join(",");
+    let args = ["-p", package, "--features", features.as_str()];
+    nested_build(&workspace, &nested_target, args).map_err(|status| {
+        BuildError(format!(
+            "building plugin {package} with features [{features}] for {PLUGIN_TARGET} failed \
+             ({status}); run `cargo build --release --target {PLUGIN_TARGET} -p {package} \
+             --features {features}` to see why"
+        ))
+    })?;
+    let built = nested_target.join(PLUGIN_TARGET).join("release");
+    let file = format!("{}.wasm", package.replace('-', "_"));
+    copy_if_changed(
+        &built.join(file),
+        &out_dir.join(format!("{file_stem}.wasm")),
+    )?;
+    Ok(out_dir)
+}
+
+/// Runs the nested `cargo build --release --target wasm32-wasip2` with `args` (packages,
+/// features) into `nested_target`, with the plugins' release settings. The error is the exit
+/// status, or why cargo could not run.
+fn nested_build<'a>(
+    workspace: &Path,
+    nested_target: &Path,
+    args: impl IntoIterator<Item = &'a str>,
+) -> Result<(), String> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(&workspace)
+        .current_dir(workspace)
         .args([
             "build",
             "--release",
@@ -74,10 +133,8 @@ pub fn build_plugins(packages: &[&str]) -> Result<PathBuf, BuildError> {
             PLUGIN_TARGET,
             "--target-dir",
         ])
-        .arg(&nested_target);
-    for package in packages {
-        command.args(["-p", package]);
-    }
+        .arg(nested_target)
+        .args(args);
     // Plugins ship without debug info, symbols or line tables (they were 3–17 MB each with the
     // workspace's release profile; stripped and LTO'd they are a fraction of that), which also
     // makes compiling them at load quicker. Speed stays at opt-level 3.
@@ -105,22 +162,11 @@ pub fn build_plugins(packages: &[&str]) -> Result<PathBuf, BuildError> {
     ] {
         command.env_remove(var);
     }
-    let status = command
-        .status()
-        .map_err(|e| BuildError(format!("cannot run cargo to build plugins: {e}")))?;
-    if !status.success() {
-        return Err(BuildError(format!(
-            "building plugins {packages:?} for {PLUGIN_TARGET} failed ({status}); run \
-             `cargo build --release --target {PLUGIN_TARGET} -p <plugin>` to see why"
-        )));
+    match command.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(status.to_string()),
+        Err(e) => Err(format!("cannot run cargo: {e}")),
     }
-
-    let built = nested_target.join(PLUGIN_TARGET).join("release");
-    for package in packages {
-        let file = format!("{}.wasm", package.replace('-', "_"));
-        copy_if_changed(&built.join(&file), &out_dir.join(&file))?;
-    }
-    Ok(out_dir)
 }
 
 /// The workspace root: the nearest ancestor of the calling package with a `[workspace]` manifest.

@@ -1,6 +1,11 @@
 //! The verification cache in the gateway's `kv` store: a verified token's [`Principal`] under the
 //! SHA-256 of the token (salted with the config, so a config change never reuses an entry),
 //! kept for the configured TTL and never beyond the token's `exp`. Store errors are cache misses.
+//!
+//! Only the `cache` feature's component (`jwt_authorizer_cached.wasm`) calls the store: a
+//! component imports just the host interfaces it calls, so the default build does not import
+//! `kv` and needs no `kv` grant. Native builds (the SDK's fake host, where the store costs
+//! nothing to link) always have the cache, so the plugin's tests cover it.
 
 use std::time::Duration;
 
@@ -10,6 +15,9 @@ use wasmgate_plugin_sdk::crypto::{self, DigestAlgorithm};
 use wasmgate_plugin_sdk::{kv, log};
 
 use crate::claims::Principal;
+
+/// Whether this build can cache (see the module docs): `cache_ttl` is refused at init otherwise.
+pub(crate) const AVAILABLE: bool = cfg!(any(feature = "cache", not(target_arch = "wasm32")));
 
 /// The verification cache.
 #[derive(Debug, Clone)]
@@ -32,6 +40,9 @@ impl Cache {
 
     /// The cached principal of `token`, if it is there and not expired at `now`.
     pub(crate) fn get(&self, token: &str, now: f64) -> Option<Principal> {
+        if !AVAILABLE {
+            return None;
+        }
         match kv::get(&self.key(token)) {
             Ok(Some(bytes)) => Principal::from_json(&bytes)
                 .filter(|principal| principal.expires_at().is_none_or(|exp| now < exp)),
@@ -55,7 +66,7 @@ impl Cache {
             }
             _ => self.ttl,
         };
-        if ttl < Duration::from_millis(1) {
+        if ttl < Duration::from_millis(1) || !AVAILABLE {
             return;
         }
         if let Err(err) = kv::set(&self.key(token), &principal.to_json(), ttl) {

@@ -5,8 +5,8 @@
 //! ```toml
 //! [plugins.jwt]
 //! path = "target/plugins/jwt_authorizer.wasm"
-//! grants = ["crypto", "kv"]  # required: `crypto` verifies signatures; the component imports
-//!                            # the kv store (used by `cache_ttl`)
+//! grants = ["crypto"]        # required: `crypto` verifies signatures (with `cache_ttl`: the
+//!                            # `jwt_authorizer_cached.wasm` build and grants ["crypto", "kv"])
 //!
 //! [plugins.jwt.documents]
 //! jwks = { url = "https://idp.example.com/.well-known/jwks.json", refresh_ms = 300000 }
@@ -43,7 +43,9 @@
 //! 1. The token is read where `token` says. None: **401** `UNAUTHORIZED` with
 //!    `WWW-Authenticate: Bearer`.
 //! 2. With `cache_ttl`, a token verified earlier (same config) is taken from the `kv` store;
-//!    a store error is a cache miss.
+//!    a store error is a cache miss. Only the `cache` feature's build, which the gateway's build
+//!    makes as `jwt_authorizer_cached.wasm`, imports `kv` (and needs its grant); the default
+//!    `jwt_authorizer.wasm` refuses a `cache_ttl` at load.
 //! 3. Otherwise it is verified: three base64url parts, a JSON header whose `alg` is supported,
 //!    allowed and not `none`, no `crit`; a key with the token's `kid` (keys without `kid` are
 //!    tried for every token) whose type fits the `alg` — an HMAC secret only verifies HS*, an

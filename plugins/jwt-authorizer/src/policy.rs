@@ -127,6 +127,14 @@ impl TryFrom<Config> for Policy {
         kept_claims.extend(forward_headers.iter().map(|(_, claim)| claim.clone()));
         let cache_ttl =
             duration("cache_ttl", config.cache_ttl.as_deref())?.filter(|ttl| !ttl.is_zero());
+        if cache_ttl.is_some() && !crate::cache::AVAILABLE {
+            return Err(InitError::invalid_config(
+                "cache_ttl",
+                "this build has no token cache (it does not import the `kv` store): use \
+                 `jwt_authorizer_cached.wasm` with grants = [\"crypto\", \"kv\"], or remove \
+                 `cache_ttl`",
+            ));
+        }
         Ok(Policy {
             source,
             algorithms,
