@@ -1,6 +1,7 @@
 //! The benchmark harness: the whole load-test suite in one command, in release mode.
 //!
-//! Run (from the repository root; `bench/run` also installs wrk, nginx and haproxy):
+//! Run (from the repository root; `bench/run` also installs wrk, nginx, haproxy, ModSecurity and
+//! the OWASP CRS):
 //!
 //! ```text
 //! cargo run --release -p wasmgate-bench --bin harness            # full: ~13 minutes

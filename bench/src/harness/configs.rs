@@ -6,7 +6,7 @@
 //! 7 to 9 load too, adds a second listener serving HTTPS ([`TLS_LISTENER`]). The plugin chains
 //! are not here: scenario 5's is read from `bench/configs/realistic-chain.toml`
 //! ([`REALISTIC_CHAIN_FILE`]), scenario 11's from `bench/configs/get-chain.toml`
-//! ([`GET_CHAIN_FILE`]).
+//! ([`GET_CHAIN_FILE`]), scenario 12's from `bench/configs/waf-only.toml` ([`WAF_ONLY_FILE`]).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -21,6 +21,9 @@ pub const REALISTIC_CHAIN_FILE: &str = "configs/realistic-chain.toml";
 
 /// Scenario 11's chain, relative to the bench crate.
 pub const GET_CHAIN_FILE: &str = "configs/get-chain.toml";
+
+/// Scenario 12's chain (the WAF alone), relative to the bench crate.
+pub const WAF_ONLY_FILE: &str = "configs/waf-only.toml";
 
 /// The name of scenario 3's HTTPS listener (the plain one is `bench`).
 pub const TLS_LISTENER: &str = "bench-tls";
@@ -80,6 +83,11 @@ impl ConfigContext {
         self.with_chain(fragment)
     }
 
+    /// Scenario 12: the WAF alone, from [`WAF_ONLY_FILE`] (`fragment` is its text).
+    pub fn waf_only(&self, fragment: &str) -> String {
+        self.with_chain(fragment)
+    }
+
     /// The base config followed by a chain file's text, `${PLUGINS_DIR}` replaced.
     fn with_chain(&self, fragment: &str) -> String {
         let plugins_dir = self.plugins_dir.display().to_string();
@@ -124,7 +132,7 @@ impl ConfigContext {
         Ok(self.base_with_json_plugins(&extra, &names))
     }
 
-    /// The plugins of a chain file (the realistic or the GET chain), in order, from the
+    /// The plugins of a chain file (the realistic chain, the GET chain, the WAF alone), in order, from the
     /// fragment's `[chain]`.
     pub fn chain_plugins(fragment: &str) -> anyhow::Result<Vec<ChainPlugin>> {
         let table: toml::Table = fragment.parse().context("parsing the chain file")?;
@@ -216,6 +224,11 @@ pub fn read_get_chain() -> anyhow::Result<String> {
     read_chain_file(GET_CHAIN_FILE)
 }
 
+/// Reads scenario 12's chain from the bench crate.
+pub fn read_waf_only() -> anyhow::Result<String> {
+    read_chain_file(WAF_ONLY_FILE)
+}
+
 fn read_chain_file(file: &str) -> anyhow::Result<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
@@ -289,5 +302,31 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(config.routes.len(), 2);
         assert!(text.contains("path = \"/plugins/cors.wasm\""), "{text}");
+    }
+
+    #[test]
+    fn the_waf_only_chain_is_the_real_waf_reading_bodies() {
+        let fragment = read_waf_only().unwrap();
+        let plugins = ConfigContext::chain_plugins(&fragment).unwrap();
+        assert_eq!(plugins.len(), 1);
+        assert_eq!(
+            (plugins[0].name.as_str(), plugins[0].stand_in),
+            ("waf", false)
+        );
+        let context = ConfigContext {
+            backend: "127.0.0.1:9".parse().unwrap(),
+            plugins_dir: "/plugins".into(),
+            cache_dir: "/cache".into(),
+        };
+        let text = context.waf_only(&fragment);
+        let config = wasmgate::config::parse(Path::new("waf-only.toml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.routes.len(), 2);
+        let table: toml::Table = text.parse().unwrap();
+        assert_eq!(
+            table["plugins"]["waf"]["config"]["inspect"]["body"].as_bool(),
+            Some(true),
+            "CRS reads JSON bodies, so the WAF must too"
+        );
     }
 }

@@ -1,11 +1,13 @@
 //! The load-test harness behind `cargo run --release -p wasmgate-bench --bin harness` (and
-//! `bench/run`): wrk against the backend alone, nginx, haproxy and wasmgate in eleven scenarios
-//! (three of them over HTTPS or with a new connection per request), measured in interleaved
-//! rounds on loopback, reported as medians, round-paired ratios and proxy CPU per request, plus
-//! memory and the criterion micro-benchmarks.
+//! `bench/run`): wrk against the backend alone, nginx, haproxy and wasmgate in thirteen scenarios
+//! (three of them over HTTPS or with a new connection per request; two comparing the gateway's
+//! WAF with nginx + ModSecurity + the OWASP CRS), measured in interleaved rounds on loopback,
+//! reported as medians, round-paired ratios and proxy CPU per request, plus memory and the
+//! criterion micro-benchmarks.
 //!
 //! ```text
-//! build ─► backend ─► certificate ─► nginx + haproxy + 5 gateways ─► probe each cell ─► warm-up
+//! build ─► backend ─► certificate ─► nginx (± ModSecurity) + haproxy + 6 gateways ─► probe each
+//!       cell (and attack each WAF) ─► warm-up
 //!       ─► rounds × cells (wrk) ─► memory (idle RSS, idle connections) ─► cargo bench
 //!       ─► report.md + chart.png
 //! ```
@@ -22,6 +24,7 @@ pub mod haproxy;
 pub mod machine;
 pub mod memory;
 pub mod micro;
+pub mod modsecurity;
 pub mod net;
 pub mod nginx;
 pub mod options;

@@ -1,7 +1,8 @@
 //! The reference proxy: Debian's nginx as a `proxy_pass` to the same backend with upstream
 //! keep-alive, run as the current user from a generated config in the scratch directory, in the
 //! foreground (`daemon off`), on loopback only, with as many worker processes as the gateway
-//! has worker threads.
+//! has worker threads. Scenario 13 runs the same nginx with ModSecurity and the OWASP CRS
+//! ([`super::modsecurity`]) in front of the `proxy_pass`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::children::{self, ChildProcess};
+use super::modsecurity::{self, ModSecurity};
 use super::net;
 
 /// A running nginx (master and workers).
@@ -36,20 +38,28 @@ impl Nginx {
         text.lines().next().map(|l| l.trim().to_owned())
     }
 
-    /// Writes the config to `dir/nginx/` and starts nginx with `workers` worker processes
-    /// proxying to `backend`.
+    /// Writes the config to `dir/nginx/` (with `waf`: `dir/nginx-modsecurity/`, with the
+    /// ModSecurity files) and starts nginx with `workers` worker processes proxying to
+    /// `backend`.
     pub fn start(
         binary: &Path,
         dir: &Path,
         backend: SocketAddr,
         workers: usize,
+        waf: Option<&ModSecurity>,
     ) -> anyhow::Result<Self> {
-        let root = dir.join("nginx");
+        let root = dir.join(if waf.is_some() {
+            "nginx-modsecurity"
+        } else {
+            "nginx"
+        });
         std::fs::create_dir_all(&root)?;
+        let rules = waf.map(|waf| waf.write_config(&root)).transpose()?;
         let port = net::free_port()?;
         let address: SocketAddr = ([127, 0, 0, 1], port).into();
         let config_path = root.join("nginx.conf");
-        std::fs::write(&config_path, config(&root, backend, address, workers))?;
+        let text = config(&root, backend, address, workers, rules.as_deref());
+        std::fs::write(&config_path, text)?;
         let mut command = children::command(binary);
         command
             .arg("-p")
@@ -78,8 +88,15 @@ impl Nginx {
 }
 
 /// The nginx config: `proxy_pass` over HTTP/1.1 to an upstream with idle keep-alive
-/// connections, no access log, temp files in `root`.
-pub fn config(root: &Path, backend: SocketAddr, listen: SocketAddr, workers: usize) -> String {
+/// connections, no access log, temp files in `root`; with `modsecurity_rules`, ModSecurity on
+/// every request, loading that file.
+pub fn config(
+    root: &Path,
+    backend: SocketAddr,
+    listen: SocketAddr,
+    workers: usize,
+    modsecurity_rules: Option<&Path>,
+) -> String {
     let root = root.display();
     // As root, nginx would switch its workers to `nobody`; keep them as the current user.
     let user = if rustix::process::getuid().is_root() {
@@ -87,8 +104,18 @@ pub fn config(root: &Path, backend: SocketAddr, listen: SocketAddr, workers: usi
     } else {
         ""
     };
+    let (module, waf) = match modsecurity_rules {
+        Some(rules) => (
+            format!("load_module {};\n", modsecurity::MODULE),
+            format!(
+                "    modsecurity on;\n    modsecurity_rules_file {};\n",
+                rules.display()
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
     format!(
-        r#"{user}worker_processes {workers};
+        r#"{user}{module}worker_processes {workers};
 daemon off;
 pid {root}/nginx.pid;
 error_log {root}/error.log warn;
@@ -103,7 +130,7 @@ http {{
     uwsgi_temp_path {root}/uwsgi;
     scgi_temp_path {root}/scgi;
     keepalive_requests 1000000;
-    upstream backend {{
+{waf}    upstream backend {{
         server {backend};
         keepalive 128;
         keepalive_requests 1000000;
@@ -119,4 +146,74 @@ http {{
 }}
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(root: &Path, rules: Option<&Path>) -> String {
+        config(
+            root,
+            "127.0.0.1:9001".parse().unwrap(),
+            "127.0.0.1:9002".parse().unwrap(),
+            2,
+            rules,
+        )
+    }
+
+    #[test]
+    fn only_scenario_13_loads_modsecurity_and_both_proxy_alike() {
+        let root = Path::new("/scratch");
+        let plain = sample(root, None);
+        let waf = sample(root, Some(Path::new("/scratch/rules.conf")));
+        assert!(!plain.contains("modsecurity"), "{plain}");
+        for line in [
+            "load_module /usr/lib/nginx/modules/ngx_http_modsecurity_module.so;",
+            "    modsecurity on;",
+            "    modsecurity_rules_file /scratch/rules.conf;",
+        ] {
+            assert!(waf.lines().any(|l| l == line), "no `{line}` in:\n{waf}");
+        }
+        let without_waf: Vec<&str> = waf.lines().filter(|l| !l.contains("modsecurity")).collect();
+        assert_eq!(without_waf, plain.lines().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_installed_nginx_with_modsecurity_accepts_the_config() {
+        // Only where nginx, the module and the CRS are installed (bench/run installs them);
+        // `-t` loads the module and every rule, then exits.
+        let (Some(binary), Some(waf)) = (Nginx::binary(), ModSecurity::find()) else {
+            return;
+        };
+        let root =
+            std::env::temp_dir().join(format!("wasmgate-bench-modsecurity-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let rules = waf.write_config(&root).unwrap();
+        let path = root.join("nginx.conf");
+        std::fs::write(&path, sample(&root, Some(&rules))).unwrap();
+        let output = std::process::Command::new(binary)
+            .arg("-t")
+            .arg("-p")
+            .arg(&root)
+            .arg("-e")
+            .arg(root.join("error.log"))
+            .arg("-c")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let log = std::fs::read_to_string(root.join("error.log")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&root);
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{said}");
+        // The connector logs the rules it loaded (`inline/local/remote: 0/922/0`): the CRS
+        // has hundreds.
+        let local: u32 = log
+            .split("inline/local/remote: ")
+            .nth(1)
+            .and_then(|counts| counts.split('/').nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no rule count in:\n{log}"));
+        assert!(local > 500, "{local} rules loaded:\n{log}");
+    }
 }

@@ -35,8 +35,8 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct SuiteOptions {
     /// Check that the harness works: 1 round of 1 s per cell, 4 connections, 200 idle
-    /// connections, no warm-up, no micro-benchmarks, nginx and haproxy each skipped if not
-    /// installed; the report goes to target/bench-smoke/.
+    /// connections, no warm-up, no micro-benchmarks, nginx, haproxy and ModSecurity each
+    /// skipped if not installed; the report goes to target/bench-smoke/.
     #[arg(long)]
     pub smoke: bool,
     /// Measured rounds (default 5).
@@ -58,8 +58,9 @@ pub struct SuiteOptions {
     #[arg(long)]
     pub idle_connections: Option<usize>,
     /// Measure only these scenarios (comma-separated names: direct, nginx, gateway, noop,
-    /// chain, reload, tls, close, tls-close, haproxy, get-chain), plus the ones their ratios
-    /// divide by; the report is then named `<date>-only-<names>.md`.
+    /// chain, reload, tls, close, tls-close, haproxy, get-chain, waf, nginx-modsecurity), plus
+    /// the ones their ratios divide by (waf or nginx-modsecurity: the whole peer-WAF
+    /// comparison, 2, 3, 12 and 13); the report is then named `<date>-only-<names>.md`.
     #[arg(long, value_delimiter = ',', value_parser = Scenario::from_name, value_name = "NAMES")]
     pub only: Vec<Scenario>,
     /// Skip the memory measurement (idle RSS and idle connections).
@@ -74,6 +75,9 @@ pub struct SuiteOptions {
     /// Skip haproxy (scenario 10) even if it is installed.
     #[arg(long)]
     pub no_haproxy: bool,
+    /// Skip nginx + ModSecurity + the OWASP CRS (scenario 13) even if they are installed.
+    #[arg(long)]
+    pub no_modsecurity: bool,
     /// Use the existing target/release/wasmgate instead of running `cargo build --release -p
     /// wasmgate` first.
     #[arg(long)]
@@ -111,6 +115,8 @@ pub struct Settings {
     pub nginx: bool,
     /// Run haproxy (unless `--no-haproxy`).
     pub haproxy: bool,
+    /// Run nginx with ModSecurity (unless `--no-modsecurity`).
+    pub modsecurity: bool,
     /// Build the gateway first.
     pub build: bool,
     /// The output directory.
@@ -138,6 +144,7 @@ impl SuiteOptions {
             micro: !self.no_micro && !self.smoke,
             nginx: !self.no_nginx,
             haproxy: !self.no_haproxy,
+            modsecurity: !self.no_modsecurity,
             build: !self.no_build,
             out: self.out.clone().unwrap_or(out),
         }
@@ -211,6 +218,14 @@ mod tests {
             settings.report_stem("2026-11-22"),
             "2026-11-22-only-haproxy+get-chain"
         );
+    }
+
+    #[test]
+    fn the_peer_waf_runs_unless_switched_off() {
+        let settings = settings(&["--only", "waf", "--no-modsecurity"]);
+        assert_eq!(settings.scenarios().len(), 4);
+        assert!(!settings.modsecurity && settings.nginx);
+        assert!(self::settings(&[]).modsecurity);
     }
 
     #[test]

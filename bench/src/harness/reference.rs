@@ -1,4 +1,5 @@
-//! The reference proxies the gateway is compared with (nginx, haproxy): found on the machine,
+//! The reference proxies the gateway is compared with (nginx, haproxy, nginx with ModSecurity
+//! and the OWASP CRS): found on the machine,
 //! or skipped — not selected by `--only`, switched off, or not installed in smoke mode — with
 //! the reason the report gives.
 
@@ -11,8 +12,10 @@ use super::scenarios::Scenario;
 
 /// A reference proxy: how to find it, and whether this run wants it.
 pub struct Reference {
-    /// Its name, which is also its Debian package's.
+    /// Its name.
     pub name: &'static str,
+    /// The Debian packages that install it (`apt-get install <packages>`).
+    pub packages: &'static str,
     /// The scenario it serves.
     pub scenario: Scenario,
     /// The option that switches it off (`--no-nginx`).
@@ -64,7 +67,8 @@ impl Reference {
             }
             None => bail!(
                 "{name} is not installed: run bench/run (it installs it), `apt-get install \
-                 {name}`, or pass {}",
+                 {}`, or pass {}",
+                self.packages,
                 self.switch
             ),
         }
@@ -96,6 +100,7 @@ mod tests {
     fn reference(enabled: bool, installed: bool) -> Reference {
         Reference {
             name: "haproxy",
+            packages: "haproxy",
             scenario: Scenario::Haproxy,
             switch: "--no-haproxy",
             enabled,

@@ -1,16 +1,17 @@
 //! The dated Markdown report: the summary table ([`overview`]: per target, req/s, throughput
-//! vs nginx, proxy CPU per request), setup, per-scenario tables, ratios, TLS ([`tls`]), reload,
-//! memory, the DESIGN §7 targets and the micro-benchmarks.
+//! vs nginx, proxy CPU per request), setup, per-scenario tables, ratios, TLS ([`tls`]), the
+//! peer WAF ([`peer_waf`]), reload, memory, the DESIGN §7 targets and the micro-benchmarks.
 
 #[cfg(test)]
 mod fixture;
 mod overview;
+mod peer_waf;
 mod tls;
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::configs::{ChainPlugin, GET_CHAIN_FILE, REALISTIC_CHAIN_FILE};
+use super::configs::{ChainPlugin, GET_CHAIN_FILE, REALISTIC_CHAIN_FILE, WAF_ONLY_FILE};
 use super::machine::Machine;
 use super::memory::MemoryReport;
 use super::micro::{MicroRun, format_ns};
@@ -21,7 +22,7 @@ use super::targets;
 use super::workload::Workload;
 use super::wrk::LoadSettings;
 
-/// Whether a reference proxy (nginx, haproxy) ran, and how.
+/// Whether a reference proxy (nginx, haproxy, nginx with ModSecurity) ran, and how.
 #[derive(Debug, Clone)]
 pub enum ReferenceStatus {
     /// It ran with this many workers (nginx's `worker_processes`, haproxy's `nbthread`).
@@ -68,10 +69,14 @@ pub struct RunReport {
     pub nginx: ReferenceStatus,
     /// haproxy's part.
     pub haproxy: ReferenceStatus,
+    /// nginx with ModSecurity and the OWASP CRS's part (scenario 13).
+    pub modsecurity: ReferenceStatus,
     /// Scenario 5's chain.
     pub chain: Vec<ChainPlugin>,
     /// Scenario 11's chain.
     pub get_chain: Vec<ChainPlugin>,
+    /// Scenario 12's chain (the WAF alone).
+    pub waf_chain: Vec<ChainPlugin>,
     /// Per-cell figures.
     pub cells: Vec<CellSummary>,
     /// Ratios.
@@ -118,6 +123,7 @@ impl RunReport {
         }
         self.ratio_table(&mut out);
         self.tls_section(&mut out);
+        self.peer_waf_section(&mut out);
         self.reload_section(&mut out);
         self.problems_section(&mut out);
         self.memory_section(&mut out);
@@ -213,6 +219,18 @@ impl RunReport {
                 let _ = writeln!(out, "- haproxy: **skipped** — {why}.");
             }
         }
+        match &self.modsecurity {
+            ReferenceStatus::Ran { version, workers } => {
+                let _ = writeln!(
+                    out,
+                    "- nginx + ModSecurity: {version}; nginx as above (`worker_processes \
+                     {workers}`) plus `modsecurity on` with the OWASP CRS: see Peer WAF below."
+                );
+            }
+            ReferenceStatus::Skipped(why) => {
+                let _ = writeln!(out, "- nginx + ModSecurity: **skipped** — {why}.");
+            }
+        }
         for workload in [Workload::Small, Workload::Json] {
             let _ = writeln!(
                 out,
@@ -245,6 +263,7 @@ impl RunReport {
         for (scenario, file, chain) in [
             (Scenario::Chain, REALISTIC_CHAIN_FILE, &self.chain),
             (Scenario::GetChain, GET_CHAIN_FILE, &self.get_chain),
+            (Scenario::Waf, WAF_ONLY_FILE, &self.waf_chain),
         ] {
             if !self.scenarios.contains(&scenario) {
                 continue;

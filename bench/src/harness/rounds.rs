@@ -2,14 +2,16 @@
 //! machine hits all scenarios alike; the order rotates by one cell per round, so no cell always
 //! follows the same neighbour. Each run records wrk's figures and the CPU time the proxy (and
 //! the backend) used during it, from `/proc/<pid>/stat`; over HTTPS, also the TLS handshakes the
-//! gateway counted during it.
+//! gateway counted during it. A run in which no response was a 2xx (wrk's non-2xx count: a WAF
+//! refusing the benign load, a broken proxy) stops the suite: refusing is fast, and its figures
+//! would pass for speed. Occasional failures are counted and reported instead.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 
 use super::procfs;
 use super::reload::{ReloadDriver, ReloadTarget, Reloads};
@@ -142,8 +144,28 @@ fn run_cell(plan: &Plan<'_>, cell: Cell, load: LoadSettings) -> anyhow::Result<S
         _ => None,
     };
     let reloads = driver.map(ReloadDriver::finish).transpose()?;
+    let load = result?;
+    if load.none_succeeded() {
+        bail!(
+            "cell {}: none of its {} responses was a 2xx (wrk counted {} non-2xx/3xx): scenario \
+             {} ({}) refuses the benchmark's requests, so its figures would mean nothing",
+            cell.label(),
+            load.requests,
+            load.non_success,
+            cell.scenario.number(),
+            cell.scenario.title()
+        );
+    }
+    if load.non_success > 0 {
+        eprintln!(
+            "cell {}: {} of {} responses were not 2xx/3xx",
+            cell.label(),
+            load.non_success,
+            load.requests
+        );
+    }
     Ok(Sample {
-        load: result?,
+        load,
         proxy_cpu: cell.scenario.has_proxy().then_some(proxy_cpu),
         backend_cpu,
         reloads,

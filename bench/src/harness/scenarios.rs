@@ -1,4 +1,4 @@
-//! The eleven scenarios, the (scenario, workload) cells that are measured, the ratios the report
+//! The thirteen scenarios, the (scenario, workload) cells that are measured, the ratios the report
 //! prints, and `--only`'s selection of scenarios.
 //!
 //! A scenario's number is its place in [`Scenario::ALL`]; scenarios added later go at the end,
@@ -33,11 +33,17 @@ pub enum Scenario {
     /// 11: wasmgate, the five-plugin GET chain (WAF, JWT authorizer, rate limiter, CORS,
     /// headers).
     GetChain,
+    /// 12: wasmgate, the built-in WAF alone (anomaly mode, paranoia 1, blocking, bodies
+    /// inspected) — our side of the peer-WAF comparison.
+    Waf,
+    /// 13: scenario 2's nginx plus ModSecurity 3 with the OWASP CRS (paranoia 1, blocking,
+    /// request bodies inspected, response bodies not) — the peer WAF.
+    NginxModsecurity,
 }
 
 impl Scenario {
     /// All scenarios, in report order.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Direct,
         Scenario::Nginx,
         Scenario::Gateway,
@@ -49,9 +55,11 @@ impl Scenario {
         Scenario::TlsClose,
         Scenario::Haproxy,
         Scenario::GetChain,
+        Scenario::Waf,
+        Scenario::NginxModsecurity,
     ];
 
-    /// Its number in the issue and the report (1 to 11).
+    /// Its number in the issue and the report (1 to 13).
     pub fn number(self) -> usize {
         Scenario::ALL
             .iter()
@@ -73,6 +81,8 @@ impl Scenario {
             Scenario::TlsClose => "tls-close",
             Scenario::Haproxy => "haproxy",
             Scenario::GetChain => "get-chain",
+            Scenario::Waf => "waf",
+            Scenario::NginxModsecurity => "nginx-modsecurity",
         }
     }
 
@@ -104,6 +114,8 @@ impl Scenario {
             Scenario::TlsClose => "wasmgate, no plugins, HTTPS, new connection per request",
             Scenario::Haproxy => "haproxy, HTTP mode",
             Scenario::GetChain => "wasmgate, five-plugin GET chain",
+            Scenario::Waf => "wasmgate, WAF only",
+            Scenario::NginxModsecurity => "nginx + ModSecurity 3 + OWASP CRS",
         }
     }
 
@@ -121,6 +133,12 @@ impl Scenario {
     /// Whether a proxy process sits between wrk and the backend (its CPU is measured).
     pub fn has_proxy(self) -> bool {
         self != Scenario::Direct
+    }
+
+    /// Whether a WAF must refuse an attack sent to it: the probe checks it does, so a WAF that
+    /// inspects nothing can never pass for a fast one.
+    pub fn has_waf(self) -> bool {
+        matches!(self, Scenario::Waf | Scenario::NginxModsecurity)
     }
 
     /// Whether wrk speaks HTTPS to it.
@@ -191,6 +209,15 @@ pub const RATIOS: [(Scenario, Scenario); 7] = [
     (Scenario::Reload, Scenario::Gateway),
 ];
 
+/// The peer-WAF comparison (the report's "Peer WAF" section): each WAF over its own proxy
+/// without it (13/2: what ModSecurity and the CRS add to nginx; 12/3: what the WAF plugin adds
+/// to the gateway), and the two proxies with their WAF (12/13).
+pub const PEER_WAF_RATIOS: [(Scenario, Scenario); 3] = [
+    (Scenario::NginxModsecurity, Scenario::Nginx),
+    (Scenario::Waf, Scenario::Gateway),
+    (Scenario::Waf, Scenario::NginxModsecurity),
+];
+
 /// The scenario every target's throughput is compared with in the report's first table.
 pub const REFERENCE: Scenario = Scenario::Nginx;
 
@@ -203,11 +230,15 @@ pub const TLS_RATIOS: [(Scenario, Scenario); 2] = [
 ];
 
 /// The scenarios to measure for `--only <chosen>`: the chosen ones plus the denominators of
-/// their ratios, in report order; every scenario when `chosen` is empty.
+/// their ratios, in report order; every scenario when `chosen` is empty. Either WAF scenario
+/// brings the whole peer-WAF comparison (2, 3, 12 and 13): its table is read as a whole.
 pub fn selection(chosen: &[Scenario]) -> Vec<Scenario> {
     if chosen.is_empty() {
         return Scenario::ALL.to_vec();
     }
+    let peer_waf = chosen
+        .iter()
+        .any(|s| matches!(s, Scenario::Waf | Scenario::NginxModsecurity));
     Scenario::ALL
         .into_iter()
         .filter(|scenario| {
@@ -216,6 +247,10 @@ pub fn selection(chosen: &[Scenario]) -> Vec<Scenario> {
                     .iter()
                     .chain(&TLS_RATIOS)
                     .any(|(top, bottom)| bottom == scenario && chosen.contains(top))
+                || (peer_waf
+                    && PEER_WAF_RATIOS
+                        .iter()
+                        .any(|(top, bottom)| top == scenario || bottom == scenario))
         })
         .collect()
 }
@@ -227,7 +262,7 @@ mod tests {
     #[test]
     fn the_chains_run_one_workload_each_and_everything_else_both() {
         let cells = cells(&Scenario::ALL);
-        assert_eq!(cells.len(), 20);
+        assert_eq!(cells.len(), 24);
         assert!(!cells.contains(&Cell {
             scenario: Scenario::Chain,
             workload: Workload::Small
@@ -247,10 +282,12 @@ mod tests {
             Scenario::TlsClose,
             Scenario::Haproxy,
             Scenario::GetChain,
+            Scenario::Waf,
+            Scenario::NginxModsecurity,
         ]
         .map(Scenario::number)
         .to_vec();
-        assert_eq!(numbers, [5, 9, 10, 11]);
+        assert_eq!(numbers, [5, 9, 10, 11, 12, 13]);
     }
 
     #[test]
@@ -311,13 +348,28 @@ mod tests {
     }
 
     #[test]
+    fn either_waf_brings_the_whole_peer_waf_comparison() {
+        let comparison = [
+            Scenario::Nginx,
+            Scenario::Gateway,
+            Scenario::Waf,
+            Scenario::NginxModsecurity,
+        ];
+        assert_eq!(selection(&[Scenario::Waf]), comparison);
+        assert_eq!(selection(&[Scenario::NginxModsecurity]), comparison);
+        for (top, bottom) in PEER_WAF_RATIOS {
+            assert_eq!(top.workloads(), bottom.workloads(), "the same requests");
+        }
+    }
+
+    #[test]
     fn names_round_trip_and_unknown_names_list_the_choices() {
         for scenario in Scenario::ALL {
             assert_eq!(Scenario::from_name(scenario.name()), Ok(scenario));
         }
         let error = Scenario::from_name("https").unwrap_err();
         assert!(
-            error.contains("tls, close, tls-close, haproxy, get-chain"),
+            error.contains("tls, close, tls-close, haproxy, get-chain, waf, nginx-modsecurity"),
             "{error}"
         );
     }

@@ -1,6 +1,7 @@
-//! Starting what the load goes through — the backend, nginx, haproxy, one gateway per gateway
-//! scenario (scenarios 7 to 9 load scenario 3's) — and probing every cell once before
-//! measuring, so a misconfigured chain (a 400 answered fast) can never pass for a fast gateway.
+//! Starting what the load goes through — the backend, nginx (with and without ModSecurity),
+//! haproxy, one gateway per gateway scenario (scenarios 7 to 9 load scenario 3's) — and probing
+//! every cell once before measuring, so a misconfigured chain (a 400 answered fast) can never
+//! pass for a fast gateway, nor a WAF that inspects nothing for a fast WAF.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -15,13 +16,14 @@ use super::children::{self, ChildProcess};
 use super::configs::ConfigContext;
 use super::gateway::GatewayProcess;
 use super::haproxy::Haproxy;
+use super::modsecurity::ModSecurity;
 use super::net;
 use super::nginx::Nginx;
 use super::reload::ReloadTarget;
 use super::rounds::Target;
 use super::scenarios::{Cell, Scenario};
 use super::tls::ServerCertificate;
-use super::workload::ORIGIN;
+use super::workload::{ATTACK, ORIGIN, Workload};
 use super::wrk::{self, Endpoint, Scheme};
 
 /// The backend process.
@@ -63,8 +65,10 @@ pub struct Proxies {
     pub nginx: Option<Nginx>,
     /// haproxy, when it runs.
     pub haproxy: Option<Haproxy>,
-    /// One gateway per gateway scenario (keyed by scenarios 3 to 6 and 11; scenarios 7 to 9
-    /// load scenario 3's).
+    /// nginx with ModSecurity and the CRS (scenario 13), when it runs.
+    pub nginx_modsecurity: Option<Nginx>,
+    /// One gateway per gateway scenario (keyed by scenarios 3 to 6, 11 and 12; scenarios 7 to
+    /// 9 load scenario 3's).
     pub gateways: BTreeMap<Scenario, GatewayProcess>,
 }
 
@@ -76,6 +80,8 @@ pub struct ProxySetup<'a> {
     pub nginx_binary: Option<&'a Path>,
     /// haproxy, when scenario 10 runs.
     pub haproxy_binary: Option<&'a Path>,
+    /// nginx, when scenario 13 runs (ModSecurity and the CRS are installed).
+    pub modsecurity_nginx_binary: Option<&'a Path>,
     /// Where configs and logs go.
     pub dir: &'a Path,
     /// What the configs point at.
@@ -84,6 +90,8 @@ pub struct ProxySetup<'a> {
     pub chain_fragment: &'a str,
     /// Scenario 11's chain.
     pub get_chain_fragment: &'a str,
+    /// Scenario 12's chain (the WAF alone).
+    pub waf_fragment: &'a str,
     /// The certificate of scenario 3's HTTPS listener.
     pub certificate: &'a ServerCertificate,
     /// Worker threads (Tokio's, nginx's workers, haproxy's threads).
@@ -91,13 +99,28 @@ pub struct ProxySetup<'a> {
 }
 
 impl Proxies {
-    /// Starts nginx and haproxy (when their binaries are given) and the gateways `scenarios`
-    /// load.
+    /// Starts nginx, nginx with ModSecurity and haproxy (when their binaries are given) and the
+    /// gateways `scenarios` load.
     pub fn start(setup: &ProxySetup<'_>, scenarios: &[Scenario]) -> anyhow::Result<Self> {
         let context = setup.context;
         let nginx = setup
             .nginx_binary
-            .map(|binary| Nginx::start(binary, setup.dir, context.backend, setup.threads))
+            .map(|binary| Nginx::start(binary, setup.dir, context.backend, setup.threads, None))
+            .transpose()?;
+        let nginx_modsecurity = setup
+            .modsecurity_nginx_binary
+            .map(|binary| {
+                let waf = ModSecurity::find()
+                    .context("ModSecurity or the OWASP CRS is no longer installed")?;
+                eprintln!("starting nginx with ModSecurity and the OWASP CRS (scenario 13)");
+                Nginx::start(
+                    binary,
+                    setup.dir,
+                    context.backend,
+                    setup.threads,
+                    Some(&waf),
+                )
+            })
             .transpose()?;
         let haproxy = setup
             .haproxy_binary
@@ -122,6 +145,11 @@ impl Proxies {
                 "get-chain",
                 context.get_chain(setup.get_chain_fragment),
             ),
+            (
+                Scenario::Waf,
+                "waf-only",
+                context.waf_only(setup.waf_fragment),
+            ),
         ] {
             if !scenarios.iter().any(|s| s.server() == scenario) {
                 continue;
@@ -139,6 +167,7 @@ impl Proxies {
         Ok(Proxies {
             nginx,
             haproxy,
+            nginx_modsecurity,
             gateways,
         })
     }
@@ -168,6 +197,10 @@ impl Proxies {
                 },
                 Scenario::Haproxy => match &self.haproxy {
                     Some(haproxy) => plain(haproxy.address, haproxy.pids()),
+                    None => continue,
+                },
+                Scenario::NginxModsecurity => match &self.nginx_modsecurity {
+                    Some(nginx) => plain(nginx.address, nginx.pids()),
                     None => continue,
                 },
                 _ => {
@@ -203,7 +236,9 @@ impl Proxies {
 }
 
 /// Sends each cell's request once and checks the answer is the backend's 200 (and, for the
-/// plugin chains, that the chain ran: see [`chain_evidence`]).
+/// plugin chains, that the chain ran: see [`chain_evidence`]); to the WAF scenarios, also the
+/// same request carrying an attack, which must be refused with a 403 (see
+/// [`Workload::raw_attack`]).
 ///
 /// Plain cells are probed with one request on a socket; HTTPS cells with a one-request wrk run
 /// (the same TLS client as the load; a second each), whose script is written to `dir`.
@@ -251,6 +286,30 @@ pub fn probe(
                 missing.join(" / ")
             );
         }
+        if cell.scenario.has_waf() {
+            probe_attack(*cell, target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends `cell`'s request with an attack in it (plain HTTP only) and checks it is refused.
+fn probe_attack(cell: Cell, target: &Target) -> anyhow::Result<()> {
+    let request = cell.workload.raw_attack(&target.address.to_string());
+    let response = net::exchange(target.address, &request)
+        .with_context(|| format!("probing cell {} with an attack", cell.label()))?;
+    if response.status != 403 {
+        bail!(
+            "cell {}: the WAF of scenario {} let `{ATTACK}` through (answered {} instead of \
+             403), so it does not inspect the request's {}",
+            cell.label(),
+            cell.scenario.number(),
+            response.status,
+            match cell.workload {
+                Workload::Small => "query",
+                Workload::Json => "JSON body",
+            },
+        );
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use super::children::{self, ChildProcess};
 use super::configs::{self, ConfigContext};
 use super::haproxy::Haproxy;
 use super::machine::{self, Machine};
+use super::modsecurity::ModSecurity;
 use super::nginx::Nginx;
 use super::options::Settings;
 use super::reference::Reference;
@@ -67,6 +68,7 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     let threads = machine::cpus();
     let nginx = Reference {
         name: "nginx",
+        packages: "nginx",
         scenario: Scenario::Nginx,
         switch: "--no-nginx",
         enabled: settings.nginx,
@@ -76,11 +78,22 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     .find(&selection, settings.smoke)?;
     let haproxy = Reference {
         name: "haproxy",
+        packages: "haproxy",
         scenario: Scenario::Haproxy,
         switch: "--no-haproxy",
         enabled: settings.haproxy,
         binary: Haproxy::binary,
         version: Haproxy::version,
+    }
+    .find(&selection, settings.smoke)?;
+    let modsecurity = Reference {
+        name: "nginx with ModSecurity and the OWASP CRS",
+        packages: "libnginx-mod-http-modsecurity modsecurity-crs",
+        scenario: Scenario::NginxModsecurity,
+        switch: "--no-modsecurity",
+        enabled: settings.modsecurity,
+        binary: ModSecurity::nginx_binary,
+        version: ModSecurity::version,
     }
     .find(&selection, settings.smoke)?;
     let allowed_connections = memory::raise_fd_limit(settings.idle_connections);
@@ -98,6 +111,8 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
     let chain = ConfigContext::chain_plugins(&fragment)?;
     let get_fragment = configs::read_get_chain()?;
     let get_chain = ConfigContext::chain_plugins(&get_fragment)?;
+    let waf_fragment = configs::read_waf_only()?;
+    let waf_chain = ConfigContext::chain_plugins(&waf_fragment)?;
     let certificate = tls::write_certificate(&scratch.join("certs"))?;
 
     let proxies = Proxies::start(
@@ -105,10 +120,12 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
             gateway_binary: &paths.gateway,
             nginx_binary: nginx.binary(),
             haproxy_binary: haproxy.binary(),
+            modsecurity_nginx_binary: modsecurity.binary(),
             dir: &scratch,
             context: &context,
             chain_fragment: &fragment,
             get_chain_fragment: &get_fragment,
+            waf_fragment: &waf_fragment,
             certificate: &certificate,
             threads,
         },
@@ -203,8 +220,10 @@ pub fn run(settings: &Settings) -> anyhow::Result<bool> {
         backend_threads: threads,
         nginx: nginx.status(threads),
         haproxy: haproxy.status(threads),
+        modsecurity: modsecurity.status(threads),
         chain,
         get_chain,
+        waf_chain,
         cells: cell_summaries,
         ratios: summary::ratios(&samples),
         memory,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::rounds::Sample;
-use super::scenarios::{Cell, RATIOS, REFERENCE, Scenario, TLS_RATIOS};
+use super::scenarios::{Cell, PEER_WAF_RATIOS, RATIOS, REFERENCE, Scenario, TLS_RATIOS};
 use super::stats::{Spread, paired_ratios};
 use super::tls::Handshakes;
 use super::workload::Workload;
@@ -113,10 +113,11 @@ pub fn cells(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<CellSummary> {
         .collect()
 }
 
-/// The [`RATIOS`] and the [`TLS_RATIOS`], for every workload both scenarios ran.
+/// The [`RATIOS`], the [`TLS_RATIOS`] and the [`PEER_WAF_RATIOS`], for every workload both
+/// scenarios ran.
 pub fn ratios(samples: &BTreeMap<Cell, Vec<Sample>>) -> Vec<RatioSummary> {
     let mut ratios = Vec::new();
-    for (numerator, denominator) in RATIOS.into_iter().chain(TLS_RATIOS) {
+    for (numerator, denominator) in RATIOS.into_iter().chain(TLS_RATIOS).chain(PEER_WAF_RATIOS) {
         for workload in [Workload::Small, Workload::Json] {
             let runs = |scenario| samples.get(&Cell { scenario, workload });
             let (Some(top), Some(bottom)) = (runs(numerator), runs(denominator)) else {

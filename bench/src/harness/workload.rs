@@ -22,6 +22,12 @@ pub const BEARER: &str = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOi
 /// allows.
 pub const ORIGIN: &str = "https://app.example.com";
 
+/// The attack of [`Workload::raw_attack`].
+pub const ATTACK: &str = "<script>alert(document.cookie)</script>";
+
+/// [`ATTACK`] URL-encoded, for a query.
+const ATTACK_QUERY: &str = "%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E";
+
 /// One kind of request the load generator sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Workload {
@@ -100,11 +106,30 @@ impl Workload {
 
     /// The raw HTTP/1.1 request, for probes and the idle-connection test.
     pub fn raw_request(self, host: &str, close: bool) -> String {
-        let body = self.request_body();
+        self.raw(self.path(), &self.request_body(), host, close)
+    }
+
+    /// The same request carrying a cross-site-scripting payload where each workload has room
+    /// for one — in the query of `GET /small`, in a JSON string of `POST /json`'s body — which
+    /// any WAF must refuse: the probe's proof that the WAF scenarios inspect what they should.
+    pub fn raw_attack(self, host: &str) -> String {
+        match self {
+            Workload::Small => {
+                let path = format!("{}?q={ATTACK_QUERY}", self.path());
+                self.raw(&path, "", host, true)
+            }
+            Workload::Json => {
+                let body =
+                    book_json().replace("\"Dune\"", &serde_json::Value::from(ATTACK).to_string());
+                self.raw(self.path(), &body, host, true)
+            }
+        }
+    }
+
+    fn raw(self, path: &str, body: &str, host: &str, close: bool) -> String {
         let mut request = format!(
-            "{} {} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n",
+            "{} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\n",
             self.method(),
-            self.path(),
             body.len()
         );
         for (name, value) in self.headers() {
@@ -114,7 +139,7 @@ impl Workload {
             request.push_str("connection: close\r\n");
         }
         request.push_str("\r\n");
-        request.push_str(&body);
+        request.push_str(body);
         request
     }
 }
@@ -167,6 +192,17 @@ mod tests {
         let (head, body) = request.split_once("\r\n\r\n").unwrap();
         assert!(head.contains(&format!("content-length: {}", body.len())));
         assert!(head.starts_with("POST /json HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn attacks_go_where_each_workload_has_room_for_one() {
+        let small = Workload::Small.raw_attack("127.0.0.1");
+        assert!(small.starts_with("GET /small?q=%3Cscript%3E"), "{small}");
+        let json = Workload::Json.raw_attack("127.0.0.1");
+        let (head, body) = json.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        let book: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(book["title"], ATTACK);
     }
 
     #[test]

@@ -89,6 +89,12 @@ impl LoadResult {
     pub fn failures(&self) -> u64 {
         self.non_success + self.socket_errors
     }
+
+    /// Whether no response was a success: a proxy (or a WAF) refusing every request answers
+    /// fast, so such a run measures nothing. wrk counts refused responses in `requests` too.
+    pub fn none_succeeded(&self) -> bool {
+        self.requests > 0 && self.non_success >= self.requests
+    }
 }
 
 /// Runs wrk against `endpoint` and `path` with `script` (a wrk Lua file setting the method,

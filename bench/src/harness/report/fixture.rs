@@ -34,7 +34,7 @@ pub(super) fn sample(rps: f64, proxy_cpu_ms: u64, tls13: Option<u64>) -> Sample 
 }
 
 /// The report of a run with `--only <chosen>` (all scenarios when empty) that measured
-/// `samples`; nginx and haproxy ran when they have samples.
+/// `samples`; nginx, haproxy and nginx with ModSecurity ran when they have samples.
 pub(super) fn report(chosen: &[Scenario], samples: &BTreeMap<Cell, Vec<Sample>>) -> RunReport {
     let ran = |scenario, version: &str| {
         if samples.keys().any(|c| c.scenario == scenario) {
@@ -73,8 +73,14 @@ pub(super) fn report(chosen: &[Scenario], samples: &BTreeMap<Cell, Vec<Sample>>)
         backend_threads: 2,
         nginx: ran(Scenario::Nginx, "nginx version: nginx/1.22.1"),
         haproxy: ran(Scenario::Haproxy, "HAProxy version 2.6.12"),
+        modsecurity: ran(
+            Scenario::NginxModsecurity,
+            "nginx version: nginx/1.22.1, ModSecurity-nginx 1.0.3, libmodsecurity 3.0.9, \
+             OWASP CRS 3.3.4",
+        ),
         chain: Vec::new(),
         get_chain: Vec::new(),
+        waf_chain: Vec::new(),
         cells: summary::cells(samples),
         ratios: summary::ratios(samples),
         memory: Err("skipped (--no-memory)".into()),

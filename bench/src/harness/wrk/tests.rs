@@ -35,6 +35,17 @@ fn counts_socket_errors_and_non_success_responses() {
     assert_eq!(result.socket_errors, 7);
     assert_eq!(result.non_success, 12);
     assert_eq!(result.failures(), 19);
+    assert!(!result.none_succeeded());
+}
+
+#[test]
+fn a_run_refused_entirely_succeeded_at_nothing() {
+    let output = CLEAN.replace(
+        "Requests/sec:",
+        "  Non-2xx or 3xx responses: 275012\nRequests/sec:",
+    );
+    assert!(parse(&output).unwrap().none_succeeded());
+    assert!(!parse(CLEAN).unwrap().none_succeeded());
 }
 
 #[test]
