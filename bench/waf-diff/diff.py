@@ -36,6 +36,11 @@ CORPORA = {
         {c: [f"held-out/{c}.txt"] for c in CLASSES},
         ["held-out/benign.txt"],
     ),
+    # Written blind (without reading the rules or the other corpora): not tuned on.
+    "held-out-2": (
+        {c: [f"held-out-2/{c}.txt"] for c in CLASSES},
+        ["held-out-2/benign.txt"],
+    ),
 }
 
 
@@ -265,8 +270,9 @@ def main():
     parser.add_argument("--waf-bin", required=True, help="the built waf_verdicts example")
     parser.add_argument("--paranoia", default="1 2", help='levels, e.g. "1 2"')
     parser.add_argument(
-        "--corpus", default="held-out tuned",
-        help='"held-out", "tuned", both, or the path of a file of benign values (one a line)',
+        "--corpus", default="held-out held-out-2 tuned",
+        help='"held-out", "held-out-2", "tuned", several (space-separated), or the path of a '
+        'file of benign values (one a line)',
     )
     parser.add_argument("--diff-dir", help="write per-case disagreements here (TSV)")
     args = parser.parse_args()

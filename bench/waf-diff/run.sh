@@ -2,8 +2,9 @@
 # Differential bench: wasmgate's WAF against nginx + ModSecurity 3 + OWASP CRS (Debian packages)
 # over the same payloads, per class, at paranoia 1 and 2. Not part of `cargo test`.
 #
-#   bench/waf-diff/run.sh                          # held-out and tuned corpora, PL 1 and 2
+#   bench/waf-diff/run.sh                          # held-out, held-out-2, tuned corpora, PL 1 and 2
 #   bench/waf-diff/run.sh --corpus held-out --paranoia 1 --diff-dir /tmp/waf-diff
+#   bench/waf-diff/run.sh --corpus held-out-2 --paranoia 1   # the blind-written held-out corpus
 #
 # Installs nginx, libnginx-mod-http-modsecurity and modsecurity-crs with apt-get when missing
 # (needs root), builds the `waf_verdicts` example, and runs diff.py under a time limit
