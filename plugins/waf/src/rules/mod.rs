@@ -8,6 +8,7 @@
 //! whatever the number of rules.
 
 mod command;
+pub(crate) mod named;
 mod prose;
 mod protocol;
 mod sqli;
@@ -16,6 +17,7 @@ mod xss;
 
 use std::fmt;
 
+pub(crate) use named::{is_bare_script_tag, is_inline_code};
 pub(crate) use prose::Prose;
 
 /// How bad a match is; in anomaly mode a rule adds its severity's score (CRS values).
@@ -116,6 +118,12 @@ pub(crate) enum Context {
     /// plain words (`add the host to /etc/hosts and restart`), see [`Prose`]. From paranoia
     /// 2 on, every match counts.
     Code,
+    /// Not inside one Markdown backtick span standing in a sentence at paranoia 1 (`` type
+    /// `id` to see your groups ``), see [`is_inline_code`].
+    InlineCode,
+    /// Not as a bare `<script>` tag followed by words at paranoia 1 (`the <script> tag loads
+    /// JavaScript`), see [`is_bare_script_tag`].
+    BareScriptTag,
 }
 
 const fn rule(
@@ -149,6 +157,22 @@ const fn code_rule(
 ) -> PatternRule {
     PatternRule {
         context: Context::Code,
+        ..rule(id, name, class, paranoia, form, pattern)
+    }
+}
+
+/// A rule whose matches count but where `context` says they do not at paranoia 1.
+const fn rule_in(
+    context: Context,
+    id: &'static str,
+    name: &'static str,
+    class: Class,
+    paranoia: u8,
+    form: Form,
+    pattern: &'static str,
+) -> PatternRule {
+    PatternRule {
+        context,
         ..rule(id, name, class, paranoia, form, pattern)
     }
 }

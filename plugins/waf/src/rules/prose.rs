@@ -101,7 +101,7 @@ fn is_bare_mention(word: &str) -> bool {
 }
 
 /// Whether `text` holds markup, a multi-level traversal or shell syntax (see the module docs).
-fn has_code(text: &str) -> bool {
+pub(super) fn has_code(text: &str) -> bool {
     let bytes = text.as_bytes();
     if text.contains(['`', '|', '&', ';']) || text.contains("$(") || text.contains("${") {
         return true;
@@ -132,7 +132,7 @@ fn has_code(text: &str) -> bool {
 
 /// Whether `text` reads as a sentence: at least [`MIN_WORDS`] plain words, and at most one
 /// other token for every three plain words, plus one (the mention).
-fn mostly_words(text: &str) -> bool {
+pub(super) fn mostly_words(text: &str) -> bool {
     let (mut words, mut others) = (0usize, 0usize);
     for token in text.split_whitespace() {
         if is_plain_word(token) {
@@ -146,7 +146,7 @@ fn mostly_words(text: &str) -> bool {
 
 /// A word of prose: letters, maybe with an apostrophe, quoted, parenthesised or followed by
 /// punctuation (`"new"`, `(see`, `done.`, `isn't`), or a dash.
-fn is_plain_word(word: &str) -> bool {
+pub(super) fn is_plain_word(word: &str) -> bool {
     if word == "-" {
         return true;
     }

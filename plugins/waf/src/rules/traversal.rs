@@ -38,7 +38,7 @@ pub(super) const RULES: &[PatternRule] = &[
         Class::Traversal,
         1,
         Form::Text,
-        r"(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd)|proc[\\/](?:self|\d+)[\\/]|windows[\\/](?:win\.ini|system\.ini|system32)|boot\.ini|winnt[\\/]|inetpub[\\/]|\.htaccess|\.htpasswd|\.git[\\/]|\.svn[\\/]|\.ssh[\\/]|id_rsa|web-inf[\\/]|\.env$|\.aws[\\/]credentials|var[\\/]log[\\/]|wp-config\.php)",
+        r"(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|group|hosts|issue|sudoers|crontab|master\.passwd)|proc[\\/](?:self|\d+)[\\/]|windows[\\/](?:win\.ini|system\.ini|system32)|boot\.ini|winnt[\\/]|inetpub[\\/]|\.htaccess|\.htpasswd|\.git[\\/]|\.svn[\\/]|\.ssh[\\/]|id_rsa|web-inf[\\/]|\.env$|\.aws[\\/]credentials|var[\\/]log[\\/](?:[^\s\\/]+[\\/])*(?:[^\s\\/]*(?:log|\.)|messages|secure|[bw]tmp|dmesg|kern)|wp-config\.php)",
     ),
     rule(
         "931100",

@@ -1,11 +1,13 @@
 //! Cross-site scripting (CRS 941): tags, event handlers, script URLs, script APIs.
 
-use super::{Class, Form, PatternRule, code_rule, rule};
+use super::{Class, Context, Form, PatternRule, code_rule, rule, rule_in};
 
 /// The XSS rules.
 pub(super) const RULES: &[PatternRule] = &[
-    // Never exempt in prose: a browser runs a script whatever text surrounds it.
-    rule(
+    // A browser runs a script whatever text surrounds it; only a bare `<script>` followed by
+    // words in a sentence (`the <script> tag loads JavaScript`) is exempt at paranoia 1.
+    rule_in(
+        Context::BareScriptTag,
         "941110",
         "XSS script tag",
         Class::Xss,

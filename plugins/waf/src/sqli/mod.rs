@@ -11,11 +11,13 @@
 //! shapes: `O'Reilly` reads `sn`, `1 or 2 apples` reads `1&1n`, `SELECT a FROM t` reads
 //! `Enkn`, while `1' or '1'='1` reads `s&sos`.
 
+mod print;
 mod tokenize;
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
 use crate::rules::Severity;
+use print::Print;
 use tokenize::{Token, tokenize, tokenize_up_to};
 
 /// How many folded tokens make the fingerprint.
@@ -137,7 +139,10 @@ impl SqliDetector {
                 continue;
             }
             let print = self.print(text, quote);
-            if self.set.is_match(print.as_bytes()) && parses(&print) {
+            if print.as_bytes().iter().any(|&class| is_structural(class))
+                && self.set.is_match(print.as_bytes())
+                && parses(print.as_str())
+            {
                 for index in self.set.matches(print.as_bytes()) {
                     if !found.iter().any(|f| f.id == self.rules[index].id) {
                         found.push(self.rules[index]);
@@ -150,18 +155,29 @@ impl SqliDetector {
     /// The fingerprint of `text` read in the `quote` context. The tokens are read
     /// [`FIRST_TOKENS`] at first, which is all the fingerprint of most values reads; only
     /// when it reads the last of them are all [`MAX_TOKENS`](tokenize::MAX_TOKENS) read.
-    fn print(&self, text: &str, quote: Option<u8>) -> String {
+    fn print(&self, text: &str, quote: Option<u8>) -> Print {
         let first = tokenize_up_to(text, quote, self.word_comments, FIRST_TOKENS);
         if first.len() < FIRST_TOKENS {
             // Every token of the value.
-            return fingerprint(&first);
+            return fingerprint_reading(&first).0;
         }
         let (print, read) = fingerprint_reading(&first);
         if read < first.len() {
             return print;
         }
-        fingerprint(&tokenize(text, quote, self.word_comments))
+        fingerprint_reading(&tokenize(text, quote, self.word_comments)).0
     }
+}
+
+/// Whether a token class gives a fingerprint an injection's structure: logic, a comparison, a
+/// union, a statement, a stacked `;`, a comment, a clause keyword or a dangerous function.
+/// Every fingerprint of [`FINGERPRINTS`] holds one, so a fingerprint of words, numbers,
+/// strings and parentheses only (`nn`, `n`, `1`, `(n)`) skips the set: most values.
+fn is_structural(class: u8) -> bool {
+    matches!(
+        class,
+        b'&' | b'o' | b'U' | b'E' | b';' | b'c' | b'k' | b'B' | b'F'
+    )
 }
 
 /// How many tokens [`SqliDetector::print`] reads at first.
@@ -169,24 +185,59 @@ const FIRST_TOKENS: usize = 16;
 
 /// Whether a fingerprint can be read as SQL at all: a number, variable or closing parenthesis
 /// followed directly by a string (`1s`) is a syntax error in every dialect, which is what prose
-/// quoting a payload reads as (`what does 'or 1=1' mean`: `s&1o1s`).
+/// quoting a payload reads as (`what does 'or 1=1' mean`: `s&1o1s`); so is a dangerous
+/// function whose call does not parse ([`call_parses`]).
 fn parses(print: &str) -> bool {
-    !print
-        .as_bytes()
+    let bytes = print.as_bytes();
+    !bytes
         .windows(2)
         .any(|pair| matches!(pair, [b'1' | b'v' | b')', b's']))
+        && (0..bytes.len())
+            .filter(|&at| bytes[at] == b'F')
+            .all(|at| call_parses(&bytes[at + 1..]))
+}
+
+/// Whether the call after a dangerous function's name reads as a call: its arguments are
+/// operands joined by operators or commas, never two operands in a row (`sleep(8 hours)`:
+/// `F(1n)`), and three bare words do not follow it, which no alias or clause reads as
+/// (`benchmark(ing) the new laptop`: `F(n)nnn`). A fingerprint cut off inside the call
+/// parses.
+fn call_parses(after: &[u8]) -> bool {
+    if after.first() != Some(&b'(') {
+        return true;
+    }
+    let mut depth = 0usize;
+    let mut previous = b'(';
+    for (at, &class) in after.iter().enumerate() {
+        match class {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return !after[at + 1..].starts_with(b"nnn");
+                }
+            }
+            b'1' | b'n' | b'v' | b's' if matches!(previous, b'1' | b'n' | b'v' | b's') => {
+                return false;
+            }
+            _ => {}
+        }
+        previous = class;
+    }
+    true
 }
 
 /// Folds the tokens and returns the first [`FINGERPRINT_LEN`] classes as a string.
+#[cfg(test)]
 pub(crate) fn fingerprint(tokens: &[Token<'_>]) -> String {
-    fingerprint_reading(tokens).0
+    fingerprint_reading(tokens).0.as_str().to_owned()
 }
 
-/// [`fingerprint`], and how many leading tokens it read (looking one ahead counts): the
+/// The folded fingerprint of `tokens` (its first [`FINGERPRINT_LEN`] classes), and how many leading tokens it read (looking one ahead counts): the
 /// fingerprint of any longer token sequence that starts with those tokens, and holds one more
 /// at least, is the same.
-fn fingerprint_reading(tokens: &[Token<'_>]) -> (String, usize) {
-    let mut out: Vec<u8> = Vec::with_capacity(FINGERPRINT_LEN + 1);
+fn fingerprint_reading(tokens: &[Token<'_>]) -> (Print, usize) {
+    let mut out = Print::default();
     let last = tokens.len().saturating_sub(1);
     let mut i = 0;
     // One past the furthest token looked ahead at.
@@ -197,7 +248,7 @@ fn fingerprint_reading(tokens: &[Token<'_>]) -> (String, usize) {
         match token.class {
             // A comment only matters where it cuts the query off.
             b'c' if i - 1 != last => continue,
-            b'c' if out.last() == Some(&b'c') => continue,
+            b'c' if out.last() == Some(b'c') => continue,
             b'N' => continue,
             // `collate nocase` changes how a comparison compares, not its shape.
             b'n' if token.word == "collate" => {
@@ -211,7 +262,7 @@ fn fingerprint_reading(tokens: &[Token<'_>]) -> (String, usize) {
                 continue;
             }
             b'a' => {
-                let previous = out.last().copied();
+                let previous = out.last();
                 let binary = matches!(previous, Some(b'1' | b'n' | b'v' | b's' | b')'));
                 if binary {
                     ahead = ahead.max(i + 1);
@@ -225,7 +276,7 @@ fn fingerprint_reading(tokens: &[Token<'_>]) -> (String, usize) {
                 }
                 continue;
             }
-            b'k' if matches!(token.word, "all" | "distinct") && out.last() == Some(&b'U') => {
+            b'k' if matches!(token.word, "all" | "distinct") && out.last() == Some(b'U') => {
                 continue;
             }
             b'k' if token.word == "by" && matches!(out.last(), Some(b'k')) => {
@@ -236,8 +287,7 @@ fn fingerprint_reading(tokens: &[Token<'_>]) -> (String, usize) {
             class => out.push(class),
         }
     }
-    // Only ASCII class letters were pushed.
-    (String::from_utf8(out).unwrap_or_default(), i.max(ahead))
+    (out, i.max(ahead))
 }
 
 #[cfg(test)]
@@ -246,6 +296,26 @@ mod tests {
 
     fn print(input: &str, quote: Option<u8>) -> String {
         fingerprint(&tokenize(input, quote, true))
+    }
+
+    #[test]
+    fn every_fingerprint_needs_a_structural_class() {
+        let plain = regex::bytes::Regex::new(r"^[^&oUE;ckBF]*$").unwrap();
+        for fingerprint in FINGERPRINTS {
+            let pattern = regex::Regex::new(fingerprint.pattern).unwrap();
+            // A pattern that matched a fingerprint of plain classes only would match one of
+            // these: every combination of them up to three long.
+            let classes = ["", "s", "1", "n", "v", "f", "(", ")", ",", "a"];
+            for a in classes {
+                for b in classes {
+                    for c in classes {
+                        let print = format!("{a}{b}{c}");
+                        assert!(plain.is_match(print.as_bytes()));
+                        assert!(!pattern.is_match(&print), "{} {print}", fingerprint.id);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -271,7 +341,7 @@ mod tests {
         ] {
             for quote in [None, Some(b'\''), Some(b'"')] {
                 assert_eq!(
-                    detector.print(input, quote),
+                    detector.print(input, quote).as_str(),
                     fingerprint(&tokenize(input, quote, true)),
                     "{input} {quote:?}"
                 );
@@ -302,5 +372,29 @@ mod tests {
         assert!(hits("see \"#install\" below").is_empty());
         assert!(hits("use \"--\" as the delimiter").is_empty());
         assert!(hits("\"now we'll have to kill you.\" -- linus torvalds").is_empty());
+        assert!(hits("\"i'll be back\" -- t. 800").is_empty());
+    }
+
+    #[test]
+    fn reads_a_dangerous_function_only_in_a_call_that_parses() {
+        let detector = SqliDetector::new(1);
+        let hits = |text: &str| {
+            let mut found = Vec::new();
+            detector.detect(text, &mut found);
+            found.iter().map(|f| f.id).collect::<Vec<_>>()
+        };
+        assert!(hits("sleep(8 hours) is the best medicine").is_empty());
+        assert!(hits("benchmark(ing) the new laptop").is_empty());
+        for probe in [
+            "sleep(5)",
+            "sleep(5) a b",
+            "1 and sleep(5)",
+            "benchmark(1000000,md5(1))",
+            "extractvalue(1,concat(0x7e,version()))",
+            "load_file('/etc/passwd')",
+            "x' and updatexml(null,concat(0x3a,user()),null)-- -",
+        ] {
+            assert!(hits(probe).contains(&"942107"), "{probe}");
+        }
     }
 }

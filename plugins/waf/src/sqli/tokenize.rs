@@ -316,10 +316,15 @@ fn starts_prose(text: &str) -> bool {
         (letters && !word.is_empty()).then_some(word.len())
     };
     let mut words = text.split_whitespace();
+    let first = text.split_whitespace().next().unwrap_or_default();
     match words.next().and_then(word) {
         Some(len) if len >= 2 => true,
-        // An initial (`-- G. Fitch`) or an article (`-- a prisoner`) and another word.
-        Some(_) => words.next().and_then(word).is_some(),
+        // An initial (`-- G. Fitch`) or an article (`-- a prisoner`) and another word; after
+        // an initial, a number names too (`-- T. 800`).
+        Some(_) => words.next().is_some_and(|next| {
+            word(next).is_some()
+                || (first.ends_with('.') && next.bytes().all(|b| b.is_ascii_alphanumeric()))
+        }),
         None => false,
     }
 }
