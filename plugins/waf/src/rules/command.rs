@@ -12,7 +12,7 @@ use super::{Class, Context, Form, PatternRule, rule, rule_in};
 /// follows.
 macro_rules! commands {
     () => {
-        r"(?:whoami|uname|ifconfig|ipconfig|nslookup|netstat|getent|traceroute|tracert|wget|ncat|netcat|socat|telnet|ssh|scp|sftp|tftp|nmap|tcpdump|zsh|ksh|csh|tcsh|busybox|nodejs|powershell|pwsh|cmd|cmd\.exe|certutil|wmic|bitsadmin|rundll32|regsvr32|mshta|cscript|wscript|systeminfo|tasklist|taskkill|schtasks|icacls|chmod|chown|chgrp|crontab|mkfifo|nohup|sudo|xxd|base64|printenv|useradd|usermod|passwd|hostname|ls|pwd|uptime|lsof|pkill|killall|dmesg|gcc|tac|xargs|awk|gawk|sed|grep|egrep|fgrep|uniq|chattr|ifup|arp|route|whoami\.exe|net\.exe|nc\.exe)"
+        r"(?:whoami|uname|ifconfig|ipconfig|nslookup|netstat|getent|traceroute|tracert|wget|ncat|netcat|socat|telnet|ssh|scp|sftp|tftp|nmap|tcpdump|zsh|ksh|csh|tcsh|busybox|nodejs|powershell|pwsh|cmd|cmd\.exe|certutil|wmic|bitsadmin|rundll32|regsvr32|mshta|cscript|wscript|systeminfo|tasklist|taskkill|schtasks|icacls|chmod|chown|chgrp|crontab|mkfifo|nohup|sudo|xxd|base64|printenv|useradd|usermod|passwd|hostname|ls|pwd|uptime|lsof|pkill|killall|dmesg|gcc|tac|xargs|awk|gawk|sed|grep|egrep|fgrep|uniq|chattr|ifup|arp|route|whoami\.exe|net\.exe|nc\.exe|openssl|whois|whereis|lsb_release|getfacl|hexdump|iptables|jjs|netsh|nbtstat|nltest|vssadmin|wevtutil|bcdedit|msiexec|forfiles|findstr|cacls|qwinsta|quser|pathping|net1)"
     };
 }
 
@@ -59,6 +59,14 @@ macro_rules! separator {
 macro_rules! interpreters {
     () => {
         r"(?:python[23]?(?:\.\d+)?|perl|ruby|php|node(?:js)?|lua|tclsh|deno|osascript|jrunscript)"
+    };
+}
+
+/// Tools that also name what people write about (`docker`, `mysql`, `ip addr`): after a
+/// separator they count from paranoia 2, whatever follows.
+macro_rules! tools {
+    () => {
+        r"(?:echo|rsync|sqlite3|kubectl|systemctl|journalctl|docker|mysql|psql|gdb|poweroff|gzip|gunzip|unzip|bzip2|zcat|jshell|lsblk|lscpu|lsmod|modprobe|umount|useradd|chpasswd|visudo|nmcli|calc\.exe|notepad\.exe|ip\s+(?:a|addr|address|r|route|link|neigh)|query\s+(?:user|session|process))"
     };
 }
 
@@ -215,5 +223,82 @@ pub(super) const RULES: &[PatternRule] = &[
         1,
         Form::Cmdline,
         r"\bcertutil(?:\.exe)?\s+-(?:urlcache|decode|encode|f)\b|\bbitsadmin(?:\.exe)?\s+/transfer|\breg(?:\.exe)?\s+(?:query|add|delete|save|export)\s+hk|\bwmic(?:\.exe)?\s+[a-z]|\b(?:mshta|rundll32|regsvr32)(?:\.exe)?\s|\bschtasks(?:\.exe)?\s+/|\biex\s*\(|\binvoke-(?:expression|webrequest|restmethod)\b|\bdownload(?:string|file)\s*\(|\bnew-object\s+(?:system\.)?net\.webclient|\b(?:whoami|ipconfig)(?:\.exe)?\s+/[a-z]",
+    ),
+    rule(
+        "932107",
+        "Tool or English-word command after a shell separator",
+        Class::Command,
+        2,
+        Form::Cmdline,
+        concat!(
+            separator!(),
+            tools!(),
+            r"(?:$|[\s;|&`)<>])|",
+            separator!(),
+            // English words that are also commands: with an option or alone (`; date`,
+            // `; nice -n 19 id`), or with the argument that makes them a command
+            // (`; which python`, `; npm install evil`, `& start calc`, `; eval id`).
+            r"(?:(?:which|nice|service|sc|start|history|groups|users|date|wall|ss|java|mount|locate|finger|logger|calc|notepad|attrib|timeout|ver|vol|reboot|shutdown|nano|vim?|ftp)(?:\s*$|\s+[-/])",
+            r"|(?:which|whereis|locate|finger|logger|wall)\s+[\w./+-]+\s*$",
+            r"|(?:apt-get|apt|yum|dnf|apk|pip3?|npm|gem)\s+(?:install|add|i)\b",
+            r"|timeout\s+\d|attrib\s+[+-]|start\s+(?:[\w-]+\.exe|calc|cmd|powershell|notepad)\b",
+            r"|(?:eval|exec)\s+[\w$'\x22]|sc\s+(?:query|qc|config|create|stop|start|delete)\b)",
+            // A subshell or group after a separator: `;(id)`, `;{id;}`.
+            r"|[;|&\n]\s*[({]\s*(?:",
+            commands!(),
+            "|",
+            word_commands!(),
+            r")\b"
+        ),
+    ),
+    rule(
+        "932108",
+        "Command as the whole value, shellshock, system file reader",
+        Class::Command,
+        2,
+        Form::Cmdline,
+        // `whoami` alone; a shellshock function definition (`() { :; }; …`); a reader of a
+        // system file once quotes are gone (`cat /et'c'/pa'ss'wd`).
+        r"^\s*(?:whoami|ifconfig|ipconfig|netstat|systeminfo|tasklist|printenv)\s*$|^\s*\(\s*\)\s*\{|^\s*(?:cat|tac|head|tail|more|less|nl|od|xxd)\s+(?:-\S+\s+)*/(?:etc|proc)/",
+    ),
+    rule(
+        "932135",
+        "Shell ANSI-C quoted string",
+        Class::Command,
+        1,
+        Form::Text,
+        // `$'\x69\x64'` is `id` to bash (the text form has decoded the escapes already):
+        // after a separator, or with escapes left (octal).
+        r"(?:^|[;|&\n`(])\s*\$'[^'\s]+'|\$'(?:\\(?:x[0-9a-f]{1,2}|[0-7]{1,3}|u[0-9a-f]{4}))+",
+    ),
+    rule(
+        "932170",
+        "Code calling the operating system",
+        Class::Command,
+        2,
+        Form::Compact,
+        // PHP, Python, Node.js and Java calls that run a command (`system('id')`,
+        // `os.system(…)`, `require('child_process')`, `Runtime.getRuntime().exec(…)`), and
+        // PHP openings (`<?php`, `${@…}`).
+        r#"\b(?:system|passthru|shell_exec|popen|proc_open|pcntl_exec|execsync|spawnsync|execfilesync)\s*\(\s*['"`$\[]|<\?(?:php\b|=)|\$\{\s*@|\bchild_process\b|\bgetruntime\s*\(\s*\)\s*\.\s*exec\s*\(|\b__import__\s*\(\s*['"]os|\bos\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?)\s*\(|\bsubprocess\s*\.\s*(?:call|run|popen|check_output|check_call)\s*\(|\bassert\s*\(\s*['"]\s*\w+\s*\(|\beval\s*\(\s*(?:base64_decode|gzinflate|str_rot13)\s*\("#,
+    ),
+    rule(
+        "932180",
+        "Java naming lookup (Log4Shell)",
+        Class::Command,
+        1,
+        Form::Text,
+        // `${jndi:ldap://…}`, with each letter maybe spelt by a lookup (`${lower:j}`, `${::-n}`).
+        r"\$\{\s*(?:j|\$\{[^{}]*j\})\s*(?:n|\$\{[^{}]*n\})\s*(?:d|\$\{[^{}]*d\})\s*(?:i|\$\{[^{}]*i\})\s*:",
+    ),
+    rule(
+        "932190",
+        "Server-side template expression",
+        Class::Command,
+        2,
+        Form::Compact,
+        // `{{7*7}}`, `${7*7}`, `#{7*7}`, `<%= 7*7 %>`, Jinja2 object walks
+        // (`{{''.__class__.__mro__}}`), Spring and FreeMarker calls.
+        r"\{\{[^}]*(?:__\w+__|\bconfig\.|\blipsum\b|\bcycler\b|\d+\s*[*+]\s*\d+)[^}]*\}\}|[$#]\{\s*\d+\s*[*+]\s*\d+\s*\}|<%=?\s*\d+\s*[*+]\s*\d+\s*%>|\$\{\s*t\s*\(\s*java\.|<#assign\b|freemarker\.template",
     ),
 ];

@@ -124,6 +124,22 @@ pub(crate) enum Context {
     /// Not as a bare `<script>` tag followed by words at paranoia 1 (`the <script> tag loads
     /// JavaScript`), see [`is_bare_script_tag`].
     BareScriptTag,
+    /// Not as a mention in prose at any paranoia level, as [`Context::Code`] reads it: for the
+    /// broad rules of paranoia 2 that name what people write about (`the site lives in
+    /// /var/www/html`, `win.ini is a legacy config file`).
+    Mention,
+}
+
+impl Context {
+    /// Whether some matches of a rule in this context do not count at `paranoia`, so that
+    /// its matches must be located and read.
+    pub(crate) fn exempts_at(self, paranoia: u8) -> bool {
+        match self {
+            Context::Anywhere => false,
+            Context::Mention => true,
+            Context::Code | Context::InlineCode | Context::BareScriptTag => paranoia < 2,
+        }
+    }
 }
 
 const fn rule(
@@ -161,7 +177,7 @@ const fn code_rule(
     }
 }
 
-/// A rule whose matches count but where `context` says they do not at paranoia 1.
+/// A rule whose matches count but where `context` says they do not.
 const fn rule_in(
     context: Context,
     id: &'static str,

@@ -80,7 +80,7 @@ pub(super) const RULES: &[PatternRule] = &[
         Form::Compact,
         // `union select` with the column list a query has: `union all select null,1`,
         // `union(select 1)`; `the union select committee meeting` passes.
-        r#"\bunion(?:\s+(?:all|distinct))?\s*\(*\s*select\s*\(*\s*(?:\*|null\b|\d|@@?\w|['"]|[\w.$]+\s*\(|[\w.$]+\s*(?:,|\)|from\b|into\b|--|#|$)|(?:all|distinct|top)\s)"#,
+        r#"\bunion(?:\s+(?:all|distinct|distinctrow))?\s*\(*\s*select\s*\(*\s*(?:\*|null\b|\d|@@?\w|['"]|[\w.$]+\s*\(|[\w.$]+\s*(?:,|\)|from\b|into\b|--|#|$)|(?:all|distinct|top)\s)"#,
     ),
     rule(
         "942220",
@@ -90,7 +90,9 @@ pub(super) const RULES: &[PatternRule] = &[
         Form::Compact,
         // Anywhere in the value (the fingerprints look at its start): `… x' or 'a'='a`,
         // `… 1) or 2>1`.
-        r#"(?:['")]|\b\d+)\s*(?:or|and|xor|\|\||&&)\s+\(*\s*(?:-?\d+(?:\.\d+)?|'[^']*'|"[^"]*"|[a-z_@][\w.@$]*)\s*\)*\s*(?:=|<=>|!=|<>|[<>]=?|\b(?:r?like|regexp|glob|between)\b|\bis\s+(?:not\s+)?null\b|\b(?:notnull|isnull)\b)"#,
+        // A value that opens with the logic word reads the same (`or 1=1--`); so does a
+        // negated constant that ends the value (`1 or not 0`, `' or !0--`).
+        r#"(?:^|['")]|\b\d+)\s*(?:or|and|xor|\|\||&&)\s+\(*\s*(?:-?\d+(?:\.\d+)?|'[^']*'|"[^"]*"|[a-z_@][\w.@$]*)\s*\)*\s*(?:=|<=>|!=|<>|[<>]=?|\b(?:r?like|regexp|glob|between|sounds\s+like|div)\b|\bis\s+(?:not\s+)?(?:null|true|false|unknown)\b|\b(?:notnull|isnull)\b)|(?:^|['")]|\b\d+)\s*(?:or|and|xor|\|\||&&)\s+(?:(?:not\s+|!\s*)\(*\s*(?:\d+|true|false)\s*\)*\s*(?:--|#|;|$)|\(*\s*(?:\d+|true|false)\s*\)*\s*(?:--|#|;)|\(*\s*(?:true|false)\s*\)*\s*$)"#,
     ),
     rule(
         "942230",
@@ -99,5 +101,94 @@ pub(super) const RULES: &[PatternRule] = &[
         2,
         Form::Compact,
         r"<=>|\bcollate\s+[\w-]+\s*(?:or|and|=|--|#|$)|\b(?:notnull|isnull)\b\s*(?:--|#|;|$)",
+    ),
+    rule(
+        "942240",
+        "SQLi system variable",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // `@@version`, `@@datadir`, `@@global.secure_file_priv`: only SQL spells a name so.
+        r"@@[a-z_][\w.]{2,}",
+    ),
+    rule(
+        "942250",
+        "SQLi subquery or conditional expression",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // `(select 1)`, `+(select user())+`, `rlike (select (case when (1=1) then 1 …`:
+        // a parenthesised select with a select list, a `case when` holding a comparison;
+        // `(select one)` and `in case when it rains then …` in prose pass.
+        r"\(\s*select\s*(?:\*|\(|@@?\w|[+-]?\d|null\b|case\b|(?:distinct\s+|top\s+\d+\s+)?[\w.$]+\s*(?:\(|,|from\b|\|\|))|\bcase\s+when\b[^;]{0,60}?(?:[=<>]|\bis\b|\blike\b|\bnull\b)[^;]{0,60}?\bthen\b",
+    ),
+    rule(
+        "942260",
+        "SQL probe statement or constant comparison",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // A value that is a probe, not a query someone writes about: `select @@version`,
+        // `select user()`, `drop table users;`, and a `where` comparing two constants
+        // (`… where 1=1`). `SELECT id, name FROM users ORDER BY name` passes.
+        r"^\s*\(?\s*(?:select\s+(?:@@\w+|(?:version|user|current_user|system_user|session_user|database|schema|db_name|user_name|banner)\s*(?:\(|$|;|--|#|\bfrom\b))|drop\s+(?:table|database|schema)\s+(?:if\s+exists\s+)?[\w.]+\s*(?:;|--|#|$))|\bwhere\s+-?\d+\s*(?:=|<>|!=|[<>]=?)\s*-?\d+\s*(?:$|;|--|#|\)|\b(?:and|or|limit|order|group)\b)",
+    ),
+    rule(
+        "942270",
+        "SQLi dialect cast, character code or escape",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // PostgreSQL casts (`)::int`, `1::text`), character codes joined into strings
+        // (`chr(65)||chr(66)`, `char(97,100)`), ODBC escapes (`{fn user()}`), the
+        // `1.e(` float trick, `sounds like`.
+        r"(?:\)|\b\w+|'[^']*')\s*::\s*(?:int|int4|int8|integer|bigint|smallint|text|varchar|numeric|decimal|regclass|bytea)\b|\b(?:n?char|chr)\s*\(\s*\d+\s*(?:,\s*\d+\s*)*\)\s*(?:\|\||\+|,|\)|=|$)|\{\s*(?:fn|oj|call)\s+\w+|\b\d+\.e\s*[(,]|\bsounds\s+like\s+['\d(]",
+    ),
+    rule(
+        "942290",
+        "SQLi comment splitting a word",
+        Class::Sqli,
+        2,
+        Form::Text,
+        // `uni/**/on sel/**/ect`, for back ends that remove comments before parsing.
+        r"[a-z]/\*[^*]*\*/[a-z]",
+    ),
+    rule(
+        "942295",
+        "SQLi string closed and joined to a logic word",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // `' or ''-'`, `' or ''='`: an empty string on each side of the logic word.
+        r"^'\s*(?:or|and|xor|\|\||&&)\s*''\s*[-+*/=<>|&^%]",
+    ),
+    rule(
+        "942296",
+        "SQLi boolean or comparison expression as a whole value",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // Blind probes in a number context: `1 xor 1`, `1 between 1 and 1`, `1 in (1,2)`,
+        // `1 is not null`; `1 or 0` passes (people write it).
+        r"^\s*-?\d+\s*(?:xor\s+-?\d+|(?:between\s+-?\d+\s+and\s+-?\d+|in\s*\(\s*-?\d+(?:\s*,\s*-?\d+)*\s*\)|is\s+(?:not\s+)?null|r?like\s+-?\d+|regexp\s+\S+|div\s+-?\d+)\s*(?:$|--|#|;))",
+    ),
+    rule(
+        "942297",
+        "SQLi dynamic statement",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // `declare @q nvarchar(200) … exec(@q)`, `execute immediate 'sel' || 'ect …'`.
+        r"\bdeclare\s+@\w+\s+n?(?:var)?char\b|\bexec(?:ute)?\s*\(\s*@\w+\s*\)|\bexecute\s+immediate\s+['\x22:]",
+    ),
+    rule(
+        "942380",
+        "NoSQL operator or JavaScript query",
+        Class::Sqli,
+        2,
+        Form::Compact,
+        // MongoDB operators in a bracketed or JSON key (`[$ne]=1`, `{"$gt":""}`), and a
+        // `$where` script closed early (`'; return true; var x='`).
+        r#"\[\s*\$(?:ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|not|nor|expr)\s*\]|\{\s*['"]?\$(?:ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|not|nor|expr)['"]?\s*:|['"]\s*;\s*return\s+(?:true|1)\b|\bthis\s*\.\s*\w+\s*\.\s*match\s*\("#,
     ),
 ];
