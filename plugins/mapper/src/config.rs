@@ -8,6 +8,8 @@ use regex::Regex;
 use serde::Deserialize;
 use wasmgate_plugin_sdk::{InitError, header};
 
+use crate::plan::{Side, SidePlans};
+
 /// Instructions one template render may execute (loops included) before it fails.
 const FUEL: u64 = 1_000_000;
 
@@ -116,6 +118,12 @@ pub(crate) struct Rules {
     /// calls `debug()`, which prints every variable). The others are never built.
     read: Option<BTreeSet<String>>,
     pub(crate) variables: minijinja::Value,
+    /// `variables` as JSON, for planned templates.
+    pub(crate) variables_json: serde_json::Value,
+    /// The request side's templates without the engine, when every one has a plan.
+    pub(crate) request_plans: Option<SidePlans>,
+    /// The response side's templates without the engine, when every one has a plan.
+    pub(crate) response_plans: Option<SidePlans>,
     pub(crate) method: Option<String>,
     pub(crate) path: Option<String>,
     pub(crate) query: Edits,
@@ -160,7 +168,10 @@ impl TryFrom<Config> for Rules {
                 AutoEscape::None
             }
         });
-        let mut templates = Templates { env: &mut env };
+        let mut templates = Templates {
+            env: &mut env,
+            sources: BTreeMap::new(),
+        };
         let request = config.request;
         let method = request
             .method
@@ -194,7 +205,33 @@ impl TryFrom<Config> for Rules {
             .enumerate()
             .map(|(index, rule)| templates.rule(index, rule))
             .collect::<Result<Vec<_>, _>>()?;
+        let plans = |side: Side, names: Vec<&String>| {
+            SidePlans::new(
+                side,
+                names.into_iter().map(|name| {
+                    let source = templates.sources.get(name).map_or("", String::as_str);
+                    (name.as_str(), source, name.ends_with(".body"))
+                }),
+            )
+        };
+        let request_plans = plans(
+            Side::Request,
+            path.iter()
+                .chain(body.iter())
+                .chain(query.set.iter().map(|(_, template)| template))
+                .chain(headers.set.iter().map(|(_, template)| template))
+                .collect(),
+        );
+        let response_plans = plans(
+            Side::Response,
+            rules
+                .iter()
+                .filter_map(|rule| rule.body.as_ref())
+                .chain(response_headers.set.iter().map(|(_, template)| template))
+                .collect(),
+        );
         let variables = minijinja::Value::from(minijinja::value::Serde(&config.variables));
+        let variables_json = serde_json::Value::Object(config.variables);
         let read: BTreeSet<String> = env
             .templates()
             .flat_map(|(_, template)| template.undeclared_variables(false))
@@ -203,6 +240,9 @@ impl TryFrom<Config> for Rules {
             read: (!read.contains("debug")).then_some(read),
             env,
             variables,
+            variables_json,
+            request_plans,
+            response_plans,
             method,
             path,
             query,
@@ -217,14 +257,17 @@ impl TryFrom<Config> for Rules {
 /// Adds templates to the environment, named after their config key.
 struct Templates<'a> {
     env: &'a mut Environment<'static>,
+    /// Each template's source by name, for its [`Plan`](crate::plan::Plan).
+    sources: BTreeMap<String, String>,
 }
 
 impl Templates<'_> {
     /// Compiles `source` as the template `key`; a syntax error fails with the key.
     fn add(&mut self, key: &str, source: String) -> Result<String, InitError> {
         self.env
-            .add_template_owned(key.to_owned(), source)
+            .add_template_owned(key.to_owned(), source.clone())
             .map_err(|err| InitError::invalid_config(key, format!("template error: {err}")))?;
+        self.sources.insert(key.to_owned(), source);
         Ok(key.to_owned())
     }
 

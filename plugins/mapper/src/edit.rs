@@ -1,16 +1,16 @@
 //! Applying the mapping: rendering templates and editing the request or the response.
 
-use minijinja::Value;
 use wasmgate_plugin_sdk::{EditError, Request, Response};
 
 use crate::MappingError;
 use crate::config::{Edits, Rule, Rules};
+use crate::vars::Vars;
 
 /// Maps the request, in the documented order.
 pub(crate) fn request(
     rules: &Rules,
     request: &mut Request<'_>,
-    vars: &Value,
+    vars: &Vars<'_>,
 ) -> Result<(), MappingError> {
     if let Some(method) = &rules.method {
         request.set_method(method).map_err(refused("method"))?;
@@ -59,7 +59,7 @@ pub(crate) fn response(
     rules: &Rules,
     rule: Option<&Rule>,
     response: &mut Response<'_>,
-    vars: &Value,
+    vars: &Vars<'_>,
 ) -> Result<(), MappingError> {
     if let Some(rule) = rule {
         if let Some(template) = &rule.body {
@@ -99,7 +99,7 @@ pub(crate) fn response(
 fn edit_query(
     rules: &Rules,
     raw: Option<&str>,
-    vars: &Value,
+    vars: &Vars<'_>,
 ) -> Result<Option<String>, MappingError> {
     let edits: &Edits = &rules.query;
     let mut pairs: Vec<(String, String)> = raw
@@ -133,23 +133,34 @@ fn edit_query(
     ))
 }
 
-fn render(rules: &Rules, name: &str, vars: &Value) -> Result<String, MappingError> {
-    rules
-        .env
-        .get_template(name)
-        .and_then(|template| template.render(vars))
-        .map_err(|err| MappingError(format!("template `{name}`: {err}")))
+fn render(rules: &Rules, name: &str, vars: &Vars<'_>) -> Result<String, MappingError> {
+    match vars.planned(name) {
+        Some(text) => Ok(text),
+        None => render_with_engine(rules, name, vars),
+    }
 }
 
-/// Renders a body template and checks it is JSON (sent as rendered, keys in template order).
-fn render_json(rules: &Rules, name: &str, vars: &Value) -> Result<String, MappingError> {
-    let text = render(rules, name, vars)?;
+/// Renders a body template and checks it is JSON (sent as rendered, keys in template order). A
+/// planned template was checked at load.
+fn render_json(rules: &Rules, name: &str, vars: &Vars<'_>) -> Result<String, MappingError> {
+    if let Some(text) = vars.planned(name) {
+        return Ok(text);
+    }
+    let text = render_with_engine(rules, name, vars)?;
     serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|err| {
         MappingError(format!(
             "template `{name}` rendered invalid JSON ({err}): {text}"
         ))
     })?;
     Ok(text.trim().to_owned())
+}
+
+fn render_with_engine(rules: &Rules, name: &str, vars: &Vars<'_>) -> Result<String, MappingError> {
+    rules
+        .env
+        .get_template(name)
+        .and_then(|template| template.render(vars.engine_value(&rules.variables)))
+        .map_err(|err| MappingError(format!("template `{name}`: {err}")))
 }
 
 /// Maps a refused edit to a mapping error naming what was edited.

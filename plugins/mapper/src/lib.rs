@@ -67,6 +67,7 @@
 
 mod config;
 mod edit;
+mod plan;
 mod vars;
 
 use wasmgate_plugin_sdk::{
@@ -144,7 +145,7 @@ impl Plugin for Mapper {
         context: &mut Context<'_>,
     ) -> Action {
         let read_body = self.body_access.contains(BodyAccess::REQUEST);
-        let result = vars::request(&self.rules, request, context, read_body)
+        let result = vars::for_request(&self.rules, request, context, read_body)
             .and_then(|vars| edit::request(&self.rules, request, &vars));
         failure(context, result)
     }
@@ -165,7 +166,7 @@ impl Plugin for Mapper {
             return Action::Continue;
         }
         let read_body = self.body_access.contains(BodyAccess::RESPONSE);
-        let result = vars::response(&self.rules, request, response, context, read_body)
+        let result = vars::for_response(&self.rules, request, response, context, read_body)
             .and_then(|vars| edit::response(&self.rules, rule, response, &vars));
         failure(context, result)
     }

@@ -1,5 +1,6 @@
-//! The variables templates see, read once per stage call from the request, response and context.
-//! Only the variables some template reads are built (each costs host calls and copies).
+//! The variables templates see, read once per stage call from the request, response and context,
+//! before any edit. Only the variables some template reads are built (each costs host calls and
+//! copies); a side whose templates are all planned reads only what the plans print.
 
 use std::collections::BTreeMap;
 
@@ -9,9 +10,85 @@ use wasmgate_plugin_sdk::{Context, Request, Response};
 
 use crate::MappingError;
 use crate::config::Rules;
+use crate::plan::{SidePlans, Sources, first_query_values};
+
+/// What the templates of one stage call render from.
+pub(crate) enum Vars<'a> {
+    /// The engine's variables: the side has a template without a plan.
+    Engine(Value),
+    /// The snapshot the side's plans read.
+    Planned {
+        plans: &'a SidePlans,
+        sources: Sources<'a>,
+    },
+}
+
+impl Vars<'_> {
+    /// The planned rendering of template `name`, when it has a plan and the plan could render.
+    pub(crate) fn planned(&self, name: &str) -> Option<String> {
+        match self {
+            Vars::Engine(_) => None,
+            Vars::Planned { plans, sources } => plans.plans.get(name)?.render(sources),
+        }
+    }
+
+    /// The variables for the engine (built from the snapshot for a planned side).
+    pub(crate) fn engine_value(&self, variables: &Value) -> Value {
+        match self {
+            Vars::Engine(value) => value.clone(),
+            Vars::Planned { sources, .. } => sources.to_value(variables),
+        }
+    }
+}
+
+/// The request side's variables: the plans' snapshot, or the engine's variables.
+pub(crate) fn for_request<'a>(
+    rules: &'a Rules,
+    request: &Request<'_>,
+    context: &Context<'_>,
+    read_body: bool,
+) -> Result<Vars<'a>, MappingError> {
+    match &rules.request_plans {
+        Some(plans) => Ok(Vars::Planned {
+            plans,
+            sources: Sources::request(
+                &plans.needs,
+                &rules.variables_json,
+                request,
+                context,
+                read_body,
+            )?,
+        }),
+        None => self::request(rules, request, context, read_body).map(Vars::Engine),
+    }
+}
+
+/// The response side's variables: the plans' snapshot, or the engine's variables.
+pub(crate) fn for_response<'a>(
+    rules: &'a Rules,
+    request: &Request<'_>,
+    response: &Response<'_>,
+    context: &Context<'_>,
+    read_body: bool,
+) -> Result<Vars<'a>, MappingError> {
+    match &rules.response_plans {
+        Some(plans) => Ok(Vars::Planned {
+            plans,
+            sources: Sources::response(
+                &plans.needs,
+                &rules.variables_json,
+                request,
+                response,
+                context,
+                read_body,
+            )?,
+        }),
+        None => self::response(rules, request, response, context, read_body).map(Vars::Engine),
+    }
+}
 
 /// The request-side variables.
-pub(crate) fn request(
+fn request(
     rules: &Rules,
     request: &Request<'_>,
     context: &Context<'_>,
@@ -31,7 +108,7 @@ pub(crate) fn request(
 }
 
 /// The response-side variables.
-pub(crate) fn response(
+fn response(
     rules: &Rules,
     request: &Request<'_>,
     response: &Response<'_>,
@@ -74,14 +151,7 @@ fn common(
         vars.insert("path", Value::from(path));
     }
     if rules.reads("query") {
-        let mut query = BTreeMap::new();
-        if let Some(raw) = request.query() {
-            for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
-                query
-                    .entry(name.into_owned())
-                    .or_insert_with(|| value.into_owned());
-            }
-        }
+        let query = first_query_values(request.query().as_deref());
         vars.insert("query", Value::from(query));
     }
     if rules.reads("context") {

@@ -166,3 +166,55 @@ fn variables_are_built_only_when_read_and_still_seen_when_read() {
         "a header's first value, as before"
     );
 }
+
+/// Templates that only print values are rendered without the engine; the output must be the
+/// engine's, byte for byte (a `{# #}` comment makes the same template go through the engine).
+#[test]
+fn planned_templates_render_as_the_engine_does() {
+    let body = r#"{"title":"Dune \"<&>'\n\t\u0001 é","n":-3,"f":1.5e3,"g":0.1,"ok":true,"none":null,"tags":["a",{"z":1,"a":[2.25]}],"deep":{"k":{"v":"x"}}}"#;
+    let template = r#"  {"t": {{ body.title }}, "n": {{ body.n }}, "f": {{ body.f }}, "g": {{ body.g }}, "ok": {{ body.ok }}, "none": {{ body.none }}, "tags": {{ body.tags }}, "second": {{ body.tags[1] }}, "v": {{ body["deep"].k.v }}, "id": {{ context['gateway.request-id'] }}, "all": {{ body }}, "nested": {"x": {{ body.n }}}}
+"#;
+    let header =
+        "{{ body.n }}/{{ body.ok }}/{{ body.deep.k.v }}/{{ context['gateway.request-id'] }}";
+    let render = |comment: &str| {
+        let plugin = plugin(json!({ "request": {
+            "headers": { "set": { "x-out": format!("{comment}{header}") } },
+            "body": format!("{comment}{template}"),
+        }}));
+        let mut request = FakeRequest::new("POST", "/").body(body);
+        let mut context = FakeContext::new().with("gateway.request-id", "req-\"1\"");
+        let action = testing::integration_request(&plugin, &mut request, &mut context);
+        assert_eq!(action, Action::Continue);
+        (
+            request.body_str().map(str::to_owned),
+            request.header_str("x-out").map(str::to_owned),
+        )
+    };
+    let planned = render("");
+    assert_eq!(planned, render("{# through the engine #}"));
+    assert_eq!(planned.1.as_deref(), Some("-3/True/x/req-\"1\""));
+}
+
+/// A planned template whose value is missing fails as the engine fails; one printing a value
+/// plain text cannot show (a list in a header) is printed by the engine.
+#[test]
+fn planned_templates_fall_back_to_the_engine() {
+    let failing = plugin(json!({ "request": {
+        "headers": { "set": { "x-tags": "{{ body.tags }}" } },
+        "body": r#"{"missing": {{ body.nothing }}}"#,
+    }}));
+    let mut request = FakeRequest::new("POST", "/").body(r#"{"tags":["a","b"]}"#);
+    let mut context = FakeContext::new();
+    let action = testing::integration_request(&failing, &mut request, &mut context);
+    assert!(
+        matches!(action, Action::Respond(ref r) if r.status == 500),
+        "{action:?}"
+    );
+
+    let listing =
+        plugin(json!({ "request": { "headers": { "set": { "x-tags": "{{ body.tags }}" } } } }));
+    let mut request = FakeRequest::new("POST", "/").body(r#"{"tags":["a","b"]}"#);
+    let action = testing::integration_request(&listing, &mut request, &mut context);
+    assert_eq!(action, Action::Continue);
+    assert_eq!(request.header_str("x-tags"), Some("['a', 'b']"));
+}
