@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod otel;
 pub mod pipeline;
 pub mod plugin;
+pub mod plugin_kit;
 pub mod reload;
 pub mod routing;
 mod server;

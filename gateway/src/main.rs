@@ -71,6 +71,59 @@ enum Command {
         #[arg(long, value_name = "CN")]
         client: Option<String>,
     },
+    /// Write, build and test plugins: `plugin new NAME`, then `plugin build` and `plugin test`
+    /// inside the new crate.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+/// `wasmgate plugin …`.
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Write a new plugin crate: a config struct, a handler per stage, native tests on the
+    /// SDK's fake host, a README and `fixtures/basic.toml`. It depends on the SDK of the
+    /// checkout this binary was built from, by path.
+    New {
+        /// The crate name (lowercase letters, digits, `-`, `_`).
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// A stage the plugin implements (repeatable; default method-request).
+        #[arg(long = "stage", value_name = "STAGE", value_parser = parse_stage)]
+        stages: Vec<wasmgate::exchange::Stage>,
+        /// A capability the plugin uses: rate-limit, kv, metrics or crypto (repeatable).
+        #[arg(long = "capability", value_name = "CAPABILITY")]
+        capabilities: Vec<String>,
+        /// Where to write the crate (default ./NAME); must be missing or empty.
+        #[arg(long, value_name = "PATH")]
+        dir: Option<PathBuf>,
+    },
+    /// Build the plugin crate at PATH (default .) into a wasm32-wasip2 component, in release
+    /// and stripped; print its path, size and the capabilities it imports.
+    Build {
+        /// The plugin crate's directory.
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+    },
+    /// Build the plugin crate at PATH (default .), then run its fixtures/*.toml against the
+    /// component in the gateway's real plugin host; exit non-zero on any failure.
+    Test {
+        /// The plugin crate's directory.
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+    },
+}
+
+fn parse_stage(name: &str) -> Result<wasmgate::exchange::Stage, String> {
+    let stages = wasmgate::plugin_kit::SCAFFOLD_STAGES;
+    stages
+        .into_iter()
+        .find(|s| s.as_str() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = stages.iter().map(|s| s.as_str()).collect();
+            format!("choose from {}", names.join(", "))
+        })
 }
 
 fn main() -> ExitCode {
@@ -92,6 +145,18 @@ fn main() -> ExitCode {
     if let Command::DevCert { out, names, client } = &cli.command {
         return dev_cert(out, names, client.as_deref());
     }
+    if let Command::Plugin {
+        command:
+            PluginCommand::New {
+                name,
+                stages,
+                capabilities,
+                dir,
+            },
+    } = &cli.command
+    {
+        return plugin_new(name, stages, capabilities, dir.as_deref());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -106,7 +171,17 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run { config } => run(config).await,
             Command::Check { config } => check(config).await,
-            Command::HashKey { .. } | Command::DevCert { .. } => {
+            Command::Plugin {
+                command: PluginCommand::Build { path },
+            } => plugin_build(path.as_deref()),
+            Command::Plugin {
+                command: PluginCommand::Test { path },
+            } => plugin_test(path.as_deref()).await,
+            Command::HashKey { .. }
+            | Command::DevCert { .. }
+            | Command::Plugin {
+                command: PluginCommand::New { .. },
+            } => {
                 unreachable!("answered before starting the runtime")
             }
         }
@@ -155,6 +230,76 @@ fn dev_cert(out: &std::path::Path, names: &[String], client: Option<&str>) -> Ex
                 println!("client key:                         {}", key.display());
             }
             ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn plugin_new(
+    name: &str,
+    stages: &[wasmgate::exchange::Stage],
+    capabilities: &[String],
+    dir: Option<&std::path::Path>,
+) -> ExitCode {
+    let request = wasmgate::plugin_kit::NewPlugin {
+        name: name.to_owned(),
+        stages: stages.to_vec(),
+        capabilities: capabilities.to_vec(),
+        dir: dir.map(PathBuf::from),
+    };
+    match wasmgate::plugin_kit::new_plugin(&request) {
+        Ok(dir) => {
+            let dir = dir.display();
+            print_out(&format!(
+                "created plugin `{name}` in {dir}\n\nnext:\n  cd {dir}\n  wasmgate plugin build\n  wasmgate plugin test\n"
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn plugin_build(path: Option<&std::path::Path>) -> ExitCode {
+    use wasmgate::plugin_kit;
+    let built = plugin_kit::crate_dir(path).and_then(|dir| {
+        let engine = plugin_kit::fixture_engine(None)?;
+        plugin_kit::build_plugin(&engine, &dir, &plugin_kit::default_target_dir(&dir))
+    });
+    match built {
+        Ok(built) => {
+            print_out(&format!("{built}\n"));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn plugin_test(path: Option<&std::path::Path>) -> ExitCode {
+    use wasmgate::plugin_kit;
+    let dir = match plugin_kit::crate_dir(path) {
+        Ok(dir) => dir,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match plugin_kit::test_plugin(&dir, &plugin_kit::default_target_dir(&dir)).await {
+        Ok((built, report)) => {
+            print_out(&format!("{built}\n\n{report}\n"));
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(error) => {
             eprintln!("error: {error}");

@@ -12,6 +12,8 @@ mod failures;
 mod mapping;
 mod metrics;
 mod overload;
+mod plugin_fixtures;
+mod plugin_kit;
 mod proxying;
 mod reload;
 mod routing;

@@ -11,6 +11,9 @@
 //! ```
 //!
 //! Set `WASMGATE_SKIP_PLUGIN_BUILD=1` to skip the nested build (e.g. for documentation builds).
+//!
+//! [`build_crate`] builds one plugin crate anywhere on disk (in this workspace or its own) with
+//! the same target and release settings: `wasmgate plugin build` uses it.
 
 use std::env;
 use std::fmt;
@@ -114,18 +117,52 @@ pub fn build_plugin_variant(
     Ok(out_dir)
 }
 
+/// Builds the plugin crate whose manifest is `manifest` (a `cdylib`, anywhere on disk) for
+/// `wasm32-wasip2` in release, stripped and LTO'd like the built-in plugins, into `target_dir`,
+/// installing the target with rustup first if it is missing. `artifact` is the library's file
+/// stem (the crate name with `-` as `_`). Returns the component's path,
+/// `<target_dir>/wasm32-wasip2/release/<artifact>.wasm`. Cargo's own output goes to stderr.
+pub fn build_crate(
+    manifest: &Path,
+    target_dir: &Path,
+    artifact: &str,
+) -> Result<PathBuf, BuildError> {
+    ensure_target_installed()?;
+    let dir = manifest.parent().unwrap_or(Path::new("."));
+    let manifest_arg = manifest.to_string_lossy();
+    let args = ["--manifest-path", manifest_arg.as_ref()];
+    nested_build(dir, target_dir, args).map_err(|status| {
+        BuildError(format!(
+            "building {} for {PLUGIN_TARGET} failed ({status}); cargo's messages above say why",
+            manifest.display()
+        ))
+    })?;
+    let wasm = target_dir
+        .join(PLUGIN_TARGET)
+        .join("release")
+        .join(format!("{artifact}.wasm"));
+    if wasm.is_file() {
+        Ok(wasm)
+    } else {
+        Err(BuildError(format!(
+            "the build succeeded but {} is missing: is the crate a `cdylib` named `{artifact}`?",
+            wasm.display()
+        )))
+    }
+}
+
 /// Runs the nested `cargo build --release --target wasm32-wasip2` with `args` (packages,
-/// features) into `nested_target`, with the plugins' release settings. The error is the exit
-/// status, or why cargo could not run.
+/// features, a manifest) in `dir` into `nested_target`, with the plugins' release settings. The
+/// error is the exit status, or why cargo could not run.
 fn nested_build<'a>(
-    workspace: &Path,
+    dir: &Path,
     nested_target: &Path,
     args: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(workspace)
+        .current_dir(dir)
         .args([
             "build",
             "--release",
