@@ -334,6 +334,9 @@ impl SidePlans {
     }
 }
 
+/// `root → key → value` of the text maps a side's plans print.
+type Texts = BTreeMap<Root, BTreeMap<String, String>>;
+
 /// The snapshot of the request (and response) that planned templates read, taken before any
 /// edit: only the variables and keys the plans need.
 #[derive(Debug)]
@@ -342,7 +345,7 @@ pub(crate) struct Sources<'a> {
     body: Option<Option<serde_json::Value>>,
     variables: &'a serde_json::Value,
     /// `(root, key) → value` of the text maps; a missing entry is an undefined key.
-    texts: BTreeMap<(Root, String), String>,
+    texts: Texts,
     method: Option<String>,
     request_path: Option<String>,
     status: Option<u16>,
@@ -357,14 +360,7 @@ impl<'a> Sources<'a> {
         context: &Context<'_>,
         read_body: bool,
     ) -> Result<Self, MappingError> {
-        let body = if read_body && needs.body() {
-            let body = request
-                .body()
-                .map_err(|err| MappingError(format!("the request body: {err}")))?;
-            Some(serde_json::from_slice(&body).ok())
-        } else {
-            None
-        };
+        let body = parsed_body(needs, read_body, "request", || request.body())?;
         let texts = read_texts(needs, request, context, |name| {
             request.header(name).map(lossy)
         });
@@ -380,14 +376,7 @@ impl<'a> Sources<'a> {
         context: &Context<'_>,
         read_body: bool,
     ) -> Result<Self, MappingError> {
-        let body = if read_body && needs.body() {
-            let body = response
-                .body()
-                .map_err(|err| MappingError(format!("the response body: {err}")))?;
-            Some(serde_json::from_slice(&body).ok())
-        } else {
-            None
-        };
+        let body = parsed_body(needs, read_body, "response", || response.body())?;
         let texts = read_texts(needs, request, context, |name| {
             response.header(name).map(lossy)
         });
@@ -402,7 +391,7 @@ impl<'a> Sources<'a> {
         needs: &Needs,
         variables: &'a serde_json::Value,
         body: Option<Option<serde_json::Value>>,
-        texts: BTreeMap<(Root, String), String>,
+        texts: Texts,
         request: &Request<'_>,
         status: Option<u16>,
     ) -> Self {
@@ -435,7 +424,8 @@ impl<'a> Sources<'a> {
                 };
                 return self
                     .texts
-                    .get(&(root, key.clone()))
+                    .get(&root)?
+                    .get(key)
                     .map(|text| Found::Text(text));
             }
         };
@@ -463,10 +453,8 @@ impl<'a> Sources<'a> {
         .into_iter()
         .map(|root| (root.name(), BTreeMap::new()))
         .collect();
-        for ((root, key), text) in &self.texts {
-            maps.entry(root.name())
-                .or_default()
-                .insert(key.clone(), text.clone());
+        for (root, texts) in &self.texts {
+            maps.insert(root.name(), texts.clone());
         }
         let mut vars: BTreeMap<&'static str, Value> = maps
             .into_iter()
@@ -492,13 +480,27 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// The body parsed as JSON when the plans print it (`Some(None)`: not JSON), else `None`.
+fn parsed_body<E: std::fmt::Display>(
+    needs: &Needs,
+    read_body: bool,
+    which: &str,
+    body: impl FnOnce() -> Result<Vec<u8>, E>,
+) -> Result<Option<Option<serde_json::Value>>, MappingError> {
+    if !(read_body && needs.body()) {
+        return Ok(None);
+    }
+    let body = body().map_err(|err| MappingError(format!("the {which} body: {err}")))?;
+    Ok(Some(serde_json::from_slice(&body).ok()))
+}
+
 /// The values of the text-map keys `needs` names.
 fn read_texts(
     needs: &Needs,
     request: &Request<'_>,
     context: &Context<'_>,
     header: impl Fn(&str) -> Option<String>,
-) -> BTreeMap<(Root, String), String> {
+) -> Texts {
     let mut query: Option<BTreeMap<String, String>> = None;
     let mut texts = BTreeMap::new();
     for (root, key) in &needs.keys {
@@ -514,7 +516,10 @@ fn read_texts(
             _ => None,
         };
         if let Some(value) = value {
-            texts.insert((*root, key.clone()), value);
+            texts
+                .entry(*root)
+                .or_insert_with(BTreeMap::new)
+                .insert(key.clone(), value);
         }
     }
     texts
