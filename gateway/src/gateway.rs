@@ -168,12 +168,12 @@ impl RunningGateway {
             shutdown.subscribe(),
         ));
         background.spawn(trim_plugin_pools(reloader.clone()));
-        if reload_settings.watch {
-            background.spawn(crate::watch::watch_files(
-                reloader.clone(),
-                reload_settings.debounce,
-                shutdown.subscribe(),
-            ));
+        let file_watch = reload_settings
+            .watch
+            .then(|| crate::watch::FileWatch::start(reloader.clone()))
+            .flatten();
+        if let Some(file_watch) = file_watch {
+            background.spawn(file_watch.run(reload_settings.debounce, shutdown.subscribe()));
         }
         Ok(RunningGateway {
             reloader,

@@ -20,50 +20,93 @@ use tokio::sync::{mpsc, watch};
 use crate::reload::{Reloader, Trigger};
 use crate::snapshot::Snapshot;
 
-/// Watches until `shutdown` flips. Logs and gives up (without stopping the gateway) when the
-/// platform's watcher cannot start.
-pub(crate) async fn watch_files(
+/// The file watcher of a running gateway: directories registered, events queued.
+pub(crate) struct FileWatch {
     reloader: Arc<Reloader>,
-    debounce: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let (events, mut received) = mpsc::unbounded_channel();
-    let relevant = Arc::new(Mutex::new(BTreeSet::new()));
-    let names = relevant.clone();
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        let names = names
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if event.paths.iter().any(|path| concerns(path, &names)) {
-            let _ = events.send(());
-        }
-    });
-    let mut watcher = match watcher {
-        Ok(watcher) => watcher,
-        Err(error) => {
-            tracing::error!(%error, "cannot watch config files; reload with SIGHUP or the admin API");
-            return;
-        }
-    };
-    let mut watched = BTreeSet::new();
-    sync_watches(&mut watcher, &mut watched, &relevant, &reloader.current());
-    loop {
-        tokio::select! {
-            event = received.recv() => if event.is_none() { return },
-            _ = shutdown.changed() => return,
-        }
-        // Debounce: wait until no event arrived for a whole window.
+    watcher: RecommendedWatcher,
+    /// The directories watched now.
+    watched: BTreeSet<PathBuf>,
+    /// The file names whose events count; shared with the watcher's callback.
+    relevant: Arc<Mutex<BTreeSet<OsString>>>,
+    /// One message per relevant event.
+    received: mpsc::UnboundedReceiver<()>,
+}
+
+impl FileWatch {
+    /// Registers the watches for the current config before returning, so that a change made
+    /// as soon as the gateway is up is seen. `None` (logged) when the platform's watcher
+    /// cannot start: the gateway then reloads on SIGHUP and the admin API only.
+    pub(crate) fn start(reloader: Arc<Reloader>) -> Option<Self> {
+        let (events, received) = mpsc::unbounded_channel();
+        let relevant = Arc::new(Mutex::new(BTreeSet::new()));
+        let names = relevant.clone();
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            let names = names
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if event.paths.iter().any(|path| concerns(path, &names)) {
+                let _ = events.send(());
+            }
+        });
+        let watcher = match watcher {
+            Ok(watcher) => watcher,
+            Err(error) => {
+                tracing::error!(%error, "cannot watch config files; reload with SIGHUP or the admin API");
+                return None;
+            }
+        };
+        let mut watch = FileWatch {
+            reloader,
+            watcher,
+            watched: BTreeSet::new(),
+            relevant,
+            received,
+        };
+        watch.sync_watches();
+        Some(watch)
+    }
+
+    /// Reloads after each burst of events, once the files were quiet for `debounce`, until
+    /// `shutdown` flips.
+    pub(crate) async fn run(mut self, debounce: Duration, mut shutdown: watch::Receiver<bool>) {
         loop {
             tokio::select! {
-                event = received.recv() => if event.is_none() { return },
-                _ = tokio::time::sleep(debounce) => break,
+                event = self.received.recv() => if event.is_none() { return },
                 _ = shutdown.changed() => return,
             }
+            // Debounce: wait until no event arrived for a whole window.
+            loop {
+                tokio::select! {
+                    event = self.received.recv() => if event.is_none() { return },
+                    _ = tokio::time::sleep(debounce) => break,
+                    _ = shutdown.changed() => return,
+                }
+            }
+            // Failures are logged and counted by the reloader; the old snapshot keeps serving.
+            let _ = self.reloader.reload(Trigger::File, true).await;
+            self.sync_watches();
         }
-        // Failures are logged and counted by the reloader; the old snapshot keeps serving.
-        let _ = reloader.reload(Trigger::File, true).await;
-        sync_watches(&mut watcher, &mut watched, &relevant, &reloader.current());
+    }
+
+    /// Watches the directories the current snapshot needs and unwatches those it no longer
+    /// does; events are then taken for the files it references.
+    fn sync_watches(&mut self) {
+        let snapshot = self.reloader.current();
+        *self
+            .relevant
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = file_names(&snapshot);
+        let wanted = directories(&snapshot);
+        for gone in self.watched.difference(&wanted) {
+            let _ = self.watcher.unwatch(gone);
+        }
+        for dir in wanted.difference(&self.watched) {
+            if let Err(error) = self.watcher.watch(dir, RecursiveMode::NonRecursive) {
+                tracing::warn!(dir = %dir.display(), %error, "cannot watch directory for changes");
+            }
+        }
+        self.watched = wanted;
     }
 }
 
@@ -99,27 +142,4 @@ fn directories(snapshot: &Snapshot) -> BTreeSet<PathBuf> {
         .filter_map(Path::parent)
         .map(Path::to_path_buf)
         .collect()
-}
-
-/// Watches the directories `snapshot` needs and unwatches those it no longer does; events are
-/// then taken for the files it references.
-fn sync_watches(
-    watcher: &mut RecommendedWatcher,
-    watched: &mut BTreeSet<PathBuf>,
-    relevant: &Mutex<BTreeSet<OsString>>,
-    snapshot: &Snapshot,
-) {
-    *relevant
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = file_names(snapshot);
-    let wanted = directories(snapshot);
-    for gone in watched.difference(&wanted) {
-        let _ = watcher.unwatch(gone);
-    }
-    for dir in wanted.difference(watched) {
-        if let Err(error) = watcher.watch(dir, RecursiveMode::NonRecursive) {
-            tracing::warn!(dir = %dir.display(), %error, "cannot watch directory for changes");
-        }
-    }
-    *watched = wanted;
 }
