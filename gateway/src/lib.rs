@@ -19,6 +19,7 @@
 
 pub mod access_log;
 mod admin;
+pub mod allocator;
 pub mod api_key;
 pub mod body;
 pub mod config;

@@ -3,6 +3,7 @@
 //! then swapped in whole; a request loads it once and keeps it to the end.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +13,7 @@ use crate::config::{Config, ConfigError, ConfigErrors, Deprecation, Integration,
 use crate::exchange::Stage;
 use crate::integration::{HttpUpstream, IntegrationRuntime};
 use crate::metrics::{RouteMetrics, UNMATCHED_ROUTE};
-use crate::plugin::{ConfiguredPlugin, Documents, PluginEngine, PluginLoadError};
+use crate::plugin::{CompiledPlugin, ConfiguredPlugin, Documents, PluginEngine, PluginLoadError};
 use crate::routing::Router;
 use crate::store::SharedStore;
 
@@ -136,10 +137,12 @@ impl Snapshot {
                 })?,
         };
         let otel = open_exporter(&config, previous)?;
+        let compiled = compile_all(config.plugins.values(), engine).await;
         let mut plugins = BTreeMap::new();
         for def in config.plugins.values() {
             let reusable = previous.and_then(|p| p.plugins.get(&def.name));
-            match load_plugin(def, engine, &store, reusable).await {
+            let compiled = compiled.get(&def.path).cloned();
+            match load_plugin(def, compiled, &store, reusable).await {
                 Ok(plugin) => {
                     plugins.insert(def.name.clone(), plugin);
                 }
@@ -265,22 +268,55 @@ fn open_exporter(
     Ok(Some(Arc::new(exporter)))
 }
 
-/// Compiles a plugin on a blocking thread, then configures it; errors point at the config key
+/// A plugin's compiled component, or why it could not be had; shared by the plugins that name
+/// the same file.
+type Compiled = Result<Arc<CompiledPlugin>, Arc<PluginLoadError>>;
+
+/// Compiles every plugin file, as many at once as there are cores, each on a blocking thread
+/// (a compilation is single-threaded, see [`PluginEngine`]). More at once would gain no time
+/// and would scatter the components' long-lived allocations over more threads' heaps. A file
+/// named by several plugins is compiled once.
+async fn compile_all<'a>(
+    defs: impl Iterator<Item = &'a PluginDef>,
+    engine: &Arc<PluginEngine>,
+) -> BTreeMap<PathBuf, Compiled> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let slots = Arc::new(tokio::sync::Semaphore::new(cores));
+    let mut compiling = BTreeMap::new();
+    for def in defs {
+        compiling.entry(def.path.clone()).or_insert_with(|| {
+            let (engine, path, slots) = (engine.clone(), def.path.clone(), slots.clone());
+            tokio::spawn(async move {
+                let _slot = slots.acquire_owned().await;
+                tokio::task::spawn_blocking(move || engine.compile(&path)).await
+            })
+        });
+    }
+    let mut compiled = BTreeMap::new();
+    for (path, compiling) in compiling {
+        let result = compiling
+            .await
+            .and_then(|compiled| compiled)
+            .map_err(|e| PluginLoadError::Engine(format!("compiler thread failed: {e}")))
+            .and_then(|compiled| compiled)
+            .map_err(Arc::new);
+        compiled.insert(path, result);
+    }
+    compiled
+}
+
+/// Configures a plugin from its compiled component; errors point at the config key
 /// responsible (`path` for the file, `config` for what `init` refused).
 async fn load_plugin(
     def: &PluginDef,
-    engine: &Arc<PluginEngine>,
+    compiled: Option<Compiled>,
     store: &Arc<SharedStore>,
     previous: Option<&Arc<ConfiguredPlugin>>,
 ) -> Result<Arc<ConfiguredPlugin>, ConfigError> {
-    let path = def.path.clone();
-    let compile_engine = engine.clone();
-    let compiled = tokio::task::spawn_blocking(move || compile_engine.compile(&path))
-        .await
-        .map_err(|e| PluginLoadError::Engine(format!("compiler thread failed: {e}")))
-        .and_then(|compiled| compiled)
+    let compiled = compiled
+        .unwrap_or_else(|| Err(Arc::new(PluginLoadError::Engine("not compiled".into()))))
         .map_err(|error| {
-            let help = match &error {
+            let help = match &*error {
                 PluginLoadError::Read { .. } => Some(
                     "check the path (relative paths start at the config file's directory); \
                      build plugins with `cargo build --release --target wasm32-wasip2`"

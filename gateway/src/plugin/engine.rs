@@ -1,6 +1,11 @@
 //! The Wasm engine shared by every plugin: one `wasmtime::Engine` with the pooling allocator and
 //! copy-on-write memory images, the linker with the host's imports, an epoch ticker that enforces
 //! call deadlines, and the compiled-component cache (in memory by content digest, and on disk).
+//!
+//! Components are compiled by a throw-away engine of the same configuration, not by the serving
+//! engine: wasmtime keeps its compiler's scratch contexts (sized for the largest function it ever
+//! compiled, tens of MiB for the WAF) for the life of the engine that compiled, and the serving
+//! engine lives as long as the process.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +27,10 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// The engine plugins run on. Built once per process; shared by every snapshot.
 pub struct PluginEngine {
     engine: Engine,
+    /// The serving engine's configuration with on-demand instance allocation: what each
+    /// compilation's throw-away engine is built from. Same code generation, so its artifacts
+    /// load into `engine`.
+    compile_config: Config,
     /// Links components for calls that may wait (see [`CallMode`](super::CallMode)).
     linker: Linker<HostState>,
     /// Links components called synchronously: `wasi:io` that never waits, and the shared
@@ -57,6 +66,11 @@ impl PluginEngine {
             .memory_init_cow(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
+        let mut compile_config = config.clone();
+        compile_config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+        // One thread per compilation, so that `release_free_memory` on that thread gives back
+        // all of its scratch; a snapshot's plugins compile side by side instead.
+        compile_config.parallel_compilation(false);
 
         let link = |sync: bool| -> wasmtime::Result<Linker<HostState>> {
             let mut linker = Linker::new(&engine);
@@ -73,6 +87,7 @@ impl PluginEngine {
         spawn_epoch_ticker(&engine);
         Ok(Arc::new(PluginEngine {
             engine,
+            compile_config,
             linker,
             sync_linker,
             settings: settings.clone(),
@@ -111,7 +126,9 @@ impl PluginEngine {
         check_is_component(path, &bytes)?;
         self.compilations
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let component = self.load_component(path, &digest, &bytes)?;
+        let component = self.load_component(path, &digest, &bytes);
+        crate::allocator::release_free_memory();
+        let component = component?;
         let link = |linker: &Linker<HostState>| {
             linker
                 .instantiate_pre(&component)
@@ -163,17 +180,25 @@ impl PluginEngine {
                 }
             }
         }
-        let component =
-            Component::new(&self.engine, bytes).map_err(|e| PluginLoadError::Compile {
-                path: path.to_owned(),
-                reason: format!("{e:#}"),
-            })?;
-        if let Some(file) = cached
-            && let Err(error) = write_cache(&component, &file)
-        {
-            tracing::warn!(file = %file.display(), %error, "cannot write compiled-plugin cache");
+        let compile_error = |e: wasmtime::Error| PluginLoadError::Compile {
+            path: path.to_owned(),
+            reason: format!("{e:#}"),
+        };
+        let artifact = Engine::new(&self.compile_config)
+            .and_then(|compiler| compiler.precompile_component(bytes))
+            .map_err(compile_error)?;
+        if let Some(file) = cached {
+            match write_cache(&artifact, &file)
+                .and_then(|()| deserialize_cached(&self.engine, &file))
+            {
+                // Mapped from the file: the code pages are shared and reclaimable.
+                Ok(component) => return Ok(component),
+                Err(error) => {
+                    tracing::warn!(file = %file.display(), %error, "cannot use the compiled-plugin cache")
+                }
+            }
         }
-        Ok(component)
+        deserialize_compiled(&self.engine, &artifact).map_err(compile_error)
     }
 
     /// Where the compiled form of `digest` is cached: keyed by content and by the engine's
@@ -215,13 +240,20 @@ fn deserialize_cached(engine: &Engine, file: &Path) -> wasmtime::Result<Componen
     unsafe { Component::deserialize_file(engine, file) }
 }
 
-fn write_cache(component: &Component, file: &Path) -> wasmtime::Result<()> {
-    let bytes = component.serialize()?;
+#[allow(unsafe_code)]
+fn deserialize_compiled(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
+    // SAFETY: `artifact` was produced a moment ago by `precompile_component` of an engine built
+    // from this engine's configuration (only the instance allocator differs, which code
+    // generation does not depend on); wasmtime checks the header and compatibility as well.
+    unsafe { Component::deserialize(engine, artifact) }
+}
+
+fn write_cache(artifact: &[u8], file: &Path) -> wasmtime::Result<()> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    std::fs::write(&tmp, artifact)?;
     std::fs::rename(&tmp, file)?;
     Ok(())
 }
