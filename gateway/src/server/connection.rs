@@ -59,7 +59,7 @@ impl Accepted {
         let tls = listener_tls(&spec, &current);
         drop(current);
         let served = Served {
-            spec: spec.clone(),
+            spec,
             snapshot,
             shutdown,
         };
@@ -70,29 +70,9 @@ impl Accepted {
                     .http(TokioIo::new(stream), connection, None, &limits)
                     .await;
             }
-            Some(tls) => {
-                let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
-                let handshake =
-                    tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream));
-                match handshake.await {
-                    Ok(Ok(stream)) => {
-                        let info = TlsInfo::from_connection(stream.get_ref().1);
-                        metrics::counter!(
-                            crate::metrics::TLS_HANDSHAKES_TOTAL,
-                            "listener" => spec.name.to_string(),
-                            "protocol" => info.protocol
-                        )
-                        .increment(1);
-                        let connection =
-                            ClientConnection::new(peer, Some(info), tls.forward_client_identity);
-                        served
-                            .http(TokioIo::new(stream), connection, tls.hsts, &limits)
-                            .await;
-                    }
-                    Ok(Err(error)) => handshake_failed(&spec, peer, handshake_failure(&error)),
-                    Err(_) => handshake_failed(&spec, peer, "timeout"),
-                }
-            }
+            // Boxed: the handshake's and the TLS stream's state is kilobytes, which a plain
+            // connection's task would otherwise carry too.
+            Some(tls) => Box::pin(served.https(stream, peer, tls, &limits)).await,
         }
         active.decrement(1.0);
     }
@@ -129,6 +109,29 @@ struct Served {
 }
 
 impl Served {
+    /// Serves a TLS connection: the handshake (bounded by the header read timeout), then HTTP.
+    async fn https(self, stream: TcpStream, peer: SocketAddr, tls: ListenerTls, limits: &Limits) {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
+        let handshake = tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream));
+        match handshake.await {
+            Ok(Ok(stream)) => {
+                let info = TlsInfo::from_connection(stream.get_ref().1);
+                metrics::counter!(
+                    crate::metrics::TLS_HANDSHAKES_TOTAL,
+                    "listener" => self.spec.name.to_string(),
+                    "protocol" => info.protocol
+                )
+                .increment(1);
+                let connection =
+                    ClientConnection::new(peer, Some(info), tls.forward_client_identity);
+                self.http(TokioIo::new(stream), connection, tls.hsts, limits)
+                    .await;
+            }
+            Ok(Err(error)) => handshake_failed(&self.spec, peer, handshake_failure(&error)),
+            Err(_) => handshake_failed(&self.spec, peer, "timeout"),
+        }
+    }
+
     async fn http<I>(
         self,
         io: TokioIo<I>,
