@@ -1,8 +1,6 @@
 //! Integrations: what answers a route once the request-side chains let it through — an HTTP
 //! upstream (pooled keep-alive client) or a mock response from config.
 
-use std::net::SocketAddr;
-
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri};
 use hyper::body::Incoming;
@@ -45,6 +43,8 @@ impl IntegrationRuntime {
 pub struct HttpUpstream {
     name: String,
     base: Uri,
+    /// The `Host` header every request to it carries: the base URL's authority.
+    host: Option<HeaderValue>,
     timeout: std::time::Duration,
     client: Client<HttpsConnector<HttpConnector>, GatewayBody>,
 }
@@ -68,8 +68,8 @@ fn plain_only_tls_config() -> std::sync::Arc<rustls::ClientConfig> {
 
 /// Where the client's request came from, for the `X-Forwarded-*` headers.
 pub struct Forwarded<'a> {
-    /// The client's address.
-    pub client: SocketAddr,
+    /// The client's IP address as text.
+    pub client_ip: &'a HeaderValue,
     /// The `Host` (or `:authority`) the client asked for.
     pub host: Option<&'a HeaderValue>,
     /// `http` or `https`.
@@ -106,6 +106,10 @@ impl HttpUpstream {
         HttpUpstream {
             name: upstream.name.clone(),
             base: upstream.url.clone(),
+            host: upstream
+                .url
+                .authority()
+                .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok()),
             timeout: upstream.timeout,
             client,
         }
@@ -126,10 +130,8 @@ impl HttpUpstream {
         strip_hop_by_hop(&mut headers);
         join_cookies(&mut headers);
         add_forwarded(&mut headers, &forwarded);
-        if let Some(authority) = uri.authority()
-            && let Ok(host) = HeaderValue::from_str(authority.as_str())
-        {
-            headers.insert(header::HOST, host);
+        if let Some(host) = &self.host {
+            headers.insert(header::HOST, host.clone());
         }
         let mut outgoing = Request::new(body);
         *outgoing.method_mut() = request.method.clone();
@@ -168,7 +170,11 @@ impl HttpUpstream {
     /// Base URL + request path + query.
     fn target_uri(&self, request: &RequestState) -> Result<Uri, GatewayError> {
         let base_path = self.base.path().trim_end_matches('/');
-        let mut path_and_query = format!("{base_path}{}", request.path);
+        let query_len = request.query.as_ref().map_or(0, |query| query.len() + 1);
+        let mut path_and_query =
+            String::with_capacity(base_path.len() + request.path.len() + query_len);
+        path_and_query.push_str(base_path);
+        path_and_query.push_str(&request.path);
         if let Some(query) = &request.query {
             path_and_query.push('?');
             path_and_query.push_str(query);
@@ -210,25 +216,54 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::UPGRADE,
 ];
 
+/// Whether `name` describes one connection: a standard hop-by-hop header or the old
+/// `proxy-connection`.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name) || name == "proxy-connection"
+}
+
 /// Whether `name` frames the message or describes the connection: plugins may not edit these,
 /// and the gateway never forwards them as received.
 pub fn is_connection_header(name: &HeaderName) -> bool {
-    HOP_BY_HOP.contains(name) || name == header::CONTENT_LENGTH || name == "proxy-connection"
+    is_hop_by_hop(name) || name == header::CONTENT_LENGTH
 }
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
+///
+/// One pass over the names present, with the `Connection` tokens read once: most messages
+/// carry no hop-by-hop header or only `Connection: keep-alive`, and then nothing is parsed or
+/// allocated (this runs three times per proxied request).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
+    let named: Vec<&str> = headers
         .get_all(header::CONNECTION)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|token| !is_connection_option(token))
         .collect();
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            is_hop_by_hop(name)
+                || named
+                    .iter()
+                    .any(|token| token.eq_ignore_ascii_case(name.as_str()))
+        })
+        .cloned()
+        .collect();
+    for name in &doomed {
         headers.remove(name);
     }
-    headers.remove("proxy-connection");
+}
+
+/// Whether a `Connection` token names no header worth looking for: empty, `close`, or a
+/// hop-by-hop header that is removed anyway.
+fn is_connection_option(token: &str) -> bool {
+    token.is_empty()
+        || token.eq_ignore_ascii_case("close")
+        || token.eq_ignore_ascii_case("keep-alive")
+        || token.eq_ignore_ascii_case("upgrade")
 }
 
 /// HTTP/2 clients send each cookie as its own field; HTTP/1.1 backends expect one `cookie`
@@ -248,26 +283,34 @@ fn join_cookies(headers: &mut HeaderMap) {
     }
 }
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
+/// Sets `X-Forwarded-For` (the client's chain plus the client), `-Proto` and `-Host`, and the
+/// upstream hop's `traceparent`. Names are constants and the client's address was written once
+/// per connection: nothing here parses a name or formats an address.
 fn add_forwarded(headers: &mut HeaderMap, forwarded: &Forwarded<'_>) {
-    let client_ip = forwarded.client.ip().to_string();
     let mut chain: Vec<&str> = headers
-        .get_all("x-forwarded-for")
+        .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    chain.push(&client_ip);
-    let xff = chain.join(", ");
-    if let Ok(value) = HeaderValue::from_str(&xff) {
-        headers.insert("x-forwarded-for", value);
+    let xff = if chain.is_empty() {
+        Some(forwarded.client_ip.clone())
+    } else {
+        chain.push(forwarded.client_ip.to_str().unwrap_or_default());
+        HeaderValue::from_str(&chain.join(", ")).ok()
+    };
+    if let Some(value) = xff {
+        headers.insert(X_FORWARDED_FOR, value);
     }
-    headers.insert(
-        "x-forwarded-proto",
-        HeaderValue::from_static(forwarded.proto),
-    );
-    headers.insert("traceparent", forwarded.traceparent.clone());
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(forwarded.proto));
+    headers.insert(TRACEPARENT, forwarded.traceparent.clone());
     match forwarded.host {
-        Some(host) => headers.insert("x-forwarded-host", host.clone()),
-        None => headers.remove("x-forwarded-host"),
+        Some(host) => headers.insert(X_FORWARDED_HOST, host.clone()),
+        None => headers.remove(X_FORWARDED_HOST),
     };
 }
 
@@ -288,5 +331,35 @@ mod tests {
             headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
             ["x-kept"]
         );
+    }
+
+    #[test]
+    fn strips_names_from_every_connection_line_in_any_case_and_keeps_the_rest() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::CONNECTION, "X-One".parse().unwrap());
+        headers.append(header::CONNECTION, " x-two ,close".parse().unwrap());
+        headers.insert("x-one", "1".parse().unwrap());
+        headers.insert("x-two", "2".parse().unwrap());
+        headers.insert("proxy-connection", "keep-alive".parse().unwrap());
+        headers.insert(header::ACCEPT, "*/*".parse().unwrap());
+        headers.append("x-kept", "a".parse().unwrap());
+        headers.append("x-kept", "b".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        let mut left: Vec<_> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+            .collect();
+        left.sort();
+        assert_eq!(left, [("accept", "*/*"), ("x-kept", "a"), ("x-kept", "b")]);
+    }
+
+    #[test]
+    fn a_message_without_connection_headers_is_left_alone() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "example.com".parse().unwrap());
+        headers.insert(header::CONTENT_LENGTH, "3".parse().unwrap());
+        let before = headers.clone();
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers, before);
     }
 }

@@ -225,10 +225,7 @@ impl Router {
 /// does, so `/public/../admin` is routed — and forwarded — as `/admin`, never past a route's
 /// plugins to a backend that would normalise it itself.
 pub fn normalize_path(path: &str) -> String {
-    let lower = path.to_ascii_lowercase();
-    let has_dot_segment = lower
-        .split('/')
-        .any(|segment| matches!(segment.replace("%2e", ".").as_str(), "." | ".."));
+    let has_dot_segment = path.split('/').any(|segment| dots_in(segment) > 0);
     if !path.starts_with('/') || !has_dot_segment {
         return path.to_owned();
     }
@@ -236,9 +233,9 @@ pub fn normalize_path(path: &str) -> String {
     let mut trailing_slash = false;
     for segment in path[1..].split('/') {
         trailing_slash = false;
-        match segment.to_ascii_lowercase().replace("%2e", ".").as_str() {
-            "." => trailing_slash = true,
-            ".." => {
+        match dots_in(segment) {
+            1 => trailing_slash = true,
+            2 => {
                 kept.pop();
                 trailing_slash = true;
             }
@@ -250,6 +247,24 @@ pub fn normalize_path(path: &str) -> String {
         normalized.push('/');
     }
     normalized
+}
+
+/// 1 for a `.` segment, 2 for `..`, each dot plain or percent-encoded (`%2e`, any case); 0 for
+/// any other segment. Checked on every request's path, so it reads bytes and allocates nothing.
+fn dots_in(segment: &str) -> usize {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        if rest[0] == b'.' {
+            rest = &rest[1..];
+        } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"%2e") {
+            rest = &rest[3..];
+        } else {
+            return 0;
+        }
+        dots += 1;
+    }
+    if dots <= 2 { dots } else { 0 }
 }
 
 #[cfg(test)]
@@ -383,5 +398,26 @@ mod tests {
         assert_eq!(normalize_path("/a/./b/."), "/a/b/");
         assert_eq!(normalize_path("/../../etc"), "/etc");
         assert_eq!(normalize_path("/files/v1.2/x..y"), "/files/v1.2/x..y");
+    }
+
+    #[test]
+    fn only_one_or_two_dots_plain_or_encoded_make_a_dot_segment() {
+        for (segment, dots) in [
+            (".", 1),
+            ("%2E", 1),
+            ("..", 2),
+            (".%2e", 2),
+            ("%2e%2E", 2),
+            ("...", 0),
+            ("%2e%2e%2e", 0),
+            ("", 0),
+            (".a", 0),
+            ("%2", 0),
+            ("%2f", 0),
+        ] {
+            assert_eq!(dots_in(segment), dots, "{segment:?}");
+        }
+        assert_eq!(normalize_path("/a/.../b"), "/a/.../b");
+        assert_eq!(normalize_path("/a/%2E%2E%2e/b"), "/a/%2E%2E%2e/b");
     }
 }

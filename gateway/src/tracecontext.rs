@@ -79,8 +79,11 @@ impl TraceParent {
 
     /// The header value, `00-<trace>-<span>-<flags>`.
     pub fn to_header(&self) -> HeaderValue {
-        let text = format!("00-{}-{}-{}", self.trace_id, self.span_id, self.flags);
-        HeaderValue::from_str(&text).expect("hex digits and dashes are a valid header value")
+        let mut text = String::with_capacity(55);
+        for part in ["00-", &self.trace_id, "-", &self.span_id, "-", &self.flags] {
+            text.push_str(part);
+        }
+        HeaderValue::try_from(text).expect("hex digits and dashes are a valid header value")
     }
 }
 

@@ -46,6 +46,7 @@ pub(super) fn admit(
     let logs_path = snapshot.access_log.is_some() || spans.is_recording();
     let client = ClientFacts {
         peer: connection.peer,
+        client_ip: connection.client_ip_header().clone(),
         tls: connection.tls.is_some(),
         started,
         arrived,

@@ -25,8 +25,8 @@ pub struct ClientConnection {
     /// headers (client-sent copies are removed either way on such a listener).
     pub forward_client_identity: bool,
     /// The client's IP address as text, written once per connection (every request's context
-    /// bag carries it).
-    client_ip: String,
+    /// bag and `X-Forwarded-For` carry it).
+    client_ip: HeaderValue,
 }
 
 impl ClientConnection {
@@ -36,12 +36,20 @@ impl ClientConnection {
             peer,
             tls,
             forward_client_identity,
-            client_ip: peer.ip().to_string(),
+            client_ip: HeaderValue::try_from(peer.ip().to_string())
+                .expect("an IP address is a valid header value"),
         }
     }
 
     /// The client's IP address as text.
     pub fn client_ip(&self) -> &str {
+        self.client_ip
+            .to_str()
+            .expect("an IP address is visible ASCII")
+    }
+
+    /// The client's IP address as a header value (for `X-Forwarded-For`).
+    pub fn client_ip_header(&self) -> &HeaderValue {
         &self.client_ip
     }
 }
@@ -70,6 +78,8 @@ pub(super) struct RequestContext {
 /// The request as the client sent it (plugins may rewrite the exchange's copy).
 pub(super) struct ClientFacts {
     pub(super) peer: SocketAddr,
+    /// The peer's IP address as text, for `X-Forwarded-For`.
+    pub(super) client_ip: HeaderValue,
     /// Whether it came over TLS.
     pub(super) tls: bool,
     pub(super) started: Instant,

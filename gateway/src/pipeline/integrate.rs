@@ -72,7 +72,7 @@ async fn call_upstream(
         exchange.request.headers.remove(CONTENT_LENGTH);
     }
     let forwarded = Forwarded {
-        client: request.client.peer,
+        client_ip: &request.client.client_ip,
         host: request.client.host.as_ref(),
         proto: if request.client.tls { "https" } else { "http" },
         traceparent,
