@@ -282,12 +282,10 @@ async fn get(url: &http::Uri) -> Result<Bytes, String> {
     if let (Some("https"), Some(problem)) = (url.scheme_str(), tls_problem) {
         return Err(format!("GET {url}: cannot verify https servers: {problem}"));
     }
-    let response = client.get(url.clone()).await.map_err(|e| {
-        format!(
-            "GET {url}: {}",
-            crate::integration::describe_client_error(&e)
-        )
-    })?;
+    let response = client
+        .get(url.clone())
+        .await
+        .map_err(|e| format!("GET {url}: {}", crate::integration::describe_error(&e)))?;
     let status = response.status();
     if !status.is_success() {
         return Err(format!("GET {url}: status {status}"));

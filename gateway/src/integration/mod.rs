@@ -1,14 +1,19 @@
 //! Integrations: what answers a route once the request-side chains let it through — an HTTP
 //! upstream (pooled keep-alive client) or a mock response from config.
 
+mod pool;
+
+use std::sync::Arc;
+
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
 use http::{Request, Response, Uri};
-use hyper::body::Incoming;
 use hyper_rustls::{FixedServerNameResolver, HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::ServerName;
+
+pub use pool::PooledBody;
+use pool::{ConnectionPool, SendError};
 
 use crate::body::GatewayBody;
 use crate::config::{MockResponse, Upstream};
@@ -46,7 +51,7 @@ pub struct HttpUpstream {
     /// The `Host` header every request to it carries: the base URL's authority.
     host: Option<HeaderValue>,
     timeout: std::time::Duration,
-    client: Client<HttpsConnector<HttpConnector>, GatewayBody>,
+    pool: Arc<ConnectionPool>,
 }
 
 /// An `http` upstream's connector wraps the same TLS connector type (one client type for
@@ -100,9 +105,7 @@ impl HttpUpstream {
                 builder.enable_http1().wrap_connector(tcp)
             }
         };
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .build(connector);
+        let pool = ConnectionPool::new(connector, upstream.url.clone());
         HttpUpstream {
             name: upstream.name.clone(),
             base: upstream.url.clone(),
@@ -111,7 +114,7 @@ impl HttpUpstream {
                 .authority()
                 .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok()),
             timeout: upstream.timeout,
-            client,
+            pool,
         }
     }
 
@@ -124,7 +127,7 @@ impl HttpUpstream {
         body: GatewayBody,
         body_limit: u64,
         forwarded: Forwarded<'_>,
-    ) -> Result<Response<Incoming>, GatewayError> {
+    ) -> Result<Response<PooledBody>, GatewayError> {
         let uri = self.target_uri(request)?;
         let mut headers = request.headers.clone();
         strip_hop_by_hop(&mut headers);
@@ -138,17 +141,17 @@ impl HttpUpstream {
         *outgoing.uri_mut() = uri;
         *outgoing.headers_mut() = headers;
 
-        match tokio::time::timeout(self.timeout, self.client.request(outgoing)).await {
+        match tokio::time::timeout(self.timeout, self.pool.send(outgoing)).await {
             Err(_) => Err(GatewayError::UpstreamTimeout {
                 upstream: self.name.clone(),
                 timeout_ms: self.timeout.as_millis(),
             }),
-            Ok(Err(error)) if crate::body::exceeded_limit(&error) => {
+            Ok(Err(SendError::Request(error))) if crate::body::exceeded_limit(&error) => {
                 Err(GatewayError::BodyTooLarge { limit: body_limit })
             }
             Ok(Err(error)) => Err(GatewayError::Upstream {
                 upstream: self.name.clone(),
-                reason: describe_client_error(&error),
+                reason: describe_send_error(&error),
             }),
             Ok(Ok(mut response)) => {
                 strip_hop_by_hop(response.headers_mut());
@@ -167,7 +170,9 @@ impl HttpUpstream {
         self.timeout
     }
 
-    /// Base URL + request path + query.
+    /// The request target in origin form (RFC 9112 §3.2.1): the base URL's path, then the
+    /// request's path and query. The pool dials the base URL's origin; the `Host` header
+    /// names it.
     fn target_uri(&self, request: &RequestState) -> Result<Uri, GatewayError> {
         let base_path = self.base.path().trim_end_matches('/');
         let query_len = request.query.as_ref().map_or(0, |query| query.len() + 1);
@@ -179,23 +184,28 @@ impl HttpUpstream {
             path_and_query.push('?');
             path_and_query.push_str(query);
         }
-        let mut parts = self.base.clone().into_parts();
-        parts.path_and_query =
-            Some(path_and_query.parse().map_err(|e| GatewayError::Upstream {
+        match PathAndQuery::from_maybe_shared(path_and_query) {
+            Ok(target) => Ok(Uri::from(target)),
+            Err(error) => Err(GatewayError::Upstream {
                 upstream: self.name.clone(),
-                reason: format!("invalid upstream path `{path_and_query}`: {e}"),
-            })?);
-        Uri::from_parts(parts).map_err(|e| GatewayError::Upstream {
-            upstream: self.name.clone(),
-            reason: format!("invalid upstream URI: {e}"),
-        })
+                reason: format!("invalid upstream path: {error}"),
+            }),
+        }
     }
 }
 
-/// The error's cause chain in one line (hyper-util's top-level message alone is vague).
-pub(crate) fn describe_client_error(error: &hyper_util::client::legacy::Error) -> String {
+/// Why the request got no response head, in one line.
+fn describe_send_error(error: &SendError) -> String {
+    match error {
+        SendError::Connect(error) => format!("cannot connect: {}", describe_error(&**error)),
+        SendError::Request(error) => describe_error(error),
+    }
+}
+
+/// The error and its cause chain in one line (hyper's top-level messages alone are vague).
+pub(crate) fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());

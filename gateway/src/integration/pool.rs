@@ -1,0 +1,404 @@
+//! Keep-alive HTTP/1.1 connections to one upstream.
+//!
+//! hyper-util's pool is general (any number of hosts, HTTP/2, racing a connect against a
+//! checkout), and a proxied request paid for it: a SipHash of the pool key on checkout and
+//! again on return, a task spawned per response to wait for the connection to be ready, and
+//! about 8,000 instructions in all. An upstream here has one origin, so its pool is a stack
+//! of idle connections behind a mutex held for a push or a pop: the most recently used
+//! connection goes out first (its buffers are warm, and the idle ones at the bottom age out).
+//!
+//! A connection goes back on the stack when the response body it carried has been read to
+//! its end; a body dropped half-read takes its connection with it (HTTP/1.1 cannot reuse it).
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response, Uri};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower_service::Service;
+
+use crate::body::{BoxError, GatewayBody};
+
+/// How long a connection may sit idle before the pool closes it.
+pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// At most this many idle connections are kept per upstream; a connection returned to a full
+/// pool is closed.
+pub(super) const MAX_IDLE: usize = 1024;
+
+/// The idle keep-alive connections to one upstream origin, and the connector for new ones.
+pub(super) struct ConnectionPool {
+    connector: HttpsConnector<HttpConnector>,
+    /// `scheme://authority` of the upstream: what the connector dials.
+    origin: Uri,
+    /// Idle connections, the most recently returned last.
+    idle: Mutex<Vec<IdleConnection>>,
+}
+
+struct IdleConnection {
+    sender: SendRequest<GatewayBody>,
+    since: Instant,
+}
+
+/// Why a request got no response head.
+#[derive(Debug)]
+pub(super) enum SendError {
+    /// A new connection could not be made (TCP connect, its timeout, the TLS handshake).
+    Connect(BoxError),
+    /// The connection failed while the request was written or the response head read, or
+    /// the request body failed.
+    Request(hyper::Error),
+}
+
+impl ConnectionPool {
+    /// An empty pool for `origin` (only its scheme and authority are used). Within a tokio
+    /// runtime it also starts a task that closes connections idle for [`IDLE_TIMEOUT`], and
+    /// ends when the pool is dropped.
+    pub(super) fn new(connector: HttpsConnector<HttpConnector>, origin: Uri) -> Arc<Self> {
+        let pool = Arc::new(ConnectionPool {
+            connector,
+            origin,
+            idle: Mutex::new(Vec::new()),
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(close_expired_while_alive(Arc::downgrade(&pool)));
+        }
+        pool
+    }
+
+    /// Sends `request` (origin-form URI, `Host` set) on an idle connection, or on a new one
+    /// when none is idle. A server may close an idle keep-alive connection at any moment
+    /// (RFC 9112 §9.3.1): a request that such a connection refused before a byte of it was
+    /// written is sent again on the next one, and at worst on a new connection.
+    pub(super) async fn send(
+        self: &Arc<Self>,
+        mut request: Request<GatewayBody>,
+    ) -> Result<Response<PooledBody>, SendError> {
+        loop {
+            let (mut sender, reused) = match self.checkout().await {
+                Some(sender) => (sender, true),
+                None => (self.connect().await?, false),
+            };
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    let pool = Arc::downgrade(self);
+                    return Ok(response.map(move |body| PooledBody {
+                        body,
+                        ended: false,
+                        connection: Some((sender, pool)),
+                    }));
+                }
+                Err(mut error) => match error.take_message() {
+                    Some(unsent) if reused => request = unsent,
+                    _ => return Err(SendError::Request(error.into_error())),
+                },
+            }
+        }
+    }
+
+    /// The most recently returned idle connection that is still open, once it is ready for
+    /// a request; `None` when no connection is idle.
+    async fn checkout(&self) -> Option<SendRequest<GatewayBody>> {
+        loop {
+            let IdleConnection { mut sender, since } = self.lock_idle().pop()?;
+            if sender.is_closed() || since.elapsed() > IDLE_TIMEOUT {
+                continue;
+            }
+            // A connection returned the moment its last body ended is ready once its task
+            // has seen the end; that is a wake-up away, not a wait on the network.
+            if sender.is_ready() || sender.ready().await.is_ok() {
+                return Some(sender);
+            }
+        }
+    }
+
+    /// A new connection, its task spawned.
+    async fn connect(&self) -> Result<SendRequest<GatewayBody>, SendError> {
+        let io = self
+            .connector
+            .clone()
+            .call(self.origin.clone())
+            .await
+            .map_err(SendError::Connect)?;
+        let (sender, connection) = http1::handshake(io).await.map_err(SendError::Request)?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "upstream connection ended with an error");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// Takes a connection back, unless it is closed or the pool is full; closes connections
+    /// idle for longer than [`IDLE_TIMEOUT`] on the way.
+    fn put_back(&self, sender: SendRequest<GatewayBody>) {
+        if sender.is_closed() {
+            return;
+        }
+        let now = Instant::now();
+        let mut idle = self.lock_idle();
+        close_expired(&mut idle, now);
+        if idle.len() < MAX_IDLE {
+            idle.push(IdleConnection { sender, since: now });
+        }
+    }
+
+    /// How many connections are idle.
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
+        self.lock_idle().len()
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<IdleConnection>> {
+        // A panic while the lock was held left a valid Vec behind: keep using it.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Drops, from the bottom of the stack (the longest idle), connections idle too long.
+fn close_expired(idle: &mut Vec<IdleConnection>, now: Instant) {
+    let expired = idle
+        .iter()
+        .take_while(|connection| now.duration_since(connection.since) > IDLE_TIMEOUT)
+        .count();
+    idle.drain(..expired);
+}
+
+/// Every third of [`IDLE_TIMEOUT`], closes the pool's expired idle connections, so an
+/// upstream that gets no traffic holds no connection open for long; ends with the pool.
+async fn close_expired_while_alive(pool: Weak<ConnectionPool>) {
+    let mut tick = tokio::time::interval(IDLE_TIMEOUT / 3);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(pool) = pool.upgrade() else { return };
+        close_expired(&mut pool.lock_idle(), Instant::now());
+    }
+}
+
+/// A response body from a pooled connection: when it has been read to its end, the
+/// connection goes back to its pool.
+#[derive(Debug)]
+pub struct PooledBody {
+    body: Incoming,
+    ended: bool,
+    /// The connection and its pool, until the body ends or is dropped.
+    connection: Option<(SendRequest<GatewayBody>, Weak<ConnectionPool>)>,
+}
+
+impl PooledBody {
+    /// Whether the connection can carry another request after this body.
+    fn finished(&self) -> bool {
+        self.ended || self.body.is_end_stream()
+    }
+}
+
+impl Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let frame = ready!(Pin::new(&mut this.body).poll_frame(cx));
+        match &frame {
+            None => this.ended = true,
+            Some(Err(_)) => this.connection = None,
+            Some(Ok(_)) => {}
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for PooledBody {
+    fn drop(&mut self) {
+        if !self.finished() {
+            return;
+        }
+        if let Some((sender, pool)) = self.connection.take()
+            && let Some(pool) = pool.upgrade()
+        {
+            pool.put_back(sender);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::BodyExt;
+    use hyper_util::rt::TokioIo;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A pool for `http://{addr}`, dialled as the gateway dials a plain upstream.
+    fn pool_for(addr: std::net::SocketAddr) -> Arc<ConnectionPool> {
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        let connector = HttpsConnector::from((tcp, super::super::plain_only_tls_config()));
+        ConnectionPool::new(connector, format!("http://{addr}").parse().unwrap())
+    }
+
+    fn get(addr: std::net::SocketAddr) -> Request<GatewayBody> {
+        Request::builder()
+            .uri("/x")
+            .header(http::header::HOST, addr.to_string())
+            .body(crate::body::empty())
+            .unwrap()
+    }
+
+    /// A loopback server that hands each accepted connection to `serve` in its own task,
+    /// counting the connections it accepted.
+    async fn counting_server<F, Fut>(serve: F) -> (std::net::SocketAddr, Arc<AtomicUsize>)
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(stream));
+            }
+        });
+        (addr, accepted)
+    }
+
+    /// An HTTP/1.1 keep-alive server answering every request with `body_bytes` bytes.
+    async fn http_server(body_bytes: usize) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+        counting_server(move |stream| async move {
+            let service = hyper::service::service_fn(move |_request| async move {
+                let body = http_body_util::Full::new(Bytes::from(vec![b'x'; body_bytes]));
+                Ok::<_, std::convert::Infallible>(Response::new(body))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn sequential_requests_share_one_connection() {
+        let (addr, accepted) = http_server(5).await;
+        let pool = pool_for(addr);
+        for _ in 0..3 {
+            let response = pool.send(get(addr)).await.unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(body.len(), 5);
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_dropped_half_read_takes_its_connection_with_it() {
+        let (addr, accepted) = http_server(1024 * 1024).await;
+        let pool = pool_for(addr);
+        let mut body = pool.send(get(addr)).await.unwrap().into_body();
+        body.frame().await.unwrap().unwrap();
+        drop(body);
+        assert_eq!(pool.idle_count(), 0);
+        let response = pool.send(get(addr)).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body.len(), 1024 * 1024);
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn connections_the_server_closed_while_idle_are_replaced_without_failing_a_request() {
+        // Answers one request per connection, then closes it without saying so: the pool
+        // holds a connection the server has already given up.
+        let (addr, accepted) = counting_server(|mut stream| async move {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = stream.read(&mut buf).await.unwrap();
+                head.extend_from_slice(&buf[..n]);
+            }
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+            stream.write_all(answer).await.unwrap();
+        })
+        .await;
+        let pool = pool_for(addr);
+        for _ in 0..5 {
+            let response = pool.send(get(addr)).await.unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"ok");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_a_connect_error() {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let error = pool_for(addr).send(get(addr)).await.unwrap_err();
+        assert!(matches!(error, SendError::Connect(_)), "{error:?}");
+    }
+
+    #[test]
+    fn only_connections_idle_too_long_are_closed() {
+        let now = Instant::now();
+        let ages = [
+            IDLE_TIMEOUT * 2,
+            IDLE_TIMEOUT + Duration::from_secs(1),
+            Duration::ZERO,
+        ];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (addr, _) = http_server(1).await;
+            let pool = pool_for(addr);
+            let mut idle = Vec::new();
+            for age in ages {
+                let io = pool
+                    .connector
+                    .clone()
+                    .call(pool.origin.clone())
+                    .await
+                    .unwrap();
+                let (sender, connection) = http1::handshake(io).await.unwrap();
+                tokio::spawn(connection);
+                idle.push(IdleConnection {
+                    sender,
+                    since: now - age,
+                });
+            }
+            close_expired(&mut idle, now);
+            assert_eq!(idle.len(), 1);
+            assert_eq!(idle[0].since, now);
+        });
+    }
+}
