@@ -383,16 +383,8 @@ mod tests {
             let pool = pool_for(addr);
             let mut idle = Vec::new();
             for age in ages {
-                let io = pool
-                    .connector
-                    .clone()
-                    .call(pool.origin.clone())
-                    .await
-                    .unwrap();
-                let (sender, connection) = http1::handshake(io).await.unwrap();
-                tokio::spawn(connection);
                 idle.push(IdleConnection {
-                    sender,
+                    sender: pool.connect().await.unwrap(),
                     since: now - age,
                 });
             }
