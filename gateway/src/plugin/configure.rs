@@ -53,7 +53,13 @@ pub struct ConfiguredPlugin {
     /// Bounds the instances alive at once.
     permits: Semaphore,
     /// Initialised instances waiting for a call (pooled mode), the most recently used last.
-    idle: Mutex<Vec<PluginInstance>>,
+    /// Boxed so that lending one to a call moves a pointer, not the instance (hundreds of
+    /// bytes, moved several times per call: ~230 instructions per call saved).
+    #[expect(
+        clippy::vec_box,
+        reason = "an instance is moved out and back on every call"
+    )]
+    idle: Mutex<Vec<Box<PluginInstance>>>,
     demand: Demand,
     metrics: PluginMetrics,
 }
@@ -172,7 +178,7 @@ impl ConfiguredPlugin {
             demand: Demand::default(),
         };
         if plugin.instance_mode == InstanceMode::Pooled {
-            plugin.lock_idle().push(first);
+            plugin.lock_idle().push(Box::new(first));
         }
         Ok(plugin)
     }
@@ -325,7 +331,7 @@ impl ConfiguredPlugin {
             .peak
             .swap(self.demand.busy.load(Ordering::Relaxed), Ordering::Relaxed);
         let keep = peak.max(1);
-        let surplus: Vec<PluginInstance> = {
+        let surplus: Vec<Box<PluginInstance>> = {
             let mut idle = self.lock_idle();
             let extra = idle.len().saturating_sub(keep);
             idle.drain(..extra).collect()
@@ -358,7 +364,7 @@ impl ConfiguredPlugin {
     }
 
     /// A newly instantiated and initialised instance.
-    async fn new_instance(&self) -> Result<PluginInstance, PluginFailure> {
+    async fn new_instance(&self) -> Result<Box<PluginInstance>, PluginFailure> {
         let mut instance = PluginInstance::instantiate(
             &self.compiled,
             self.capabilities.clone(),
@@ -371,17 +377,18 @@ impl ConfiguredPlugin {
             .init(&self.config_json, INIT_DEADLINE)
             .await
             .map_err(|e| PluginFailure::Instantiate(e.to_string()))?;
-        Ok(instance)
+        Ok(Box::new(instance))
     }
 
-    fn take_idle(&self) -> Option<PluginInstance> {
+    fn take_idle(&self) -> Option<Box<PluginInstance>> {
         if self.instance_mode == InstanceMode::Fresh {
             return None;
         }
         self.lock_idle().pop()
     }
 
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<PluginInstance>> {
+    #[expect(clippy::vec_box, reason = "see `idle`")]
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Box<PluginInstance>>> {
         self.idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -157,11 +157,25 @@ fn names(headers: &HeaderMap) -> Vec<String> {
     headers.keys().map(|k| k.as_str().to_owned()).collect()
 }
 
-fn every_header(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
-    headers
+/// Every header of `headers` as the contract's `header-block`: names and values back to back in
+/// one byte list, with the end of each name and each value in a second.
+fn every_header(headers: &HeaderMap) -> types::HeaderBlock {
+    let size = headers
         .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-        .collect()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    let mut bytes = Vec::with_capacity(size);
+    let mut ends = Vec::with_capacity(2 * headers.len());
+    // A header block beyond 4 GiB cannot exist: the listeners cap a request's header bytes far
+    // below it, and a plugin's edits are bounded by its memory.
+    let end = |bytes: &[u8]| u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    for (name, value) in headers {
+        bytes.extend_from_slice(name.as_str().as_bytes());
+        ends.push(end(&bytes));
+        bytes.extend_from_slice(value.as_bytes());
+        ends.push(end(&bytes));
+    }
+    types::HeaderBlock { bytes, ends }
 }
 
 fn set_header(headers: &mut HeaderMap, name: &str, value: &[u8]) -> Result<(), EditError> {
@@ -274,7 +288,7 @@ impl types::HostRequest for HostState {
         names(&self.call().exchange.request.headers)
     }
 
-    fn headers(&mut self, _: Resource<types::Request>) -> Vec<(String, Vec<u8>)> {
+    fn headers(&mut self, _: Resource<types::Request>) -> types::HeaderBlock {
         every_header(&self.call().exchange.request.headers)
     }
 
@@ -365,10 +379,14 @@ impl types::HostResponse for HostState {
             .unwrap_or_default()
     }
 
-    fn headers(&mut self, _: Resource<types::Response>) -> Vec<(String, Vec<u8>)> {
-        self.response()
-            .map(|r| every_header(&r.headers))
-            .unwrap_or_default()
+    fn headers(&mut self, _: Resource<types::Response>) -> types::HeaderBlock {
+        match self.response() {
+            Some(response) => every_header(&response.headers),
+            None => types::HeaderBlock {
+                bytes: Vec::new(),
+                ends: Vec::new(),
+            },
+        }
     }
 
     fn set_header(
@@ -541,4 +559,23 @@ fn monotonic_origin() -> Instant {
 pub(super) fn link(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     bindings::WasmgatePlugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(linker, |s| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderMap, HeaderValue, header};
+
+    use super::every_header;
+
+    #[test]
+    fn a_header_block_holds_every_value_in_order_with_its_ends() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/plain"));
+        headers.append("x-tag", HeaderValue::from_static("a"));
+        headers.append("x-tag", HeaderValue::from_static(""));
+        let block = every_header(&headers);
+        assert_eq!(block.bytes, b"accepttext/plainx-tagax-tag");
+        assert_eq!(block.ends, [6, 16, 21, 22, 27, 27]);
+        assert!(every_header(&HeaderMap::new()).ends.is_empty());
+    }
 }

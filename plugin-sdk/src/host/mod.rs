@@ -14,6 +14,9 @@ mod fake_crypto;
 mod fake_env;
 #[cfg(target_arch = "wasm32")]
 mod guest;
+// Compiled natively too, for its tests.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod header_block;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 #[cfg(target_arch = "wasm32")]

@@ -64,7 +64,8 @@ impl RequestHandle<'_> {
         self.0.header_names()
     }
     pub(crate) fn headers(&self) -> Vec<(String, Vec<u8>)> {
-        self.0.headers()
+        let block = self.0.headers();
+        super::header_block::unpack(&block.bytes, &block.ends)
     }
     pub(crate) fn set_header(&self, name: &str, value: &[u8]) -> Result<(), EditError> {
         Ok(self.0.set_header(name, value)?)
@@ -103,7 +104,8 @@ impl ResponseHandle<'_> {
         self.0.header_names()
     }
     pub(crate) fn headers(&self) -> Vec<(String, Vec<u8>)> {
-        self.0.headers()
+        let block = self.0.headers();
+        super::header_block::unpack(&block.bytes, &block.ends)
     }
     pub(crate) fn set_header(&self, name: &str, value: &[u8]) -> Result<(), EditError> {
         Ok(self.0.set_header(name, value)?)
