@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{self, BodyAccess, BodyError, EditError, clock, log, types};
 use super::budget::CallBudget;
 use super::capabilities::PluginCapabilities;
+use super::host_headers::{
+    all_values, append_header, every_header, first_value, names, remove_header, set_header,
+};
 use super::limits::MemoryLimiter;
 use crate::exchange::{ContextBag, Exchange, Stage};
 
@@ -109,6 +111,16 @@ impl HostState {
         call.exchange.response.as_mut().ok_or(EditError::ReadOnly)
     }
 
+    /// The context bag, when `key` may be edited at this stage: never at the log stage, never
+    /// under the gateway's own prefix.
+    fn editable_context(&mut self, key: &str) -> Result<&mut ContextBag, EditError> {
+        let call = self.call_mut();
+        if call.stage == Stage::Log || key.starts_with(ContextBag::GATEWAY_PREFIX) {
+            return Err(EditError::ReadOnly);
+        }
+        Ok(&mut call.exchange.context)
+    }
+
     fn response(&self) -> Option<&crate::exchange::ResponseState> {
         self.call().exchange.response.as_ref()
     }
@@ -121,76 +133,6 @@ impl WasiView for HostState {
             table: &mut self.table,
         }
     }
-}
-
-/// A header name a plugin may edit: valid, and not one that frames the message or describes
-/// the connection (the host owns those: it fixes `content-length` when a body is replaced).
-fn header_name(name: &str) -> Result<HeaderName, EditError> {
-    let parsed = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| EditError::Invalid(format!("`{name}` is not a valid header name")))?;
-    if crate::integration::is_connection_header(&parsed) {
-        return Err(EditError::Invalid(format!(
-            "`{parsed}` is managed by the gateway (message framing / connection header)"
-        )));
-    }
-    Ok(parsed)
-}
-
-fn header_value(name: &str, value: &[u8]) -> Result<HeaderValue, EditError> {
-    HeaderValue::from_bytes(value)
-        .map_err(|_| EditError::Invalid(format!("invalid value for header `{name}`")))
-}
-
-fn first_value(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
-    headers.get(name).map(|v| v.as_bytes().to_vec())
-}
-
-fn all_values(headers: &HeaderMap, name: &str) -> Vec<Vec<u8>> {
-    headers
-        .get_all(name)
-        .iter()
-        .map(|v| v.as_bytes().to_vec())
-        .collect()
-}
-
-fn names(headers: &HeaderMap) -> Vec<String> {
-    headers.keys().map(|k| k.as_str().to_owned()).collect()
-}
-
-/// Every header of `headers` as the contract's `header-block`: names and values back to back in
-/// one byte list, with the end of each name and each value in a second.
-fn every_header(headers: &HeaderMap) -> types::HeaderBlock {
-    let size = headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    let mut bytes = Vec::with_capacity(size);
-    let mut ends = Vec::with_capacity(2 * headers.len());
-    // A header block beyond 4 GiB cannot exist: the listeners cap a request's header bytes far
-    // below it, and a plugin's edits are bounded by its memory.
-    let end = |bytes: &[u8]| u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-    for (name, value) in headers {
-        bytes.extend_from_slice(name.as_str().as_bytes());
-        ends.push(end(&bytes));
-        bytes.extend_from_slice(value.as_bytes());
-        ends.push(end(&bytes));
-    }
-    types::HeaderBlock { bytes, ends }
-}
-
-fn set_header(headers: &mut HeaderMap, name: &str, value: &[u8]) -> Result<(), EditError> {
-    headers.insert(header_name(name)?, header_value(name, value)?);
-    Ok(())
-}
-
-fn append_header(headers: &mut HeaderMap, name: &str, value: &[u8]) -> Result<(), EditError> {
-    headers.append(header_name(name)?, header_value(name, value)?);
-    Ok(())
-}
-
-fn remove_header(headers: &mut HeaderMap, name: &str) -> Result<(), EditError> {
-    headers.remove(header_name(name)?);
-    Ok(())
 }
 
 fn read_body(body: Option<&Bytes>, declared: bool) -> Result<Vec<u8>, BodyError> {
@@ -300,8 +242,8 @@ impl types::HostRequest for HostState {
     ) -> Result<(), EditError> {
         set_header(
             &mut self.editable_request()?.exchange.request.headers,
-            &name,
-            &value,
+            name,
+            value,
         )
     }
 
@@ -313,8 +255,8 @@ impl types::HostRequest for HostState {
     ) -> Result<(), EditError> {
         append_header(
             &mut self.editable_request()?.exchange.request.headers,
-            &name,
-            &value,
+            name,
+            value,
         )
     }
 
@@ -323,10 +265,7 @@ impl types::HostRequest for HostState {
         _: Resource<types::Request>,
         name: String,
     ) -> Result<(), EditError> {
-        remove_header(
-            &mut self.editable_request()?.exchange.request.headers,
-            &name,
-        )
+        remove_header(&mut self.editable_request()?.exchange.request.headers, name)
     }
 
     fn body(&mut self, _: Resource<types::Request>) -> Result<Vec<u8>, BodyError> {
@@ -395,7 +334,7 @@ impl types::HostResponse for HostState {
         name: String,
         value: Vec<u8>,
     ) -> Result<(), EditError> {
-        set_header(&mut self.editable_response()?.headers, &name, &value)
+        set_header(&mut self.editable_response()?.headers, name, value)
     }
 
     fn append_header(
@@ -404,7 +343,7 @@ impl types::HostResponse for HostState {
         name: String,
         value: Vec<u8>,
     ) -> Result<(), EditError> {
-        append_header(&mut self.editable_response()?.headers, &name, &value)
+        append_header(&mut self.editable_response()?.headers, name, value)
     }
 
     fn remove_header(
@@ -412,7 +351,7 @@ impl types::HostResponse for HostState {
         _: Resource<types::Response>,
         name: String,
     ) -> Result<(), EditError> {
-        remove_header(&mut self.editable_response()?.headers, &name)
+        remove_header(&mut self.editable_response()?.headers, name)
     }
 
     fn body(&mut self, _: Resource<types::Response>) -> Result<Vec<u8>, BodyError> {
@@ -450,20 +389,12 @@ impl types::HostContext for HostState {
         key: String,
         value: String,
     ) -> Result<(), EditError> {
-        let call = self.call_mut();
-        if call.stage == Stage::Log || key.starts_with(ContextBag::GATEWAY_PREFIX) {
-            return Err(EditError::ReadOnly);
-        }
-        call.exchange.context.insert(key, value);
+        self.editable_context(&key)?.insert(key, value);
         Ok(())
     }
 
     fn remove(&mut self, _: Resource<types::Context>, key: String) -> Result<(), EditError> {
-        let call = self.call_mut();
-        if call.stage == Stage::Log || key.starts_with(ContextBag::GATEWAY_PREFIX) {
-            return Err(EditError::ReadOnly);
-        }
-        call.exchange.context.remove(&key);
+        self.editable_context(&key)?.remove(&key);
         Ok(())
     }
 
@@ -559,23 +490,4 @@ fn monotonic_origin() -> Instant {
 pub(super) fn link(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     bindings::WasmgatePlugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(linker, |s| s)
-}
-
-#[cfg(test)]
-mod tests {
-    use http::{HeaderMap, HeaderValue, header};
-
-    use super::every_header;
-
-    #[test]
-    fn a_header_block_holds_every_value_in_order_with_its_ends() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static("text/plain"));
-        headers.append("x-tag", HeaderValue::from_static("a"));
-        headers.append("x-tag", HeaderValue::from_static(""));
-        let block = every_header(&headers);
-        assert_eq!(block.bytes, b"accepttext/plainx-tagax-tag");
-        assert_eq!(block.ends, [6, 16, 21, 22, 27, 27]);
-        assert!(every_header(&HeaderMap::new()).ends.is_empty());
-    }
 }

@@ -24,6 +24,7 @@ mod error;
 mod host;
 mod host_capabilities;
 mod host_crypto;
+mod host_headers;
 mod instance;
 mod limits;
 mod own_metrics;
