@@ -106,17 +106,17 @@ pub struct ContextBag {
 
 impl ContextBag {
     /// Keys under this prefix are set by the gateway and read-only to plugins.
-    pub const GATEWAY_PREFIX: &'static str = "gateway.";
+    pub const GATEWAY_PREFIX: &'static str = wasmgate_plugin_contract::context::GATEWAY_PREFIX;
     /// The request id.
-    pub const REQUEST_ID: &'static str = "gateway.request-id";
+    pub const REQUEST_ID: &'static str = wasmgate_plugin_contract::context::REQUEST_ID;
     /// The matched route's id.
-    pub const ROUTE_ID: &'static str = "gateway.route-id";
+    pub const ROUTE_ID: &'static str = wasmgate_plugin_contract::context::ROUTE_ID;
     /// The client's IP address.
-    pub const CLIENT_IP: &'static str = "gateway.client-ip";
+    pub const CLIENT_IP: &'static str = wasmgate_plugin_contract::context::CLIENT_IP;
     /// The selected API version, when the route has one.
-    pub const API_VERSION: &'static str = "gateway.api-version";
+    pub const API_VERSION: &'static str = wasmgate_plugin_contract::context::API_VERSION;
     /// The W3C trace id of the request (from the client's `traceparent`, or generated).
-    pub const TRACE_ID: &'static str = "gateway.trace-id";
+    pub const TRACE_ID: &'static str = wasmgate_plugin_contract::context::TRACE_ID;
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&str> {

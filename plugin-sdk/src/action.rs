@@ -69,7 +69,7 @@ impl From<ResponseData> for Action {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResponseData {
-    /// HTTP status code, 100–599.
+    /// HTTP status code, a final one: 200–599 (the gateway refuses others).
     pub status: u16,
     /// Response headers, lower-case names, in order. Names may repeat.
     pub headers: Vec<(String, Vec<u8>)>,

@@ -1,18 +1,9 @@
-//! The per-request context bag, and the keys the gateway fills in.
+//! The per-request context bag, and the keys with a meaning (the contract's, shared with the gateway).
 
 use crate::EditError;
 use crate::host::ContextHandle;
 
-/// The prefix of the read-only keys the gateway fills in.
-pub const GATEWAY_PREFIX: &str = "gateway.";
-/// The request id, also in the gateway's error bodies and access log.
-pub const REQUEST_ID: &str = "gateway.request-id";
-/// The id of the matched route.
-pub const ROUTE_ID: &str = "gateway.route-id";
-/// The client's IP address.
-pub const CLIENT_IP: &str = "gateway.client-ip";
-/// The route's API version, when it has one.
-pub const API_VERSION: &str = "gateway.api-version";
+pub use wasmgate_plugin_contract::context::*;
 
 /// The per-request context bag: string values shared by every plugin down the chain, visible
 /// to later stages and to the access log (an authorizer's principal, an API key id, …).

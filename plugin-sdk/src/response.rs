@@ -22,7 +22,7 @@ impl<'a> Response<'a> {
         self.handle.status()
     }
 
-    /// Changes the status code (100–599).
+    /// Changes the status code (a final one: 200–599).
     pub fn set_status(&mut self, status: u16) -> Result<(), EditError> {
         self.handle.set_status(status)
     }

@@ -129,8 +129,8 @@ fn access_log_entry(request: &RequestContext, bytes_out: u64) -> crate::access_l
         duration: request.client.started.elapsed(),
         integration: request.integration_time,
         plugins: exchange.plugin_time,
-        principal: context.get("auth.principal"),
-        api_key_id: context.get("api-key.id"),
+        principal: context.get(wasmgate_plugin_contract::context::PRINCIPAL),
+        api_key_id: context.get(wasmgate_plugin_contract::context::API_KEY_ID),
         gateway_response: request.gateway_response,
     }
 }

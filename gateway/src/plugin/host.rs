@@ -9,6 +9,8 @@ use http::{Method, StatusCode};
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use wasmgate_plugin_contract::edits;
+
 use super::bindings::{self, BodyAccess, BodyError, EditError, clock, log, types};
 use super::budget::CallBudget;
 use super::capabilities::PluginCapabilities;
@@ -115,7 +117,7 @@ impl HostState {
     /// under the gateway's own prefix.
     fn editable_context(&mut self, key: &str) -> Result<&mut ContextBag, EditError> {
         let call = self.call_mut();
-        if call.stage == Stage::Log || key.starts_with(ContextBag::GATEWAY_PREFIX) {
+        if call.stage == Stage::Log || !wasmgate_plugin_contract::context::is_writable(key) {
             return Err(EditError::ReadOnly);
         }
         Ok(&mut call.exchange.context)
@@ -154,9 +156,10 @@ impl types::HostRequest for HostState {
     }
 
     fn set_method(&mut self, _: Resource<types::Request>, method: String) -> Result<(), EditError> {
-        let method = Method::from_bytes(method.as_bytes())
+        let request = &mut self.editable_request()?.exchange.request;
+        edits::check_method(&method).map_err(EditError::Invalid)?;
+        request.method = Method::from_bytes(method.as_bytes())
             .map_err(|_| EditError::Invalid(format!("`{method}` is not a valid HTTP method")))?;
-        self.editable_request()?.exchange.request.method = method;
         Ok(())
     }
 
@@ -165,15 +168,9 @@ impl types::HostRequest for HostState {
     }
 
     fn set_path(&mut self, _: Resource<types::Request>, path: String) -> Result<(), EditError> {
-        if !path.starts_with('/')
-            || path.contains('?')
-            || path.parse::<http::uri::PathAndQuery>().is_err()
-        {
-            return Err(EditError::Invalid(format!(
-                "`{path}` is not a valid path (it must start with `/` and hold no query)"
-            )));
-        }
-        self.editable_request()?.exchange.request.path = path;
+        let request = &mut self.editable_request()?.exchange.request;
+        edits::check_path(&path).map_err(EditError::Invalid)?;
+        request.path = path;
         Ok(())
     }
 
@@ -186,16 +183,11 @@ impl types::HostRequest for HostState {
         _: Resource<types::Request>,
         query: Option<String>,
     ) -> Result<(), EditError> {
-        if let Some(query) = &query
-            && format!("/?{query}")
-                .parse::<http::uri::PathAndQuery>()
-                .is_err()
-        {
-            return Err(EditError::Invalid(format!(
-                "`{query}` is not a valid query string"
-            )));
+        let request = &mut self.editable_request()?.exchange.request;
+        if let Some(query) = &query {
+            edits::check_query(query).map_err(EditError::Invalid)?;
         }
-        self.editable_request()?.exchange.request.query = query;
+        request.query = query;
         Ok(())
     }
 
@@ -292,13 +284,10 @@ impl types::HostResponse for HostState {
     }
 
     fn set_status(&mut self, _: Resource<types::Response>, status: u16) -> Result<(), EditError> {
-        let status = StatusCode::from_u16(status)
-            .ok()
-            .filter(|s| (200..600).contains(&s.as_u16()))
-            .ok_or_else(|| {
-                EditError::Invalid(format!("{status} is not a valid final status (200–599)"))
-            })?;
-        self.editable_response()?.status = status;
+        let response = self.editable_response()?;
+        edits::check_status(status).map_err(EditError::Invalid)?;
+        response.status = StatusCode::from_u16(status)
+            .map_err(|_| EditError::Invalid(format!("{status} is not a valid status")))?;
         Ok(())
     }
 
@@ -490,4 +479,28 @@ fn monotonic_origin() -> Instant {
 pub(super) fn link(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     bindings::WasmgatePlugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(linker, |s| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use http::uri::PathAndQuery;
+    use wasmgate_plugin_contract::edits::{check_path, check_query};
+
+    /// The backend's URI is built from the edited path and query: whatever the contract lets a
+    /// plugin write must parse.
+    #[test]
+    fn every_path_and_query_the_contract_accepts_makes_a_uri() {
+        for byte in 0x21u8..=0x7e {
+            let c = byte as char;
+            let path = format!("/a{c}b");
+            if check_path(&path).is_ok() {
+                assert!(path.parse::<PathAndQuery>().is_ok(), "path {path:?}");
+            }
+            let query = format!("a{c}b");
+            if check_query(&query).is_ok() {
+                let uri = format!("/p?{query}");
+                assert!(uri.parse::<PathAndQuery>().is_ok(), "query {query:?}");
+            }
+        }
+    }
 }

@@ -5,23 +5,21 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http::header::{HeaderName, HeaderValue};
 
+use wasmgate_plugin_contract::edits;
+
 use super::bindings::{EditError, types};
 
-/// A header name a plugin may edit: valid, and not one that frames the message or describes
-/// the connection (the host owns those: it fixes `content-length` when a body is replaced).
+/// A header name a plugin may edit, by the contract's rule (valid, and not one the gateway
+/// manages: it fixes `content-length` when a body is replaced, and owns hop-by-hop headers).
 fn header_name(name: &str) -> Result<HeaderName, EditError> {
-    let parsed = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| EditError::Invalid(format!("`{name}` is not a valid header name")))?;
-    if crate::integration::is_connection_header(&parsed) {
-        return Err(EditError::Invalid(format!(
-            "`{parsed}` is managed by the gateway (message framing / connection header)"
-        )));
-    }
-    Ok(parsed)
+    edits::check_header_name(name).map_err(EditError::Invalid)?;
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| EditError::Invalid(format!("`{name}` is not a valid header name")))
 }
 
-/// A header value from the bytes the guest sent, kept without a copy.
+/// A header value from the bytes the guest sent, by the contract's rule, kept without a copy.
 fn header_value(name: &str, value: Vec<u8>) -> Result<HeaderValue, EditError> {
+    edits::check_header_value(name, &value).map_err(EditError::Invalid)?;
     HeaderValue::from_maybe_shared(Bytes::from(value))
         .map_err(|_| EditError::Invalid(format!("invalid value for header `{name}`")))
 }
@@ -97,6 +95,7 @@ mod tests {
     use http::{HeaderMap, HeaderValue, header};
 
     use super::every_header;
+    use crate::integration::is_connection_header;
 
     #[test]
     fn a_header_block_holds_every_value_in_order_with_its_ends() {
@@ -108,5 +107,16 @@ mod tests {
         assert_eq!(block.bytes, b"accepttext/plainx-tagax-tag");
         assert_eq!(block.ends, [6, 16, 21, 22, 27, 27]);
         assert!(every_header(&HeaderMap::new()).ends.is_empty());
+    }
+
+    #[test]
+    fn the_contract_manages_exactly_the_headers_the_gateway_never_forwards() {
+        for name in wasmgate_plugin_contract::headers::MANAGED {
+            let name = http::HeaderName::from_static(name);
+            assert!(is_connection_header(&name), "{name}");
+        }
+        for name in ["content-type", "host", "x-forwarded-for", "cookie"] {
+            assert!(!is_connection_header(&http::HeaderName::from_static(name)));
+        }
     }
 }

@@ -286,12 +286,10 @@ impl PluginInstance {
 
 /// Turns a plugin's own response into one the host can send, refusing invalid parts.
 fn response_from_guest(data: bindings::ResponseData) -> Result<ResponseState, PluginFailure> {
+    wasmgate_plugin_contract::edits::check_status(data.status)
+        .map_err(PluginFailure::InvalidResponse)?;
     let status = http::StatusCode::from_u16(data.status)
-        .ok()
-        .filter(|s| (200..600).contains(&s.as_u16()))
-        .ok_or_else(|| {
-            PluginFailure::InvalidResponse(format!("status {} (must be 200–599)", data.status))
-        })?;
+        .map_err(|_| PluginFailure::InvalidResponse(format!("status {}", data.status)))?;
     let mut headers = http::HeaderMap::with_capacity(data.headers.len());
     for (name, value) in data.headers {
         let name = http::HeaderName::from_bytes(name.as_bytes())

@@ -86,17 +86,18 @@ pub struct TlsInfo {
 
 impl TlsInfo {
     /// Context key: `TLSv1.2` or `TLSv1.3`.
-    pub const PROTOCOL: &'static str = "gateway.tls.protocol";
+    pub const PROTOCOL: &'static str = wasmgate_plugin_contract::context::TLS_PROTOCOL;
     /// Context key: the SNI name.
-    pub const SERVER_NAME: &'static str = "gateway.tls.sni";
+    pub const SERVER_NAME: &'static str = wasmgate_plugin_contract::context::TLS_SERVER_NAME;
     /// Context key: the client certificate's subject.
-    pub const CLIENT_SUBJECT: &'static str = "gateway.tls.client.subject";
+    pub const CLIENT_SUBJECT: &'static str = wasmgate_plugin_contract::context::TLS_CLIENT_SUBJECT;
     /// Context key: the client certificate's subject alternative names.
-    pub const CLIENT_SANS: &'static str = "gateway.tls.client.sans";
+    pub const CLIENT_SANS: &'static str = wasmgate_plugin_contract::context::TLS_CLIENT_SANS;
     /// Context key: the client certificate's SHA-256 fingerprint.
-    pub const CLIENT_FINGERPRINT: &'static str = "gateway.tls.client.fingerprint_sha256";
+    pub const CLIENT_FINGERPRINT: &'static str =
+        wasmgate_plugin_contract::context::TLS_CLIENT_FINGERPRINT;
     /// Context key: the client certificate's serial number.
-    pub const CLIENT_SERIAL: &'static str = "gateway.tls.client.serial";
+    pub const CLIENT_SERIAL: &'static str = wasmgate_plugin_contract::context::TLS_CLIENT_SERIAL;
 
     /// What `connection` negotiated. Only called once the handshake is done.
     pub fn from_connection(connection: &ServerConnection) -> TlsInfo {

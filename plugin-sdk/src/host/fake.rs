@@ -2,8 +2,8 @@
 //! applying the gateway's rules (declared body access, read-only stages and `gateway.` keys, valid
 //! edits).
 
-use crate::context::GATEWAY_PREFIX;
-use crate::header::{is_token_byte, is_valid_name, is_valid_value};
+use wasmgate_plugin_contract::{context, edits};
+
 use crate::testing::{FakeContext, FakeHeaders, FakeRequest, FakeResponse};
 use crate::{BodyError, EditError};
 
@@ -33,12 +33,11 @@ fn invalid(message: String) -> EditError {
     EditError::Invalid(message)
 }
 
-fn check_header(name: &str, value: &[u8]) -> Result<(), EditError> {
-    if !is_valid_name(name) {
-        return Err(invalid(format!("invalid header name `{name}`")));
-    }
-    if !is_valid_value(value) {
-        return Err(invalid(format!("invalid value for header `{name}`")));
+/// The contract's rule for a header edit; `value` is `None` for a removal.
+fn check_header(name: &str, value: Option<&[u8]>) -> Result<(), EditError> {
+    edits::check_header_name(name).map_err(invalid)?;
+    if let Some(value) = value {
+        edits::check_header_value(name, value).map_err(invalid)?;
     }
     Ok(())
 }
@@ -115,9 +114,7 @@ impl<'a> RequestHandle<'a> {
     }
     pub(crate) fn set_method(&mut self, method: &str) -> Result<(), EditError> {
         let request = self.request.get_mut()?;
-        if method.is_empty() || !method.bytes().all(is_token_byte) {
-            return Err(invalid(format!("invalid method `{method}`")));
-        }
+        edits::check_method(method).map_err(invalid)?;
         request.method = method.to_owned();
         Ok(())
     }
@@ -126,15 +123,7 @@ impl<'a> RequestHandle<'a> {
     }
     pub(crate) fn set_path(&mut self, path: &str) -> Result<(), EditError> {
         let request = self.request.get_mut()?;
-        let visible = path
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#');
-        if !path.starts_with('/') || !visible {
-            return Err(invalid(format!(
-                "invalid path `{path}`: it must start with `/` and hold no space, control \
-                 character, `?` or `#`"
-            )));
-        }
+        edits::check_path(path).map_err(invalid)?;
         request.path = path.to_owned();
         Ok(())
     }
@@ -143,10 +132,8 @@ impl<'a> RequestHandle<'a> {
     }
     pub(crate) fn set_query(&mut self, query: Option<&str>) -> Result<(), EditError> {
         let request = self.request.get_mut()?;
-        if let Some(query) = query
-            && !query.bytes().all(|b| b.is_ascii_graphic() && b != b'#')
-        {
-            return Err(invalid(format!("invalid query `{query}`")));
+        if let Some(query) = query {
+            edits::check_query(query).map_err(invalid)?;
         }
         request.query = query.map(str::to_owned);
         Ok(())
@@ -183,19 +170,19 @@ impl<'a> RequestHandle<'a> {
     }
     pub(crate) fn set_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
         let request = self.request.get_mut()?;
-        check_header(name, value)?;
+        check_header(name, Some(value))?;
         request.headers.set(name, value);
         Ok(())
     }
     pub(crate) fn append_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
         let request = self.request.get_mut()?;
-        check_header(name, value)?;
+        check_header(name, Some(value))?;
         request.headers.append(name, value);
         Ok(())
     }
     pub(crate) fn remove_header(&mut self, name: &str) -> Result<(), EditError> {
         let request = self.request.get_mut()?;
-        check_header(name, b"")?;
+        check_header(name, None)?;
         request.headers.remove(name);
         Ok(())
     }
@@ -228,11 +215,7 @@ impl<'a> ResponseHandle<'a> {
     }
     pub(crate) fn set_status(&mut self, status: u16) -> Result<(), EditError> {
         let response = self.response.get_mut()?;
-        if !(100..=599).contains(&status) {
-            return Err(invalid(format!(
-                "invalid status {status}: it must be 100–599"
-            )));
-        }
+        edits::check_status(status).map_err(invalid)?;
         response.status = status;
         Ok(())
     }
@@ -250,19 +233,19 @@ impl<'a> ResponseHandle<'a> {
     }
     pub(crate) fn set_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
         let response = self.response.get_mut()?;
-        check_header(name, value)?;
+        check_header(name, Some(value))?;
         response.headers.set(name, value);
         Ok(())
     }
     pub(crate) fn append_header(&mut self, name: &str, value: &[u8]) -> Result<(), EditError> {
         let response = self.response.get_mut()?;
-        check_header(name, value)?;
+        check_header(name, Some(value))?;
         response.headers.append(name, value);
         Ok(())
     }
     pub(crate) fn remove_header(&mut self, name: &str) -> Result<(), EditError> {
         let response = self.response.get_mut()?;
-        check_header(name, b"")?;
+        check_header(name, None)?;
         response.headers.remove(name);
         Ok(())
     }
@@ -285,7 +268,7 @@ impl ContextHandle<'_> {
     }
     pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<(), EditError> {
         let context = self.0.get_mut()?;
-        if key.starts_with(GATEWAY_PREFIX) {
+        if !context::is_writable(key) {
             return Err(EditError::ReadOnly);
         }
         context.entries.insert(key.to_owned(), value.to_owned());
@@ -293,7 +276,7 @@ impl ContextHandle<'_> {
     }
     pub(crate) fn remove(&mut self, key: &str) -> Result<(), EditError> {
         let context = self.0.get_mut()?;
-        if key.starts_with(GATEWAY_PREFIX) {
+        if !context::is_writable(key) {
             return Err(EditError::ReadOnly);
         }
         context.entries.remove(key);

@@ -152,11 +152,12 @@ fn editable_response<'a, P: Plugin>(plugin: &P, response: &'a mut FakeResponse) 
 /// Panics on a response the gateway would refuse, naming the problem.
 fn checked(action: Action) -> Action {
     if let Action::Respond(response) = &action {
-        assert!(
-            (100..=599).contains(&response.status),
-            "the plugin answered with status {}: it must be 100–599",
-            response.status
-        );
+        if let Err(reason) = wasmgate_plugin_contract::edits::check_status(response.status) {
+            panic!(
+                "the plugin answered with status {}: {reason}",
+                response.status
+            );
+        }
         for (name, value) in &response.headers {
             assert!(
                 is_valid_name(name),

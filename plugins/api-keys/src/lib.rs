@@ -104,7 +104,7 @@ use refusal::Refusal;
 use source::KeySource;
 
 /// Context key: the id of the accepted key (the gateway's access log records it).
-pub const KEY_ID: &str = "api-key.id";
+pub const KEY_ID: &str = wasmgate_plugin_sdk::context::API_KEY_ID;
 /// Context key: the name of the accepted key's plan.
 pub const KEY_PLAN: &str = "api-key.plan";
 

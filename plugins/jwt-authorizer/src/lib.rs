@@ -109,9 +109,9 @@ use crate::verifier::Verifier;
 pub use config::Config;
 
 /// The context key of the principal (the token's `sub`).
-pub const PRINCIPAL_KEY: &str = "auth.principal";
+pub const PRINCIPAL_KEY: &str = wasmgate_plugin_sdk::context::PRINCIPAL;
 /// The context key of the granted scopes, space-separated.
-pub const SCOPES_KEY: &str = "auth.scopes";
+pub const SCOPES_KEY: &str = wasmgate_plugin_sdk::context::SCOPES;
 /// The prefix of the context keys of `claims_to_context` (`auth.claim.email`).
 pub const CLAIM_KEY_PREFIX: &str = "auth.claim.";
 

@@ -140,18 +140,11 @@ impl Rules {
     }
 }
 
-/// Headers the gateway manages itself (framing, hop-by-hop): the host refuses edits of them.
-const MANAGED_HEADERS: [&str; 9] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-    "host",
-];
+/// Whether the mapper refuses to edit header `lower`: the headers the gateway manages
+/// (framing, hop-by-hop: the host refuses edits of them), and `host`, which names the backend.
+fn is_managed(lower: &str) -> bool {
+    header::is_managed(lower) || lower == "host"
+}
 
 impl TryFrom<Config> for Rules {
     type Error = InitError;
@@ -284,7 +277,7 @@ impl Templates<'_> {
             let lower = name.to_ascii_lowercase();
             if !header::is_valid_name(name) {
                 Err(InitError::invalid_config(&key, "not a valid header name"))
-            } else if MANAGED_HEADERS.contains(&lower.as_str()) {
+            } else if is_managed(&lower) {
                 Err(InitError::invalid_config(
                     &key,
                     format!("`{lower}` is managed by the gateway and cannot be edited"),

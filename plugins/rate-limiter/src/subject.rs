@@ -7,9 +7,9 @@ use wasmgate_plugin_sdk::{Context, InitError, Request, header};
 use crate::config::{KeyConfig, WhenAbsentConfig};
 
 /// The context key the `api_keys` plugin sets to the accepted key's id.
-pub const API_KEY_ID: &str = "api-key.id";
+pub const API_KEY_ID: &str = wasmgate_plugin_sdk::context::API_KEY_ID;
 /// The context key authorizers set to the authenticated principal.
-pub const PRINCIPAL: &str = "auth.principal";
+pub const PRINCIPAL: &str = wasmgate_plugin_sdk::context::PRINCIPAL;
 
 /// Where the subject of a request comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

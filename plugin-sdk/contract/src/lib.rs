@@ -1,0 +1,12 @@
+//! The rules of the plugin contract, written once for both hosts: the gateway (`plugin/host.rs`)
+//! and the SDK's fake host that native plugin tests run on. `wit/plugin.wit` defines the calls;
+//! this crate defines what each host accepts, with the message a refused edit carries. A rule
+//! changed here changes in both; the conformance test (`tests/suite/conformance.rs`) runs the
+//! same edits through the fake host and a compiled component in the gateway and fails on any
+//! difference.
+//!
+//! No dependencies, so it compiles for the gateway and inside a plugin alike.
+
+pub mod context;
+pub mod edits;
+pub mod headers;
