@@ -7,6 +7,7 @@ fn main() {
         "misbehave",
         "capability-probe",
         "runaway",
+        "edit-probe",
     ]) {
         Ok(dir) => println!("cargo:rustc-env=WASMGATE_PLUGINS_DIR={}", dir.display()),
         Err(error) => {

@@ -6,6 +6,7 @@ mod authorizers;
 mod capabilities;
 mod chains;
 mod config_errors;
+mod conformance;
 mod cors;
 mod edge;
 mod failures;
