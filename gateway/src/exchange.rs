@@ -7,63 +7,8 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 
-/// A stage of the request lifecycle (see the diagram in `wit/plugin.wit`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stage {
-    /// Authenticate, authorise, throttle, validate; may answer.
-    MethodRequest,
-    /// Shape the backend call; may answer.
-    IntegrationRequest,
-    /// Reshape the backend's answer.
-    IntegrationResponse,
-    /// Final touches on what the client receives.
-    MethodResponse,
-    /// After the response was sent; read-only.
-    Log,
-}
-
-impl Stage {
-    /// Every stage, in lifecycle order.
-    pub const ALL: [Stage; 5] = [
-        Stage::MethodRequest,
-        Stage::IntegrationRequest,
-        Stage::IntegrationResponse,
-        Stage::MethodResponse,
-        Stage::Log,
-    ];
-
-    /// The stage's position in [`Stage::ALL`] (for per-stage tables).
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The kebab-case name used in WIT, logs and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::MethodRequest => "method-request",
-            Stage::IntegrationRequest => "integration-request",
-            Stage::IntegrationResponse => "integration-response",
-            Stage::MethodResponse => "method-response",
-            Stage::Log => "log",
-        }
-    }
-
-    /// Whether plugins may edit the request at this stage.
-    pub fn request_editable(self) -> bool {
-        matches!(self, Stage::MethodRequest | Stage::IntegrationRequest)
-    }
-
-    /// Whether plugins may edit the response at this stage.
-    pub fn response_editable(self) -> bool {
-        matches!(self, Stage::IntegrationResponse | Stage::MethodResponse)
-    }
-}
-
-impl std::fmt::Display for Stage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// A stage of the request lifecycle: the contract's, shared with the SDK.
+pub use wasmgate_plugin_contract::Stage;
 
 /// The client's request as it travels through the chains.
 #[derive(Debug, Default, Clone)]

@@ -119,9 +119,9 @@ fn parse_stage(name: &str) -> Result<wasmgate::exchange::Stage, String> {
     let stages = wasmgate::plugin_kit::SCAFFOLD_STAGES;
     stages
         .into_iter()
-        .find(|s| s.as_str() == name)
+        .find(|s| s.name() == name)
         .ok_or_else(|| {
-            let names: Vec<&str> = stages.iter().map(|s| s.as_str()).collect();
+            let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
             format!("choose from {}", names.join(", "))
         })
 }

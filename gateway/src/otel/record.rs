@@ -190,7 +190,7 @@ impl Recording {
                 let mut span = self.span(scope, ids.new_span_id(), stage_id, name, times);
                 span.attributes = vec![
                     KeyValue::new("wasmgate.plugin", plugin.name.clone()),
-                    KeyValue::new("wasmgate.stage", stage.stage.as_str()),
+                    KeyValue::new("wasmgate.stage", stage.stage.name()),
                     KeyValue::new("wasmgate.plugin.outcome", plugin.outcome),
                 ];
                 if let Some((kind, message)) = &plugin.failure {
@@ -199,10 +199,10 @@ impl Recording {
                 }
                 spans.push(span);
             }
-            let name = Cow::Borrowed(stage.stage.as_str());
+            let name = Cow::Borrowed(stage.stage.name());
             let mut span = self.span(scope, stage_id, server_id, name, (stage.start, stage.end));
             span.attributes = vec![
-                KeyValue::new("wasmgate.stage", stage.stage.as_str()),
+                KeyValue::new("wasmgate.stage", stage.stage.name()),
                 KeyValue::new("wasmgate.stage.answered", stage.answered),
             ];
             spans.push(span);

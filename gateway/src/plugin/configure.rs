@@ -82,8 +82,8 @@ impl PluginMetrics {
         use crate::metrics::*;
         let plugin = plugin.to_owned();
         let by_stage = Stage::ALL.map(|stage| StageMetrics {
-            calls: metrics::counter!(PLUGIN_CALLS_TOTAL, "plugin" => plugin.clone(), "stage" => stage.as_str()),
-            duration: metrics::histogram!(PLUGIN_CALL_DURATION, "plugin" => plugin.clone(), "stage" => stage.as_str()),
+            calls: metrics::counter!(PLUGIN_CALLS_TOTAL, "plugin" => plugin.clone(), "stage" => stage.name()),
+            duration: metrics::histogram!(PLUGIN_CALL_DURATION, "plugin" => plugin.clone(), "stage" => stage.name()),
         });
         PluginMetrics {
             by_stage,
@@ -273,7 +273,7 @@ impl ConfiguredPlugin {
         metrics::counter!(
             crate::metrics::PLUGIN_FAILURES_TOTAL,
             "plugin" => self.name.to_string(),
-            "stage" => stage.as_str(),
+            "stage" => stage.name(),
             "kind" => failure.kind(),
             "policy" => policy,
         )

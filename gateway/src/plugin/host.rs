@@ -117,7 +117,7 @@ impl HostState {
     /// under the gateway's own prefix.
     fn editable_context(&mut self, key: &str) -> Result<&mut ContextBag, EditError> {
         let call = self.call_mut();
-        if call.stage == Stage::Log || !wasmgate_plugin_contract::context::is_writable(key) {
+        if !call.stage.context_editable() || !wasmgate_plugin_contract::context::is_writable(key) {
             return Err(EditError::ReadOnly);
         }
         Ok(&mut call.exchange.context)
@@ -418,7 +418,7 @@ impl log::Host for HostState {
             Some(call) => {
                 let context = &call.exchange.context;
                 let trace_id = context.get(ContextBag::TRACE_ID).unwrap_or_default();
-                (call.stage.as_str(), call.exchange.request_id(), trace_id)
+                (call.stage.name(), call.exchange.request_id(), trace_id)
             }
             None => ("init", "", ""),
         };

@@ -165,10 +165,10 @@ async fn configure(
 
 /// Calls the case's stage and compares what happened with what it expects.
 async fn run_case(plugin: &ConfiguredPlugin, case: &Case) -> Vec<Mismatch> {
-    let stage = match Stage::ALL.into_iter().find(|s| s.as_str() == case.stage) {
+    let stage = match Stage::ALL.into_iter().find(|s| s.name() == case.stage) {
         Some(stage) => stage,
         None => {
-            let known: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+            let known: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
             return vec![Mismatch::new("stage", known.join(" | "), &case.stage)];
         }
     };
@@ -176,7 +176,7 @@ async fn run_case(plugin: &ConfiguredPlugin, case: &Case) -> Vec<Mismatch> {
         let declared: Vec<&str> = Stage::ALL
             .into_iter()
             .filter(|s| plugin.runs_at(*s))
-            .map(Stage::as_str)
+            .map(Stage::name)
             .collect();
         let declared = format!("a plugin declaring [{}]", declared.join(", "));
         return vec![Mismatch::new(

@@ -438,7 +438,7 @@ expect = {{ outcome = "continue", status = 200, headers = {{ {header} = "hello" 
 
     /// `README.md`.
     pub(super) fn readme(&self) -> String {
-        let stages: Vec<&str> = self.stages.iter().map(|s| s.as_str()).collect();
+        let stages: Vec<&str> = self.stages.iter().map(|s| s.name()).collect();
         let grants: Vec<String> = self
             .capabilities
             .iter()

@@ -5,8 +5,12 @@
 //! same edits through the fake host and a compiled component in the gateway and fails on any
 //! difference.
 //!
-//! No dependencies, so it compiles for the gateway and inside a plugin alike.
+//! No Wasm dependencies (serde only, for stage names in config), so it compiles for the
+//! gateway and inside a plugin alike.
 
 pub mod context;
 pub mod edits;
 pub mod headers;
+pub mod stage;
+
+pub use stage::{ParseStageError, Stage};
