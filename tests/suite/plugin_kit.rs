@@ -72,7 +72,7 @@ async fn a_new_plugin_builds_passes_its_fixtures_and_reloads_in_a_running_gatewa
     let target = shared_target_dir();
     let (built, report) = test_plugin(&crate_dir, &target).await.expect("plugin test");
     assert!(report.passed(), "{report}");
-    assert_eq!(report.counts(), (2, 0, 0));
+    assert_eq!(report.counts(), (3, 0, 0));
     assert!(built.capabilities.is_empty(), "{built}");
 
     let gateway = TestGateway::start(&gateway_config(&built.wasm)).await;
@@ -106,7 +106,7 @@ async fn a_new_plugin_builds_passes_its_fixtures_and_reloads_in_a_running_gatewa
         .send(
             http::Method::GET,
             &gateway.url("/hello"),
-            &[("x-hello", "yes")],
+            &[("x-hello", "hello")],
             "",
         )
         .await;

@@ -167,7 +167,7 @@ pub struct Config {{
     /// The header the plugin reads and writes; default `{header}`.
     #[serde(default = "default_header")]
     header: String,
-    /// The value it writes; default `hello`.
+    /// The value it expects at method request and writes at the other stages; default `hello`.
     #[serde(default = "default_value")]
     value: String,
 }}
@@ -236,13 +236,20 @@ wasmgate_plugin_sdk::export_plugin!({ty});
         match stage {
             Stage::MethodRequest => format!(
                 r#"
-    /// Refuses requests without the header (401), lets the others through.
+    /// Refuses requests without the header (401) or with another value (403), lets the others
+    /// through.
     fn on_method_request(&self, request: &mut Request<'_>, context: &mut Context<'_>) -> Action {{
-{snippets}        if request.header(&self.header).is_none() {{
-            let message = format!("missing {{}} header", self.header);
-            return Action::json_error(context, 401, "UNAUTHORIZED", message);
+{snippets}        match request.header(&self.header) {{
+            None => {{
+                let message = format!("missing {{}} header", self.header);
+                Action::json_error(context, 401, "UNAUTHORIZED", message)
+            }}
+            Some(value) if value != self.value.as_bytes() => {{
+                let message = format!("wrong {{}} header", self.header);
+                Action::json_error(context, 403, "FORBIDDEN", message)
+            }}
+            Some(_) => Action::Continue,
         }}
-        Action::Continue
     }}
 "#
             ),
@@ -299,8 +306,15 @@ fn refuses_a_request_without_the_header() {{
 }}
 
 #[test]
+fn refuses_a_request_with_another_value() {{
+    let mut request = FakeRequest::new("GET", "/").header("{header}", "goodbye");
+    let action = testing::method_request(&plugin(), &mut request, &mut FakeContext::new());
+    assert_eq!(action.response().map(|r| r.status), Some(403));
+}}
+
+#[test]
 fn lets_a_request_with_the_header_through() {{
-    let mut request = FakeRequest::new("GET", "/").header("{header}", "yes");
+    let mut request = FakeRequest::new("GET", "/").header("{header}", "hello");
     let action = testing::method_request(&plugin(), &mut request, &mut FakeContext::new());
     assert_eq!(action, Action::Continue);
 }}
@@ -402,9 +416,18 @@ headers = {{ content-type = "application/json" }}
 body_json = {{ message = "missing {header} header", type = "UNAUTHORIZED", requestId = "fixture-request" }}
 
 [[case]]
+name = "refuses a request with another value"
+stage = "method-request"
+request = {{ method = "GET", path = "/hello", headers = {{ {header} = "goodbye" }} }}
+[case.expect]
+outcome = "respond"
+status = 403
+body_json = {{ message = "wrong {header} header", type = "FORBIDDEN", requestId = "fixture-request" }}
+
+[[case]]
 name = "lets a request with the header through"
 stage = "method-request"
-request = {{ method = "GET", path = "/hello", headers = {{ {header} = "yes" }} }}
+request = {{ method = "GET", path = "/hello", headers = {{ {header} = "hello" }} }}
 expect = {{ outcome = "continue" }}
 "#
             ));
