@@ -40,6 +40,7 @@ impl CallBudget {
         let deadline = nanos_since_origin(start).saturating_add(nanos(limit));
         self.deadline_ns.store(deadline.max(1), Ordering::Relaxed);
         self.yielded.store(false, Ordering::Relaxed);
+        super::epoch_ticker::keep_ticking_until(deadline);
     }
 
     /// Ends the budget (between calls nothing is stopped).
@@ -60,11 +61,14 @@ impl CallBudget {
 
     /// Gives back time the call spent suspended.
     fn extend(&self, by: Duration) {
-        let _ = self
-            .deadline_ns
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |deadline| {
-                (deadline != 0).then(|| deadline.saturating_add(nanos(by)))
-            });
+        let extended =
+            self.deadline_ns
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |deadline| {
+                    (deadline != 0).then(|| deadline.saturating_add(nanos(by)))
+                });
+        if let Ok(before) = extended {
+            super::epoch_ticker::keep_ticking_until(before.saturating_add(nanos(by)));
+        }
     }
 
     fn take_yielded(&self) -> bool {
@@ -111,7 +115,13 @@ fn nanos_since_origin(at: Instant) -> u64 {
     nanos(at.saturating_duration_since(origin()))
 }
 
-fn nanos(duration: Duration) -> u64 {
+/// Now, in nanoseconds since the origin budgets' deadlines are measured from.
+pub(super) fn nanos_since_now() -> u64 {
+    nanos_since_origin(Instant::now())
+}
+
+/// `duration` in nanoseconds, saturating.
+pub(super) fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 

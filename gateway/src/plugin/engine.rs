@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -20,9 +19,6 @@ use super::compile::{CompiledPlugin, Waits, waits};
 use super::error::PluginLoadError;
 use super::host::{self, HostState};
 use crate::config::EngineSettings;
-
-/// How often the engine's epoch advances; the granularity of plugin deadlines.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// The engine plugins run on. Built once per process; shared by every snapshot.
 pub struct PluginEngine {
@@ -84,7 +80,9 @@ impl PluginEngine {
         let linker = link(false).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
         let sync_linker = link(true).map_err(|e| PluginLoadError::Engine(e.to_string()))?;
 
-        spawn_epoch_ticker(&engine);
+        if let Err(error) = super::epoch_ticker::register(&engine) {
+            tracing::error!(%error, "cannot start the epoch ticker: plugin deadlines will not fire");
+        }
         Ok(Arc::new(PluginEngine {
             engine,
             compile_config,
@@ -256,21 +254,4 @@ fn write_cache(artifact: &[u8], file: &Path) -> wasmtime::Result<()> {
     std::fs::write(&tmp, artifact)?;
     std::fs::rename(&tmp, file)?;
     Ok(())
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
-fn spawn_epoch_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    let spawned = std::thread::Builder::new()
-        .name("wasmgate-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        });
-    if let Err(error) = spawned {
-        tracing::error!(%error, "cannot start the epoch ticker: plugin deadlines will not fire");
-    }
 }

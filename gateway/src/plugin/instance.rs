@@ -20,7 +20,7 @@ use crate::exchange::{Exchange, ResponseState, Stage};
 /// The timer that stops a guest parked in a host call (which no epoch tick reaches): the
 /// deadline plus two epoch ticks.
 fn backstop(deadline: Duration) -> Duration {
-    deadline + 2 * super::engine::EPOCH_TICK
+    deadline + 2 * super::epoch_ticker::EPOCH_TICK
 }
 
 /// What a plugin decided at a stage.

@@ -20,6 +20,7 @@ mod compile;
 mod configure;
 mod documents;
 mod engine;
+mod epoch_ticker;
 mod error;
 mod host;
 mod host_capabilities;
