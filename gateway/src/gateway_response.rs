@@ -1,5 +1,5 @@
-//! Responses the gateway itself produces: one registry of stable types, and the one function
-//! that maps internal errors to them.
+//! Responses the gateway itself produces: the stable types (the plugin contract's `errors`,
+//! shared with plugins), and the one function that maps internal errors to them.
 //!
 //! Every gateway response has a JSON body `{"message": …, "type": …, "requestId": …}`. The
 //! message is meant for API clients: internal details (a plugin's trap, an upstream's address)
@@ -9,52 +9,16 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{HeaderMap, Method, StatusCode};
 
+use wasmgate_plugin_contract::errors::{self, ErrorBody};
+
 use crate::exchange::{ResponseState, Stage};
 use crate::plugin::PluginFailure;
 
-/// A gateway response type: a stable name, a status and a default client-facing message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResponseType {
-    /// The stable name, e.g. `RESOURCE_NOT_FOUND`.
-    pub name: &'static str,
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The message clients see.
-    pub message: &'static str,
-}
-
-macro_rules! response_types {
-    ($($(#[$doc:meta])* $ident:ident = ($status:ident, $message:literal);)*) => {
-        $( $(#[$doc])* pub const $ident: ResponseType = ResponseType {
-            name: stringify!($ident),
-            status: StatusCode::$status,
-            message: $message,
-        }; )*
-        /// Every gateway response type.
-        pub const ALL: &[ResponseType] = &[$($ident),*];
-    };
-}
-
-response_types! {
-    /// No route matches the path.
-    RESOURCE_NOT_FOUND = (NOT_FOUND, "Resource not found");
-    /// A route matches the path but not the method.
-    METHOD_NOT_ALLOWED = (METHOD_NOT_ALLOWED, "Method not allowed");
-    /// The request body is larger than the gateway accepts.
-    REQUEST_TOO_LARGE = (PAYLOAD_TOO_LARGE, "Request body too large");
-    /// The request line and headers are larger than the gateway accepts.
-    REQUEST_HEADERS_TOO_LARGE = (REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large");
-    /// The request body could not be read.
-    BAD_REQUEST_BODY = (BAD_REQUEST, "Invalid request body");
-    /// A plugin failed and its failure policy is `closed`.
-    PLUGIN_FAILURE = (INTERNAL_SERVER_ERROR, "Internal server error");
-    /// The backend could not be reached or sent an invalid answer.
-    INTEGRATION_FAILURE = (BAD_GATEWAY, "Bad gateway");
-    /// The backend did not answer in time.
-    INTEGRATION_TIMEOUT = (GATEWAY_TIMEOUT, "Gateway timeout");
-    /// The gateway cannot take the request right now (shutting down, overloaded).
-    SERVICE_UNAVAILABLE = (SERVICE_UNAVAILABLE, "Service unavailable");
-}
+/// A gateway response type (name, status, default message), defined in the plugin contract
+/// so plugins refuse requests in the same shape and with the same names.
+pub use wasmgate_plugin_contract::errors::ErrorType;
+/// Every gateway response type.
+pub use wasmgate_plugin_contract::errors::gateway::*;
 
 /// Everything that makes the gateway answer a request itself.
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +97,7 @@ pub enum GatewayError {
 
 impl GatewayError {
     /// The gateway response type this error is answered with.
-    pub fn response_type(&self) -> ResponseType {
+    pub fn response_type(&self) -> ErrorType {
         match self {
             GatewayError::NoRoute { .. } => RESOURCE_NOT_FOUND,
             GatewayError::MethodNotAllowed { .. } => METHOD_NOT_ALLOWED,
@@ -181,19 +145,19 @@ const SHED_RETRY_AFTER_SECS: &str = "1";
 pub const ERROR_TYPE_HEADER: &str = "x-wasmgate-error";
 
 /// Renders a gateway response of `kind` for the request `request_id`.
-pub fn render(kind: ResponseType, request_id: &str) -> ResponseState {
-    let body = serde_json::json!({
-        "message": kind.message,
-        "type": kind.name,
-        "requestId": request_id,
-    });
+pub fn render(kind: ErrorType, request_id: &str) -> ResponseState {
+    let body = ErrorBody {
+        message: kind.message,
+        error_type: kind.name,
+        request_id: Some(request_id),
+    };
     let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(errors::CONTENT_TYPE));
     headers.insert(ERROR_TYPE_HEADER, HeaderValue::from_static(kind.name));
     ResponseState {
-        status: kind.status,
+        status: StatusCode::from_u16(kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         headers,
-        body: Some(Bytes::from(body.to_string())),
+        body: Some(Bytes::from(body.to_json())),
         body_replaced: true,
     }
 }
@@ -201,14 +165,6 @@ pub fn render(kind: ResponseType, request_id: &str) -> ResponseState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_unique() {
-        let mut names: Vec<_> = ALL.iter().map(|t| t.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), ALL.len());
-    }
 
     #[test]
     fn method_not_allowed_lists_allowed_methods() {

@@ -7,8 +7,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use wasmgate_plugin_contract::rate_limit::{
+    Bucket, BucketDecision, QuotaDecision, Window, algorithm,
+};
+use wasmgate_plugin_contract::store as rules;
 use wasmgate_plugin_sdk::StoreError;
-use wasmgate_plugin_sdk::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window, algorithm};
 use wasmgate_store::{RedisConfig, Store, StoreBackend, StoreConfig, StoreFailure};
 
 use crate::config::{StoreBackendDef, StoreSettings};
@@ -69,8 +72,8 @@ impl SharedStore {
         bucket: &Bucket,
         cost: u32,
     ) -> Result<BucketDecision, StoreError> {
-        algorithm::validate_bucket(bucket).map_err(StoreError::Invalid)?;
         let key = scoped(plugin, key)?;
+        rules::check_bucket(bucket).map_err(StoreError::Invalid)?;
         match self.store.check_bucket(&key, bucket, cost).await {
             Ok(decision) => Ok(decision),
             Err(failure) => self.fail("bucket", failure, || BucketDecision {
@@ -92,6 +95,7 @@ impl SharedStore {
         cost: u64,
     ) -> Result<QuotaDecision, StoreError> {
         let key = scoped(plugin, key)?;
+        rules::check_quota(limit).map_err(StoreError::Invalid)?;
         match self.store.use_quota(&key, limit, window, cost).await {
             Ok(decision) => Ok(decision),
             Err(failure) => self.fail("quota", failure, || {
@@ -129,6 +133,7 @@ impl SharedStore {
         ttl: std::time::Duration,
     ) -> Result<(), StoreError> {
         let key = scoped(plugin, key)?;
+        let ttl = rules::check_kv_set(value, ttl).map_err(StoreError::Invalid)?;
         self.store.kv_set(&key, value, ttl).await.map_err(kv_error)
     }
 
@@ -165,11 +170,10 @@ impl SharedStore {
     }
 }
 
-/// `plugin:key`: each plugin's keys are its own (plugin names never contain `:`).
+/// `plugin:key`, once the plugin's own key passed the contract's check: each plugin's keys are
+/// its own (plugin names never contain `:`).
 fn scoped(plugin: &str, key: &str) -> Result<String, StoreError> {
-    if key.is_empty() {
-        return Err(StoreError::Invalid("empty key".into()));
-    }
+    rules::check_key(key).map_err(StoreError::Invalid)?;
     Ok(format!("{plugin}:{key}"))
 }
 

@@ -2,9 +2,8 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 use crate::Context;
+use crate::errors::{self, ErrorBody, ErrorType};
 
 /// What a plugin decides at a request- or response-side stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +35,20 @@ impl Action {
         Action::Respond(ResponseData::json_error(
             context, status, error_type, message,
         ))
+    }
+
+    /// Answers with an error of a known type ([`errors`]): its status and name, with `message`
+    /// for the client.
+    ///
+    /// ```
+    /// # use wasmgate_plugin_sdk::{Action, Context};
+    /// use wasmgate_plugin_sdk::errors::plugins::UNAUTHORIZED;
+    /// # fn check(context: &Context<'_>) -> Action {
+    /// Action::error(context, UNAUTHORIZED, "missing x-api-key header")
+    /// # }
+    /// ```
+    pub fn error(context: &Context<'_>, kind: ErrorType, message: impl AsRef<str>) -> Action {
+        Action::Respond(ResponseData::error(context, kind, message))
     }
 
     /// Whether this is [`Action::Continue`].
@@ -75,16 +88,6 @@ pub struct ResponseData {
     pub headers: Vec<(String, Vec<u8>)>,
     /// The body (empty for none).
     pub body: Vec<u8>,
-}
-
-/// The body of the gateway's own error responses.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    message: &'a str,
-    #[serde(rename = "type")]
-    error_type: &'a str,
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
-    request_id: Option<String>,
 }
 
 impl ResponseData {
@@ -127,15 +130,20 @@ impl ResponseData {
         error_type: &str,
         message: impl AsRef<str>,
     ) -> Self {
+        let request_id = context.request_id();
         let body = ErrorBody {
             message: message.as_ref(),
             error_type,
-            request_id: context.request_id(),
+            request_id: request_id.as_deref(),
         };
-        let body = serde_json::to_vec(&body).unwrap_or_default();
         ResponseData::new(status)
-            .header("content-type", "application/json")
-            .body(body)
+            .header("content-type", errors::CONTENT_TYPE)
+            .body(body.to_json())
+    }
+
+    /// [`ResponseData::json_error`] with the status and name of a known error type.
+    pub fn error(context: &Context<'_>, kind: ErrorType, message: impl AsRef<str>) -> Self {
+        ResponseData::json_error(context, kind.status, kind.name, message)
     }
 
     /// The first value of a header, if it is present and UTF-8.

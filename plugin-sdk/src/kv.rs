@@ -17,15 +17,15 @@ use std::time::Duration;
 use crate::StoreError;
 use crate::host;
 
-/// The longest time a value is kept; longer TTLs are shortened to this by the host.
-pub const MAX_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub use wasmgate_plugin_contract::store::{MAX_KEY_BYTES, MAX_TTL, MAX_VALUE_BYTES, MIN_TTL};
 
 /// The value under `key`, unless it is absent or expired.
 pub fn get(key: &str) -> Result<Option<Vec<u8>>, StoreError> {
     host::kv_get(key)
 }
 
-/// Stores `value` under `key` for `ttl` (at least a millisecond, at most [`MAX_TTL`]).
+/// Stores `value` (at most [`MAX_VALUE_BYTES`]) under `key` (at most [`MAX_KEY_BYTES`]) for
+/// `ttl` (at least [`MIN_TTL`]; longer than [`MAX_TTL`] is shortened to it).
 pub fn set(key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
     host::kv_set(key, value, ttl)
 }

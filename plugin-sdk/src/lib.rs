@@ -113,6 +113,9 @@ pub use plugin::Plugin;
 pub use request::Request;
 pub use response::Response;
 pub use stages::{BodyAccess, ParseStageError, Stage, Stages};
+/// The JSON error body and the stable error type names the gateway and the built-in plugins
+/// answer with (`errors::gateway::*`, `errors::plugins::*`), for [`Action::error`].
+pub use wasmgate_plugin_contract::errors;
 
 /// Guest bindings generated from `wit/plugin.wit`. Not part of the API: used by [`export_plugin!`].
 #[cfg(target_arch = "wasm32")]

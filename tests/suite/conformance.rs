@@ -2,7 +2,8 @@
 //! SDK's fake host (the `edit-probe` plugin natively, as a plugin's own tests run it) and
 //! through the gateway (the same plugin compiled to a component). Both answer with what each
 //! edit returned (ok, read-only, or invalid with its message) and what the message looks like
-//! afterwards; any difference fails the test, naming the script. A rule changed in one host
+//! afterwards, and what the shared store answered to calls at and past its bounds; any
+//! difference fails the test, naming the script. A rule changed in one host
 //! alone (rather than in `wasmgate-plugin-contract`, which both use) shows up here.
 
 use edit_probe::{EditProbe, REQUEST_SCRIPT, RESPONSE_SCRIPT};
@@ -27,6 +28,12 @@ const REQUEST_SCRIPTS: &[&str] = &[
     "context-set auth.principal alice; context-set gateway.route-id forged; \
      context-remove gateway.client-ip; context-set probe.k v; context-remove probe.k; \
      context-set probe.empty",
+    "kv-set k 3 1000; kv-set k 65536 1000; kv-set k 65537 1000; kv-set k 1 0; \
+     kv-set k 1 604800000; kv-set @4096 1 1000; kv-set @4097 1 1000; kv-set @0 1 1000; \
+     kv-get k; kv-get @0; kv-get @4097; kv-delete k; kv-delete @4097",
+    "bucket b 5 10 1000; bucket b 0 1 1000; bucket b 1 0 1000; bucket b 1 1 0; \
+     bucket b 1 100 31536000000; bucket b 1 101 31536000000; bucket @4097 1 1 1000; \
+     quota q 10; quota q 9007199254740991; quota q 9007199254740992; quota @0 1",
 ];
 
 /// Response-side scripts (applied at METHOD RESPONSE).
@@ -86,6 +93,7 @@ async fn the_fake_host_and_the_gateway_answer_every_edit_alike() {
         r#"
 [plugins.probe]
 path = "{probe}"
+grants = ["kv", "rate-limit"]
 
 [[routes]]
 id = "conformance"

@@ -35,6 +35,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use wasmgate_plugin_sdk::context::PRINCIPAL;
+use wasmgate_plugin_sdk::errors::plugins::{ACCESS_DENIED, UNAUTHORIZED};
 use wasmgate_plugin_sdk::{Action, Context, InitError, Plugin, Request, Response, Stages, header};
 
 /// Rejects requests that carry no API key.
@@ -75,7 +77,7 @@ impl Plugin for RequireApiKey {
         let key = request.header(&self.header).unwrap_or_default();
         if key.is_empty() {
             let message = format!("missing {} header", self.header);
-            return Action::json_error(context, 401, "UNAUTHORIZED", message);
+            return Action::error(context, UNAUTHORIZED, message);
         }
         let Some(principals) = &self.principals else {
             return Action::Continue;
@@ -83,11 +85,9 @@ impl Plugin for RequireApiKey {
         let principal = std::str::from_utf8(&key)
             .ok()
             .and_then(|key| principals.get(key));
-        match principal.map(|p| context.set("auth.principal", p)) {
+        match principal.map(|p| context.set(PRINCIPAL, p)) {
             Some(Ok(())) => Action::Continue,
-            Some(Err(_)) | None => {
-                Action::json_error(context, 403, "ACCESS_DENIED", "unknown API key")
-            }
+            Some(Err(_)) | None => Action::error(context, ACCESS_DENIED, "unknown API key"),
         }
     }
 

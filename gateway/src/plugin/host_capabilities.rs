@@ -6,17 +6,14 @@
 
 use std::time::Duration;
 
+use wasmgate_plugin_contract::rate_limit as contract_limits;
 use wasmgate_plugin_sdk::StoreError as SdkStoreError;
 use wasmgate_plugin_sdk::metrics::MetricKind;
-use wasmgate_plugin_sdk::rate_limit as sdk_limits;
 
 use super::bindings::{documents, kv, metrics, rate_limit, types};
 use super::documents::DocumentUnavailable;
 use super::host::HostState;
 use crate::config::Capability;
-
-/// The longest a `kv` value lives; longer TTLs are shortened (the SDK documents the same cap).
-const MAX_KV_TTL: Duration = wasmgate_plugin_sdk::kv::MAX_TTL;
 
 impl HostState {
     fn require(&self, capability: Capability) -> Result<(), types::StoreError> {
@@ -51,7 +48,7 @@ impl rate_limit::Host for HostState {
         cost: u32,
     ) -> Result<rate_limit::BucketDecision, types::StoreError> {
         self.require(Capability::RateLimit)?;
-        let bucket = sdk_limits::Bucket {
+        let bucket = contract_limits::Bucket {
             rate: bucket.rate,
             period: Duration::from_millis(bucket.period_ms),
             burst: bucket.burst,
@@ -79,9 +76,9 @@ impl rate_limit::Host for HostState {
     ) -> Result<rate_limit::QuotaDecision, types::StoreError> {
         self.require(Capability::RateLimit)?;
         let window = match window {
-            rate_limit::Window::Day => sdk_limits::Window::Day,
-            rate_limit::Window::Week => sdk_limits::Window::Week,
-            rate_limit::Window::Month => sdk_limits::Window::Month,
+            rate_limit::Window::Day => contract_limits::Window::Day,
+            rate_limit::Window::Week => contract_limits::Window::Week,
+            rate_limit::Window::Month => contract_limits::Window::Month,
         };
         let caps = &self.capabilities;
         let decision = caps
@@ -115,12 +112,8 @@ impl kv::Host for HostState {
         ttl_ms: u64,
     ) -> Result<(), types::StoreError> {
         self.require(Capability::Kv)?;
-        if ttl_ms == 0 {
-            return Err(types::StoreError::Invalid(
-                "ttl must be at least 1 ms".into(),
-            ));
-        }
-        let ttl = Duration::from_millis(ttl_ms).min(MAX_KV_TTL);
+        // The store applies the contract's bounds (and shortens a TTL over the maximum).
+        let ttl = Duration::from_millis(ttl_ms);
         let caps = &self.capabilities;
         caps.store
             .kv_set(&caps.plugin, &key, &value, ttl)

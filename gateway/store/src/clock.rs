@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of the current time, in microseconds since the Unix epoch (the unit of
-/// [`algorithm`](wasmgate_plugin_sdk::rate_limit::algorithm)).
+/// [`algorithm`](wasmgate_plugin_contract::rate_limit::algorithm)).
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Microseconds since the Unix epoch, now.
     fn now_us(&self) -> u64;

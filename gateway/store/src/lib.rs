@@ -9,8 +9,9 @@
 //!   combined limit. Buckets and quotas are atomic server-side Lua scripts that read the
 //!   server's clock, so replicas with skewed clocks still agree.
 //!
-//! Both run the SDK's [`algorithm`](wasmgate_plugin_sdk::rate_limit::algorithm), so a plugin
-//! sees the same decisions from either backend as from the SDK's fake host.
+//! Both run the plugin contract's
+//! [`algorithm`](wasmgate_plugin_contract::rate_limit::algorithm), so a plugin sees the same
+//! decisions from either backend as from the SDK's fake host.
 //!
 //! # Lifecycle
 //!

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use wasmgate_plugin_sdk::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window};
+use wasmgate_plugin_contract::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window};
 
 use crate::{MemoryStore, OpenError, RedisStore, StoreConfig, StoreFailure};
 
@@ -14,7 +14,7 @@ use crate::{MemoryStore, OpenError, RedisStore, StoreConfig, StoreFailure};
 /// every backend, and fails with [`StoreFailure::Invalid`] when they are out of bounds.
 pub trait StoreBackend: Send + Sync {
     /// Takes `cost` tokens from the GCRA bucket under `key`, as
-    /// [`algorithm::check_bucket`](wasmgate_plugin_sdk::rate_limit::algorithm::check_bucket)
+    /// [`algorithm::check_bucket`](wasmgate_plugin_contract::rate_limit::algorithm::check_bucket)
     /// decides; a cost of 0 only reads. Refused requests take nothing.
     fn check_bucket(
         &self,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmgate_plugin_sdk::rate_limit::{Bucket, Window, algorithm};
+use wasmgate_plugin_contract::rate_limit::{Bucket, Window, algorithm};
 use wasmgate_store::clock::{Clock, ManualClock};
 use wasmgate_store::limits::{MAX_TTL, MAX_VALUE_BYTES};
 use wasmgate_store::{MemoryStore, RedisConfig, Store, StoreBackend, StoreConfig, StoreFailure};

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmgate_plugin_sdk::rate_limit::{Bucket, Window, algorithm};
+use wasmgate_plugin_contract::rate_limit::{Bucket, Window, algorithm};
 use wasmgate_store::clock::ManualClock;
 use wasmgate_store::limits::MAX_TTL;
 use wasmgate_store::test_support::RedisServer;

@@ -5,12 +5,19 @@
 //! same edits through the fake host and a compiled component in the gateway and fails on any
 //! difference.
 //!
-//! No Wasm dependencies (serde only, for stage names in config), so it compiles for the
-//! gateway and inside a plugin alike.
+//! It also holds what clients see of both (the JSON error body and the stable error type names,
+//! [`errors`]) and what the shared store refuses and computes for both ([`store`],
+//! [`rate_limit`]).
+//!
+//! No Wasm dependencies (serde for stage names in config and the error body), so it compiles
+//! for the gateway and inside a plugin alike.
 
 pub mod context;
 pub mod edits;
+pub mod errors;
 pub mod headers;
+pub mod rate_limit;
 pub mod stage;
+pub mod store;
 
 pub use stage::{ParseStageError, Stage};

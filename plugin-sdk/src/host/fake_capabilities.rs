@@ -1,6 +1,7 @@
 //! The native capabilities: per-thread (so per-test) in-memory buckets, quotas, key-value
 //! entries, recorded metrics and attached documents, reading the fake clock. Buckets and quotas
-//! run the same [`algorithm`](crate::rate_limit::algorithm) as the gateway's stores.
+//! run the same [`algorithm`](crate::rate_limit::algorithm) as the gateway's stores, and every
+//! call is refused by the same [store rules](wasmgate_plugin_contract::store).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -8,10 +9,10 @@ use std::time::Duration;
 
 use crate::StoreError;
 use crate::documents::{Document, DocumentError};
-use crate::kv::MAX_TTL;
 use crate::metrics::{MetricKind, is_valid_name};
 use crate::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window, algorithm};
 use crate::testing::RecordedMetric;
+use wasmgate_plugin_contract::store as rules;
 
 /// Everything the fake capabilities hold for one thread.
 #[derive(Default)]
@@ -41,14 +42,13 @@ fn now_us() -> u64 {
     seconds * 1_000_000 + u64::from(nanoseconds / 1_000)
 }
 
-fn available(store: &FakeStore, key: &str) -> Result<(), StoreError> {
+/// Fails every call while the test has made the store unavailable. Called after the contract's
+/// checks: as in the gateway, an invalid call is refused as invalid whether the store is up.
+fn available(store: &FakeStore) -> Result<(), StoreError> {
     if store.unavailable {
         return Err(StoreError::Unavailable(
             "the fake store was made unavailable by the test".into(),
         ));
-    }
-    if key.is_empty() {
-        return Err(StoreError::Invalid("empty key".into()));
     }
     Ok(())
 }
@@ -58,9 +58,11 @@ pub(crate) fn check_bucket(
     bucket: Bucket,
     cost: u32,
 ) -> Result<BucketDecision, StoreError> {
-    algorithm::validate_bucket(&bucket).map_err(StoreError::Invalid)?;
+    rules::check_key(key)
+        .and_then(|()| rules::check_bucket(&bucket))
+        .map_err(StoreError::Invalid)?;
     with_store(|store| {
-        available(store, key)?;
+        available(store)?;
         let now = now_us();
         let stored = store.buckets.get(key).copied();
         let (decision, new_tat) = algorithm::check_bucket(stored, now, &bucket, cost);
@@ -77,8 +79,11 @@ pub(crate) fn use_quota(
     window: Window,
     cost: u64,
 ) -> Result<QuotaDecision, StoreError> {
+    rules::check_key(key)
+        .and_then(|()| rules::check_quota(limit))
+        .map_err(StoreError::Invalid)?;
     with_store(|store| {
-        available(store, key)?;
+        available(store)?;
         let (start, end) = algorithm::window_bounds(window, now_us() / 1_000_000);
         let used = store.quotas.entry((key.to_owned(), start)).or_default();
         let decision = algorithm::quota_decision(*used, limit, cost, end);
@@ -88,8 +93,9 @@ pub(crate) fn use_quota(
 }
 
 pub(crate) fn kv_get(key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    rules::check_key(key).map_err(StoreError::Invalid)?;
     with_store(|store| {
-        available(store, key)?;
+        available(store)?;
         let now = now_us();
         Ok(store
             .kv
@@ -100,12 +106,12 @@ pub(crate) fn kv_get(key: &str) -> Result<Option<Vec<u8>>, StoreError> {
 }
 
 pub(crate) fn kv_set(key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
-    if ttl < Duration::from_millis(1) {
-        return Err(StoreError::Invalid("ttl must be at least 1 ms".into()));
-    }
+    let ttl = rules::check_key(key)
+        .and_then(|()| rules::check_kv_set(value, ttl))
+        .map_err(StoreError::Invalid)?;
     with_store(|store| {
-        available(store, key)?;
-        let ttl_us = u64::try_from(ttl.min(MAX_TTL).as_micros()).unwrap_or(u64::MAX);
+        available(store)?;
+        let ttl_us = u64::try_from(ttl.as_micros()).unwrap_or(u64::MAX);
         store
             .kv
             .insert(key.to_owned(), (value.to_vec(), now_us() + ttl_us));
@@ -114,8 +120,9 @@ pub(crate) fn kv_set(key: &str, value: &[u8], ttl: Duration) -> Result<(), Store
 }
 
 pub(crate) fn kv_delete(key: &str) -> Result<(), StoreError> {
+    rules::check_key(key).map_err(StoreError::Invalid)?;
     with_store(|store| {
-        available(store, key)?;
+        available(store)?;
         store.kv.remove(key);
         Ok(())
     })

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use wasmgate_plugin_sdk::errors::gateway::{PLUGIN_FAILURE, SERVICE_UNAVAILABLE};
+use wasmgate_plugin_sdk::errors::plugins::{INVALID_API_KEY, QUOTA_EXCEEDED, THROTTLED};
 use wasmgate_plugin_sdk::rate_limit::whole_seconds_up;
 use wasmgate_plugin_sdk::{Action, Context, ResponseData, StoreError, log};
 
@@ -29,38 +31,35 @@ pub(crate) enum Refusal {
 impl Refusal {
     /// The response for this refusal (logging what the operator needs to know).
     pub(crate) fn into_action(self, context: &Context<'_>) -> Action {
-        let error = |status, error_type, message| {
-            ResponseData::json_error(context, status, error_type, message)
-        };
+        let error = |kind, message: String| ResponseData::error(context, kind, message);
         let response = match self {
             Refusal::MissingKey(source) => error(
-                403,
-                "INVALID_API_KEY",
+                INVALID_API_KEY,
                 format!("Missing API key: send it in {source}"),
             ),
-            Refusal::InvalidKey => error(403, "INVALID_API_KEY", "Invalid API key".into()),
-            Refusal::Throttled(retry_after) => error(429, "THROTTLED", "Too many requests".into())
+            Refusal::InvalidKey => error(INVALID_API_KEY, INVALID_API_KEY.message.into()),
+            Refusal::Throttled(retry_after) => error(THROTTLED, THROTTLED.message.into())
                 .header("retry-after", whole_seconds_up(retry_after).to_string()),
-            Refusal::QuotaExceeded(quota) => error(429, "QUOTA_EXCEEDED", "Quota exceeded".into())
+            Refusal::QuotaExceeded(quota) => error(QUOTA_EXCEEDED, QUOTA_EXCEEDED.message.into())
                 .header("retry-after", quota.reset_secs().to_string()),
             Refusal::Store(StoreError::Unavailable(reason)) => {
                 log::error(
                     "rate-limit store unavailable, refusing the request (fail-closed)",
                     &[("error", &reason)],
                 );
-                error(503, "SERVICE_UNAVAILABLE", "Service unavailable".into())
+                error(SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE.message.into())
             }
             Refusal::Keys(KeysError::Unavailable(reason)) => {
                 log::error(
                     "API keys document not available yet, refusing the request",
                     &[("error", &reason)],
                 );
-                error(503, "SERVICE_UNAVAILABLE", "Service unavailable".into())
+                error(SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE.message.into())
             }
             Refusal::Store(StoreError::Invalid(reason))
             | Refusal::Keys(KeysError::Invalid(reason)) => {
                 log::error("API keys plugin misconfigured", &[("error", &reason)]);
-                error(500, "PLUGIN_FAILURE", "Internal server error".into())
+                error(PLUGIN_FAILURE, PLUGIN_FAILURE.message.into())
             }
         };
         Action::Respond(response)

@@ -42,6 +42,7 @@
 
 mod config;
 
+use wasmgate_plugin_sdk::errors::plugins::CORS_ORIGIN_NOT_ALLOWED;
 use wasmgate_plugin_sdk::{
     Action, Context, InitError, Plugin, Request, Response, ResponseData, Stages, log,
 };
@@ -80,10 +81,9 @@ impl Plugin for Cors {
         };
         if !self.allows(&origin) {
             log::debug("CORS preflight refused", &[("origin", origin.as_str())]);
-            let mut refusal = ResponseData::json_error(
+            let mut refusal = ResponseData::error(
                 context,
-                403,
-                "CORS_ORIGIN_NOT_ALLOWED",
+                CORS_ORIGIN_NOT_ALLOWED,
                 format!("origin `{origin}` is not allowed"),
             );
             if self.varies() {

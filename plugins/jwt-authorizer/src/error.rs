@@ -3,6 +3,7 @@
 
 use crate::keys::Algorithm;
 use thiserror::Error;
+use wasmgate_plugin_sdk::errors::plugins::{ACCESS_DENIED, UNAUTHORIZED};
 use wasmgate_plugin_sdk::{Action, Context, ResponseData};
 
 /// Why a request is refused.
@@ -87,28 +88,22 @@ pub(crate) enum Forbidden {
 impl Rejection {
     /// The gateway-style JSON error the client gets, with its `WWW-Authenticate` challenge.
     pub(crate) fn respond(&self, context: &Context<'_>) -> Action {
-        let (status, error_type, challenge) = match self {
-            Rejection::Missing(_) => (401, "UNAUTHORIZED", "Bearer".to_owned()),
-            Rejection::Invalid(_) => (
-                401,
-                "UNAUTHORIZED",
-                r#"Bearer error="invalid_token""#.to_owned(),
-            ),
+        let (kind, challenge) = match self {
+            Rejection::Missing(_) => (UNAUTHORIZED, "Bearer".to_owned()),
+            Rejection::Invalid(_) => (UNAUTHORIZED, r#"Bearer error="invalid_token""#.to_owned()),
             Rejection::Forbidden(Forbidden::MissingScopes(scopes)) => (
-                403,
-                "ACCESS_DENIED",
+                ACCESS_DENIED,
                 format!(
                     r#"Bearer error="insufficient_scope", scope="{}""#,
                     scopes.join(" ")
                 ),
             ),
             Rejection::Forbidden(Forbidden::ClaimMismatch(_)) => (
-                403,
-                "ACCESS_DENIED",
+                ACCESS_DENIED,
                 r#"Bearer error="insufficient_scope""#.to_owned(),
             ),
         };
-        let response = ResponseData::json_error(context, status, error_type, self.to_string())
+        let response = ResponseData::error(context, kind, self.to_string())
             .header("www-authenticate", challenge);
         Action::Respond(response)
     }

@@ -70,6 +70,7 @@ mod edit;
 mod plan;
 mod vars;
 
+use wasmgate_plugin_sdk::errors::plugins::MAPPING_FAILURE;
 use wasmgate_plugin_sdk::{
     Action, BodyAccess, Context, InitError, Plugin, Request, Response, Stages, log,
 };
@@ -190,10 +191,9 @@ fn failure(context: &Context<'_>, result: Result<(), MappingError>) -> Action {
         Ok(()) => Action::Continue,
         Err(MappingError(reason)) => {
             log::error("mapping failed", &[("reason", reason.as_str())]);
-            Action::json_error(
+            Action::error(
                 context,
-                500,
-                "MAPPING_FAILURE",
+                MAPPING_FAILURE,
                 "the gateway could not map this request",
             )
         }

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use wasmgate_plugin_sdk::{Action, Context, ResponseData, StoreError, log};
 
+use wasmgate_plugin_sdk::errors::gateway::{PLUGIN_FAILURE, SERVICE_UNAVAILABLE};
+use wasmgate_plugin_sdk::errors::plugins::THROTTLED;
 use wasmgate_plugin_sdk::rate_limit::whole_seconds_up;
 
 use crate::state::LimitState;
@@ -28,9 +30,8 @@ impl Refusal {
     pub(crate) fn into_action(self, context: &Context<'_>) -> Action {
         let response = match self {
             Refusal::Throttled { state, retry_after } => {
-                let response =
-                    ResponseData::json_error(context, 429, "THROTTLED", "Too many requests")
-                        .header("retry-after", whole_seconds_up(retry_after).to_string());
+                let response = ResponseData::error(context, THROTTLED, THROTTLED.message)
+                    .header("retry-after", whole_seconds_up(retry_after).to_string());
                 state
                     .headers()
                     .into_iter()
@@ -43,11 +44,11 @@ impl Refusal {
                     "rate-limit store unavailable, refusing the request (fail-closed)",
                     &[("error", &reason)],
                 );
-                ResponseData::json_error(context, 503, "SERVICE_UNAVAILABLE", "Service unavailable")
+                ResponseData::error(context, SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE.message)
             }
             Refusal::Store(StoreError::Invalid(reason)) => {
                 log::error("rate-limit store refused the call", &[("error", &reason)]);
-                ResponseData::json_error(context, 500, "PLUGIN_FAILURE", "Internal server error")
+                ResponseData::error(context, PLUGIN_FAILURE, PLUGIN_FAILURE.message)
             }
         };
         Action::Respond(response)

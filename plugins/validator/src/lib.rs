@@ -54,6 +54,9 @@ mod config;
 mod params;
 
 use serde_json::json;
+use wasmgate_plugin_sdk::errors::gateway::{BAD_REQUEST_BODY, REQUEST_TOO_LARGE};
+use wasmgate_plugin_sdk::errors::plugins::{BAD_REQUEST_PARAMETERS, UNSUPPORTED_MEDIA_TYPE};
+use wasmgate_plugin_sdk::errors::{ErrorBody, ErrorType};
 use wasmgate_plugin_sdk::{
     Action, BodyAccess, Context, InitError, Plugin, Request, ResponseData, Stages,
 };
@@ -96,7 +99,7 @@ impl Plugin for RequestValidator {
         if !errors.is_empty() {
             return invalid(
                 context,
-                "BAD_REQUEST_PARAMETERS",
+                BAD_REQUEST_PARAMETERS,
                 "the request parameters are invalid",
                 errors,
             );
@@ -108,18 +111,17 @@ impl Plugin for RequestValidator {
             Ok(()) => Action::Continue,
             Err(body::Rejection::Invalid(errors)) => invalid(
                 context,
-                "BAD_REQUEST_BODY",
+                BAD_REQUEST_BODY,
                 "the request body is invalid",
                 errors,
             ),
-            Err(body::Rejection::TooLarge(cap)) => Action::json_error(
+            Err(body::Rejection::TooLarge(cap)) => Action::error(
                 context,
-                413,
-                "REQUEST_TOO_LARGE",
+                REQUEST_TOO_LARGE,
                 format!("the request body is larger than {cap} bytes"),
             ),
             Err(body::Rejection::UnsupportedMediaType(message)) => {
-                Action::json_error(context, 415, "UNSUPPORTED_MEDIA_TYPE", message)
+                Action::error(context, UNSUPPORTED_MEDIA_TYPE, message)
             }
         }
     }
@@ -154,7 +156,7 @@ pub(crate) fn pointer<'a>(segments: impl IntoIterator<Item = &'a str>) -> String
 /// A 400 in the gateway's error shape, with the `errors` list.
 fn invalid(
     context: &Context<'_>,
-    error_type: &str,
+    kind: ErrorType,
     message: &str,
     errors: Vec<Violation>,
 ) -> Action {
@@ -170,10 +172,13 @@ fn invalid(
             "message": format!("{} more errors not listed", total - MAX_ERRORS),
         }));
     }
-    let mut body = json!({ "message": message, "type": error_type });
-    if let Some(id) = context.request_id() {
-        body["requestId"] = id.into();
-    }
+    let request_id = context.request_id();
+    let head = ErrorBody {
+        message,
+        error_type: kind.name,
+        request_id: request_id.as_deref(),
+    };
+    let mut body = serde_json::to_value(head).unwrap_or_default();
     body["errors"] = listed.into();
-    Action::Respond(ResponseData::new(400).json(&body))
+    Action::Respond(ResponseData::new(kind.status).json(&body))
 }

@@ -105,6 +105,7 @@ mod targets;
 
 use std::net::IpAddr;
 
+use wasmgate_plugin_sdk::errors::plugins::WAF_FILTERED;
 use wasmgate_plugin_sdk::{Action, BodyAccess, Context, InitError, Plugin, Request, Stages, log};
 
 use config::Settings;
@@ -119,7 +120,7 @@ pub const SCORE_KEY: &str = "waf.score";
 /// The context key saying what the WAF did: `blocked` or `detected`.
 pub const ACTION_KEY: &str = "waf.action";
 /// The error type of a blocked request.
-pub const ERROR_TYPE: &str = "WAF_FILTERED";
+pub const ERROR_TYPE: &str = WAF_FILTERED.name;
 
 /// The `waf` plugin.
 pub struct Waf {
@@ -163,10 +164,9 @@ impl Plugin for Waf {
         let block = verdict.block && self.settings.mode != config::Mode::Detect;
         self.report(&verdict, block, context);
         if block {
-            Action::json_error(
+            Action::error(
                 context,
-                403,
-                ERROR_TYPE,
+                WAF_FILTERED,
                 "request blocked by the web application firewall",
             )
         } else {

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use wasmgate_plugin_sdk::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window};
+use wasmgate_plugin_contract::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window};
 
 use crate::clock::{Clock, SystemClock};
 use crate::{StoreBackend, StoreFailure, limits};

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use wasmgate_plugin_sdk::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window, algorithm};
+use wasmgate_plugin_contract::rate_limit::{
+    Bucket, BucketDecision, QuotaDecision, Window, algorithm,
+};
 
 /// The buckets, quotas and key-value entries of the keys that hash to this shard.
 #[derive(Debug, Default)]

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{Client, RedisError, RedisResult};
-use wasmgate_plugin_sdk::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window, algorithm};
+use wasmgate_plugin_contract::rate_limit::{
+    Bucket, BucketDecision, QuotaDecision, Window, algorithm,
+};
 
 use crate::clock::{Clock, SystemClock};
 use crate::{OpenError, RedisConfig, StoreBackend, StoreFailure, limits};

@@ -3,8 +3,8 @@
 //!
 //! Each script reads the server's clock (`TIME`), so replicas whose clocks disagree still
 //! share one limit, and returns what it saw (the time, the stored state) rather than a
-//! decision: the Rust side then runs the SDK's
-//! [`algorithm`](wasmgate_plugin_sdk::rate_limit::algorithm) on those values, so Redis answers
+//! decision: the Rust side then runs the plugin contract's
+//! [`algorithm`](wasmgate_plugin_contract::rate_limit::algorithm) on those values, so Redis answers
 //! exactly what the memory store and the SDK's fake host answer. The scripts only decide
 //! whether to write, with the same comparison, in integers below 2^53 that Lua's doubles hold
 //! exactly (see [`limits`](crate::limits)).
@@ -12,7 +12,7 @@
 use std::sync::LazyLock;
 
 use redis::Script;
-use wasmgate_plugin_sdk::rate_limit::Window;
+use wasmgate_plugin_contract::rate_limit::Window;
 
 /// The GCRA check. `KEYS[1]`: the bucket. `ARGV[1]`: how far ahead of now the arrival time may
 /// run after a request (emission interval × burst, µs). `ARGV[2]`: the request's cost in µs

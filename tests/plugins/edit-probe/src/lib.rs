@@ -10,6 +10,9 @@
 //! - request header `x-edits`, applied at METHOD REQUEST: `set-method M`, `set-path P`,
 //!   `set-query Q`, `remove-query`, `set-header N V`, `append-header N V`, `remove-header N`,
 //!   `context-set K V`, `context-remove K`;
+//!   and calls to the shared store: `kv-set K LEN TTL_MS` (a value of LEN bytes), `kv-get K`,
+//!   `kv-delete K`, `bucket K RATE BURST PERIOD_MS`, `quota K LIMIT` (a day's quota), where a
+//!   key written `@N` is N bytes long;
 //! - request header `x-response-edits`, applied at METHOD RESPONSE: `set-status S`,
 //!   `set-header N V`, `append-header N V`, `remove-header N`, `context-set K V`,
 //!   `context-remove K`.
@@ -20,11 +23,14 @@
 //! context key it named (but the gateway's own, whose values differ between the hosts).
 
 use serde_json::{Map, Value, json};
-use wasmgate_plugin_sdk::context;
+use std::time::Duration;
+
+use wasmgate_plugin_sdk::rate_limit::{self, Bucket, Window};
 use wasmgate_plugin_sdk::{
     Action, Context, EditError, InitError, NoConfig, Plugin, Request, Response, ResponseData,
-    Stages,
+    Stages, StoreError,
 };
+use wasmgate_plugin_sdk::{context, kv};
 
 /// The request header holding the request-side script.
 pub const REQUEST_SCRIPT: &str = "x-edits";
@@ -51,6 +57,47 @@ impl Edit {
     fn bytes(&self, index: usize) -> &[u8] {
         self.args.get(index).map_or(&[], Vec::as_slice)
     }
+
+    fn number(&self, index: usize) -> u64 {
+        self.text(index).parse().unwrap_or(0)
+    }
+
+    /// A store key: `@N` is N bytes long, anything else is itself.
+    fn key(&self, index: usize) -> String {
+        let text = self.text(index);
+        match text.strip_prefix('@').and_then(|n| n.parse().ok()) {
+            Some(length) => "k".repeat(length),
+            None => text,
+        }
+    }
+}
+
+/// A call to the shared store, or an error naming an operation the probe does not know.
+fn store_call(edit: &Edit) -> Result<(), EditError> {
+    let millis = |index| Duration::from_millis(edit.number(index));
+    let number = |index| u32::try_from(edit.number(index)).unwrap_or(u32::MAX);
+    let result = match edit.op.as_str() {
+        "kv-set" => {
+            let value = vec![b'v'; usize::try_from(edit.number(1)).unwrap_or(0)];
+            kv::set(&edit.key(0), &value, millis(2))
+        }
+        "kv-get" => kv::get(&edit.key(0)).map(drop),
+        "kv-delete" => kv::delete(&edit.key(0)),
+        "bucket" => {
+            let bucket = Bucket {
+                rate: number(1),
+                burst: number(2),
+                period: millis(3),
+            };
+            rate_limit::check_bucket(&edit.key(0), bucket, 1).map(drop)
+        }
+        "quota" => rate_limit::use_quota(&edit.key(0), edit.number(1), Window::Day, 1).map(drop),
+        op => return Err(EditError::Invalid(format!("unknown op {op}"))),
+    };
+    result.map_err(|error| match error {
+        StoreError::Invalid(reason) => EditError::Invalid(format!("store refused: {reason}")),
+        StoreError::Unavailable(reason) => EditError::Invalid(format!("store down: {reason}")),
+    })
 }
 
 /// What the script touched, to report afterwards.
@@ -138,7 +185,7 @@ fn context_edit(edit: &Edit, context: &mut Context<'_>) -> Result<(), EditError>
     match edit.op.as_str() {
         "context-set" => context.set(&edit.text(0), edit.text(1)),
         "context-remove" => context.remove(&edit.text(0)),
-        op => Err(EditError::Invalid(format!("unknown op {op}"))),
+        _ => store_call(edit),
     }
 }
 
