@@ -1,6 +1,6 @@
 //! What a configured plugin may reach beyond its request: the capabilities it was granted
 //! (`rate-limit`, `kv`, `metrics`, `crypto`) and the documents attached to it. Shared by every instance of
-//! the plugin; the host imports in `host_capabilities` read it.
+//! the plugin; the capability imports in `host` read it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

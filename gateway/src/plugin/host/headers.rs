@@ -7,7 +7,7 @@ use http::header::{HeaderName, HeaderValue};
 
 use wasmgate_plugin_contract::edits;
 
-use super::bindings::{EditError, types};
+use crate::plugin::bindings::{EditError, types};
 
 /// A header name a plugin may edit, by the contract's rule (valid, and not one the gateway
 /// manages: it fixes `content-length` when a body is replaced, and owns hop-by-hop headers).

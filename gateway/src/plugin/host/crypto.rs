@@ -1,4 +1,4 @@
-//! The `crypto` capability: keys imported into the instance's resource table, verified with
+//! `interface crypto` of the contract: keys imported into the instance's resource table, verified with
 //! [`wasmgate_crypto`] (ring) on the host; digests and constant-time comparison.
 //!
 //! Granted with `grants = ["crypto"]` and checked twice, as the other capabilities are: a
@@ -8,9 +8,9 @@
 use wasmgate_crypto::{DigestAlgorithm, KeyError, KeyFormat, SignatureAlgorithm, VerifyingKey};
 use wasmtime::component::Resource;
 
-use super::bindings::crypto;
-use super::host::HostState;
+use super::HostState;
 use crate::config::Capability;
+use crate::plugin::bindings::crypto;
 
 /// The most keys one instance may hold at once (a JWKS document rarely has more than ten).
 pub(crate) const MAX_KEYS_PER_INSTANCE: u32 = 1024;
