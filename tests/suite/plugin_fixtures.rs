@@ -103,3 +103,35 @@ expect = { outcome = "respond", headers = { x-served-by = "nginx" } }
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_trap_is_reported_with_a_wasm_backtrace_naming_the_functions() {
+    // The plugin's failure is what the gateway logs (with plugin, stage and request id) when a
+    // plugin traps on a request; the fixture runner reports the same text.
+    let dir = wasmgate_tests::scratch_dir();
+    std::fs::write(
+        dir.join("trap.toml"),
+        r#"
+[config]
+mode = "trap"
+
+[[case]]
+name = "traps"
+stage = "method-request"
+expect = { outcome = "continue" }
+"#,
+    )
+    .unwrap();
+    let engine = fixture_engine(Some(&compile_cache())).expect("engine");
+    let wasm = plugin_path("misbehave");
+    let report = run_fixture_dir(&engine, Path::new(&wasm), &dir)
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = report.to_string();
+    assert!(text.contains("the plugin failed: plugin trapped"), "{text}");
+    assert!(text.contains("wasm backtrace"), "{text}");
+    // The builder keeps the name section: frames name the plugin's functions.
+    assert!(text.contains("misbehave::Misbehave::at"), "{text}");
+    assert!(!text.contains("<wasm function"), "{text}");
+}

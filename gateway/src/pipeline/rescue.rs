@@ -21,6 +21,10 @@ pub(super) fn rescue(error: GatewayError, request: &mut RequestContext) -> Answe
                 .increment(1);
             tracing::debug!(request_id, %error, "request shed");
         }
+        GatewayError::Plugin { plugin, stage, .. } => {
+            // The chain already logged the failure in full (a trap's backtrace included).
+            tracing::debug!(request_id, plugin, %stage, "gateway response to a failed plugin");
+        }
         _ => tracing::warn!(request_id, %error, "gateway response"),
     }
     let response = error.to_response(request_id);

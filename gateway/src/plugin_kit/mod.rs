@@ -2,8 +2,8 @@
 //!
 //! - [`new_plugin`] — scaffold a plugin crate (config struct, a handler per stage, native
 //!   tests on the SDK's fake host, a README, `fixtures/basic.toml`);
-//! - [`build_plugin`] — compile it into a `wasm32-wasip2` component, stripped, and list the
-//!   capabilities it imports;
+//! - [`build_plugin`] — compile it into a `wasm32-wasip2` component (no debug info, function
+//!   names kept for trap backtraces), and list the capabilities it imports;
 //! - [`run_fixture_dir`] — run `fixtures/*.toml` against a compiled component in the real
 //!   plugin host ([`fixtures`] describes the format), reporting a diff per failed case.
 //!
