@@ -3,8 +3,9 @@
 //! Needs the `metrics` capability: `grants = ["metrics"]` in the plugin's gateway config. A
 //! metric `name` appears as `plugin_<plugin name>_<name>`, so a plugin can neither
 //! clobber the gateway's metrics nor another plugin's. Names and label names are
-//! `[a-z_][a-z0-9_]*`; the gateway caps the number of label sets per plugin, so keep label
-//! values bounded (a route id, a decision; never a user id or a path).
+//! `[a-z_][a-z0-9_]*`; a plugin may create at most [`MAX_SERIES_PER_PLUGIN`] label sets of at
+//! most [`MAX_LABELS`] labels, so keep label values bounded (a route id, a decision; never a
+//! user id or a path). A metric keeps the kind it was first recorded as.
 //!
 //! ```
 //! use wasmgate_plugin_sdk::metrics;
@@ -32,23 +33,6 @@ pub fn gauge_set(name: &str, labels: &[(&str, &str)], value: f64) -> Result<(), 
     host::metric(MetricKind::Gauge, name, labels, value)
 }
 
-/// The kind of a metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MetricKind {
-    /// A monotonically increasing count.
-    Counter,
-    /// A distribution of observations.
-    Histogram,
-    /// A value that goes up and down.
-    Gauge,
-}
-
-/// Whether `name` is a valid metric or label name: `[a-z_][a-z0-9_]*`, at most 64 bytes.
-pub fn is_valid_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    name.len() <= 64
-        && bytes
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
+pub use wasmgate_plugin_contract::metrics::{
+    MAX_LABEL_VALUE_BYTES, MAX_LABELS, MAX_SERIES_PER_PLUGIN, MetricKind, is_valid_name,
+};

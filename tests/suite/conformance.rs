@@ -2,9 +2,9 @@
 //! SDK's fake host (the `edit-probe` plugin natively, as a plugin's own tests run it) and
 //! through the gateway (the same plugin compiled to a component). Both answer with what each
 //! edit returned (ok, read-only, or invalid with its message) and what the message looks like
-//! afterwards, and what the shared store answered to calls at and past its bounds; any
-//! difference fails the test, naming the script. A rule changed in one host
-//! alone (rather than in `wasmgate-plugin-contract`, which both use) shows up here.
+//! afterwards, and what the shared store and the metrics capability answered to calls at and
+//! past their bounds; any difference fails the test, naming the script. A rule changed in one
+//! host alone (rather than in `wasmgate-plugin-contract`, which both use) shows up here.
 
 use edit_probe::{EditProbe, REQUEST_SCRIPT, RESPONSE_SCRIPT};
 use http::Method;
@@ -34,6 +34,9 @@ const REQUEST_SCRIPTS: &[&str] = &[
     "bucket b 5 10 1000; bucket b 0 1 1000; bucket b 1 0 1000; bucket b 1 1 0; \
      bucket b 1 100 31536000000; bucket b 1 101 31536000000; bucket @4097 1 1 1000; \
      quota q 10; quota q 9007199254740991; quota q 9007199254740992; quota @0 1",
+    "counter hits; counter hits route=a; gauge hits; histogram hits route=b; gauge level; \
+     counter Hits; counter hits Route=a; counter hits v=@128; counter hits v=@129; \
+     counter hits a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8; counter hits a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8 i=9",
 ];
 
 /// Response-side scripts (applied at METHOD RESPONSE).
@@ -91,14 +94,15 @@ async fn in_the_gateway(gateway: &TestGateway, header: &str, script: &str) -> Va
 async fn the_fake_host_and_the_gateway_answer_every_edit_alike() {
     let gateway = TestGateway::start(&format!(
         r#"
-[plugins.probe]
+# Named for this test alone: metric names are owned process-wide, per plugin name.
+[plugins.conformance]
 path = "{probe}"
-grants = ["kv", "rate-limit"]
+grants = ["kv", "rate-limit", "metrics"]
 
 [[routes]]
 id = "conformance"
 path = "/start"
-plugins = ["probe"]
+plugins = ["conformance"]
 integration = {{ type = "mock", status = 200 }}
 "#,
         probe = plugin_path("edit_probe"),

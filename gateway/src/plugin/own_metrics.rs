@@ -7,16 +7,14 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use wasmgate_plugin_sdk::metrics::{MetricKind, is_valid_name};
+use wasmgate_plugin_contract::metrics::{MetricKind, check_new_series, kind_mismatch};
 
 use crate::metrics::{PLUGIN_METRICS_REFUSED_TOTAL, PLUGIN_OWN_METRIC_PREFIX};
 
-/// The most label sets (series) one plugin may create.
-pub const MAX_SERIES_PER_PLUGIN: usize = 1000;
-/// The most labels on one series.
-pub const MAX_LABELS: usize = 8;
-/// The longest label value, in bytes.
-pub const MAX_LABEL_VALUE_BYTES: usize = 128;
+/// The bounds, shared with the SDK's fake host through the plugin contract.
+pub use wasmgate_plugin_contract::metrics::{
+    MAX_LABEL_VALUE_BYTES, MAX_LABELS, MAX_SERIES_PER_PLUGIN,
+};
 
 /// A plugin's registered series, so a repeated call costs one map lookup.
 pub(crate) struct OwnMetrics {
@@ -88,9 +86,9 @@ impl OwnMetrics {
         };
         let mut series = self.series.lock().unwrap_or_else(|p| p.into_inner());
         if !series.contains_key(&key) {
-            check_new_series(&key, series.len())?;
+            check_new_series(&key.name, &key.labels, series.len())?;
             let full_name = format!("{}{name}", self.prefix);
-            claim(&full_name, &self.plugin, kind)?;
+            claim(name, &full_name, &self.plugin, kind)?;
             let labels: Vec<metrics::Label> = key
                 .labels
                 .iter()
@@ -117,49 +115,15 @@ impl OwnMetrics {
                 histogram.record(value);
             }
             Some(Handle::Gauge(gauge)) if kind == MetricKind::Gauge => gauge.set(value),
-            Some(other) => {
-                return Err(format!(
-                    "metric `{name}` is a {:?}, not a {kind:?}",
-                    other.kind()
-                ));
-            }
+            Some(other) => return Err(kind_mismatch(name, other.kind(), kind)),
             None => unreachable!("inserted above"),
         }
         Ok(())
     }
 }
 
-/// Checks a series about to be created against the naming rules and the per-plugin cap.
-fn check_new_series(key: &SeriesKey, existing: usize) -> Result<(), String> {
-    if !is_valid_name(&key.name) {
-        return Err(format!(
-            "invalid metric name `{}`: use [a-z_][a-z0-9_]*, at most 64 bytes",
-            key.name
-        ));
-    }
-    if key.labels.len() > MAX_LABELS {
-        return Err(format!("more than {MAX_LABELS} labels"));
-    }
-    for (label, value) in &key.labels {
-        if !is_valid_name(label) {
-            return Err(format!("invalid label name `{label}`"));
-        }
-        if value.len() > MAX_LABEL_VALUE_BYTES {
-            return Err(format!(
-                "label `{label}` is longer than {MAX_LABEL_VALUE_BYTES} bytes"
-            ));
-        }
-    }
-    if existing >= MAX_SERIES_PER_PLUGIN {
-        return Err(format!(
-            "more than {MAX_SERIES_PER_PLUGIN} label sets: keep label values bounded"
-        ));
-    }
-    Ok(())
-}
-
 /// Records that `plugin` owns `full_name` with `kind`, or says who owns it otherwise.
-fn claim(full_name: &str, plugin: &str, kind: MetricKind) -> Result<(), String> {
+fn claim(name: &str, full_name: &str, plugin: &str, kind: MetricKind) -> Result<(), String> {
     static OWNERS: OnceLock<Mutex<HashMap<String, (String, MetricKind)>>> = OnceLock::new();
     let mut owners = OWNERS
         .get_or_init(Default::default)
@@ -172,7 +136,7 @@ fn claim(full_name: &str, plugin: &str, kind: MetricKind) -> Result<(), String> 
         return Err(format!("`{full_name}` already belongs to plugin `{owner}`"));
     }
     if *owned_kind != kind {
-        return Err(format!("`{full_name}` is a {owned_kind:?}, not a {kind:?}"));
+        return Err(kind_mismatch(name, *owned_kind, kind));
     }
     Ok(())
 }

@@ -6,8 +6,8 @@
 //! difference.
 //!
 //! It also holds what clients see of both (the JSON error body and the stable error type names,
-//! [`errors`]) and what the shared store refuses and computes for both ([`store`],
-//! [`rate_limit`]).
+//! [`errors`]), what the shared store refuses and computes for both ([`store`],
+//! [`rate_limit`]), and what the `metrics` capability accepts ([`metrics`]).
 //!
 //! No Wasm dependencies (serde for stage names in config and the error body), so it compiles
 //! for the gateway and inside a plugin alike.
@@ -16,6 +16,7 @@ pub mod context;
 pub mod edits;
 pub mod errors;
 pub mod headers;
+pub mod metrics;
 pub mod rate_limit;
 pub mod stage;
 pub mod store;

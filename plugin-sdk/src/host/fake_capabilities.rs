@@ -4,14 +4,15 @@
 //! call is refused by the same [store rules](wasmgate_plugin_contract::store).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::StoreError;
 use crate::documents::{Document, DocumentError};
-use crate::metrics::{MetricKind, is_valid_name};
+use crate::metrics::MetricKind;
 use crate::rate_limit::{Bucket, BucketDecision, QuotaDecision, Window, algorithm};
 use crate::testing::RecordedMetric;
+use wasmgate_plugin_contract::metrics as metrics_rules;
 use wasmgate_plugin_contract::store as rules;
 
 /// Everything the fake capabilities hold for one thread.
@@ -24,6 +25,10 @@ struct FakeStore {
     /// Values with their expiry, in microseconds since the epoch.
     kv: HashMap<String, (Vec<u8>, u64)>,
     metrics: Vec<RecordedMetric>,
+    /// The kind of every metric name recorded, and the series (name and labels) created, which
+    /// the contract bounds as the gateway does.
+    metric_kinds: HashMap<String, MetricKind>,
+    metric_series: HashSet<(String, Vec<(String, String)>)>,
     documents: HashMap<String, Document>,
     /// Set by a test to make every store call fail with `StoreError::Unavailable`.
     unavailable: bool,
@@ -134,23 +139,29 @@ pub(crate) fn metric(
     labels: &[(&str, &str)],
     value: f64,
 ) -> Result<(), String> {
-    if !is_valid_name(name) {
-        return Err(format!("invalid metric name `{name}`"));
-    }
-    if let Some((label, _)) = labels.iter().find(|(label, _)| !is_valid_name(label)) {
-        return Err(format!("invalid label name `{label}`"));
-    }
-    let metric = RecordedMetric {
-        kind,
-        name: name.to_owned(),
-        labels: labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        value,
-    };
-    with_store(|store| store.metrics.push(metric));
-    Ok(())
+    let labels: Vec<(String, String)> = labels
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    with_store(|store| {
+        let series = (name.to_owned(), labels);
+        if !store.metric_series.contains(&series) {
+            metrics_rules::check_new_series(name, &series.1, store.metric_series.len())?;
+        }
+        let known = *store.metric_kinds.entry(name.to_owned()).or_insert(kind);
+        if known != kind {
+            return Err(metrics_rules::kind_mismatch(name, known, kind));
+        }
+        let (name, labels) = series.clone();
+        store.metric_series.insert(series);
+        store.metrics.push(RecordedMetric {
+            kind,
+            name,
+            labels,
+            value,
+        });
+        Ok(())
+    })
 }
 
 pub(crate) fn take_metrics() -> Vec<RecordedMetric> {

@@ -12,7 +12,8 @@
 //!   `context-set K V`, `context-remove K`;
 //!   and calls to the shared store: `kv-set K LEN TTL_MS` (a value of LEN bytes), `kv-get K`,
 //!   `kv-delete K`, `bucket K RATE BURST PERIOD_MS`, `quota K LIMIT` (a day's quota), where a
-//!   key written `@N` is N bytes long;
+//!   key written `@N` is N bytes long; and to the metrics capability: `counter NAME L=V …`,
+//!   `gauge NAME L=V …`, `histogram NAME L=V …` (a label value `@N` is N bytes long);
 //! - request header `x-response-edits`, applied at METHOD RESPONSE: `set-status S`,
 //!   `set-header N V`, `append-header N V`, `remove-header N`, `context-set K V`,
 //!   `context-remove K`.
@@ -30,7 +31,7 @@ use wasmgate_plugin_sdk::{
     Action, Context, EditError, InitError, NoConfig, Plugin, Request, Response, ResponseData,
     Stages, StoreError,
 };
-use wasmgate_plugin_sdk::{context, kv};
+use wasmgate_plugin_sdk::{context, kv, metrics};
 
 /// The request header holding the request-side script.
 pub const REQUEST_SCRIPT: &str = "x-edits";
@@ -72,8 +73,38 @@ impl Edit {
     }
 }
 
-/// A call to the shared store, or an error naming an operation the probe does not know.
+/// A metrics call: the labels are the arguments after the name, `label=value`.
+fn metrics_call(edit: &Edit) -> Result<(), EditError> {
+    let labels: Vec<(String, String)> = (1..edit.args.len())
+        .map(|index| {
+            let text = edit.text(index);
+            let (label, value) = text.split_once('=').unwrap_or((text.as_str(), ""));
+            let value = match value.strip_prefix('@').and_then(|n| n.parse().ok()) {
+                Some(length) => "v".repeat(length),
+                None => value.to_owned(),
+            };
+            (label.to_owned(), value)
+        })
+        .collect();
+    let labels: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|(label, value)| (label.as_str(), value.as_str()))
+        .collect();
+    let name = edit.text(0);
+    let result = match edit.op.as_str() {
+        "counter" => metrics::counter_add(&name, &labels, 1),
+        "gauge" => metrics::gauge_set(&name, &labels, 1.0),
+        _ => metrics::histogram_record(&name, &labels, 1.0),
+    };
+    result.map_err(|reason| EditError::Invalid(format!("metrics refused: {reason}")))
+}
+
+/// A call to the shared store or the metrics capability, or an error naming an operation the
+/// probe does not know.
 fn store_call(edit: &Edit) -> Result<(), EditError> {
+    if matches!(edit.op.as_str(), "counter" | "gauge" | "histogram") {
+        return metrics_call(edit);
+    }
     let millis = |index| Duration::from_millis(edit.number(index));
     let number = |index| u32::try_from(edit.number(index)).unwrap_or(u32::MAX);
     let result = match edit.op.as_str() {
