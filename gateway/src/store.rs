@@ -73,7 +73,6 @@ impl SharedStore {
         cost: u32,
     ) -> Result<BucketDecision, StoreError> {
         let key = scoped(plugin, key)?;
-        rules::check_bucket(bucket).map_err(StoreError::Invalid)?;
         match self.store.check_bucket(&key, bucket, cost).await {
             Ok(decision) => Ok(decision),
             Err(failure) => self.fail("bucket", failure, || BucketDecision {
@@ -95,7 +94,6 @@ impl SharedStore {
         cost: u64,
     ) -> Result<QuotaDecision, StoreError> {
         let key = scoped(plugin, key)?;
-        rules::check_quota(limit).map_err(StoreError::Invalid)?;
         match self.store.use_quota(&key, limit, window, cost).await {
             Ok(decision) => Ok(decision),
             Err(failure) => self.fail("quota", failure, || {
@@ -133,7 +131,6 @@ impl SharedStore {
         ttl: std::time::Duration,
     ) -> Result<(), StoreError> {
         let key = scoped(plugin, key)?;
-        let ttl = rules::check_kv_set(value, ttl).map_err(StoreError::Invalid)?;
         self.store.kv_set(&key, value, ttl).await.map_err(kv_error)
     }
 
@@ -171,7 +168,8 @@ impl SharedStore {
 }
 
 /// `plugin:key`, once the plugin's own key passed the contract's check: each plugin's keys are
-/// its own (plugin names never contain `:`).
+/// its own (plugin names never contain `:`). The store applies the contract's other bounds
+/// (bucket, quota, value, TTL) to every call.
 fn scoped(plugin: &str, key: &str) -> Result<String, StoreError> {
     rules::check_key(key).map_err(StoreError::Invalid)?;
     Ok(format!("{plugin}:{key}"))

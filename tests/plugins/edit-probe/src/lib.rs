@@ -101,7 +101,7 @@ fn metrics_call(edit: &Edit) -> Result<(), EditError> {
 
 /// A call to the shared store or the metrics capability, or an error naming an operation the
 /// probe does not know.
-fn store_call(edit: &Edit) -> Result<(), EditError> {
+fn capability_call(edit: &Edit) -> Result<(), EditError> {
     if matches!(edit.op.as_str(), "counter" | "gauge" | "histogram") {
         return metrics_call(edit);
     }
@@ -216,7 +216,7 @@ fn context_edit(edit: &Edit, context: &mut Context<'_>) -> Result<(), EditError>
     match edit.op.as_str() {
         "context-set" => context.set(&edit.text(0), edit.text(1)),
         "context-remove" => context.remove(&edit.text(0)),
-        _ => store_call(edit),
+        _ => capability_call(edit),
     }
 }
 
