@@ -2,19 +2,10 @@
 //! never slows a request. When the writer falls behind, lines are dropped and counted
 //! (`wasmgate_access_log_dropped_total`) rather than blocking traffic.
 
-use std::io::Write;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::{Duration, SystemTime};
 
 use crate::config::{AccessLogSettings, AccessLogTarget};
-
-/// Lines waiting for the writer before new ones are dropped.
-const QUEUE: usize = 16 * 1024;
-
-/// How long the writer lets lines gather after writing a batch. Waking it for every line costs
-/// a futex wake and a context switch per request (measured: it halved throughput on 2 cores);
-/// this bounds the wake-ups to 200 a second, and a line's delay to 5 ms.
-const GATHER: Duration = Duration::from_millis(5);
+use crate::line_writer::LineWriter;
 
 /// What one access log line says about a request.
 #[derive(Debug, Default)]
@@ -55,7 +46,7 @@ pub struct Entry<'a> {
 
 /// An open access log.
 pub struct AccessLog {
-    lines: SyncSender<String>,
+    lines: LineWriter,
     fields: Vec<&'static str>,
 }
 
@@ -65,19 +56,14 @@ impl AccessLog {
         if !settings.enabled {
             return Ok(None);
         }
-        let out: Box<dyn Write + Send> = match &settings.target {
-            AccessLogTarget::Stdout => Box::new(std::io::stdout()),
-            AccessLogTarget::File(path) => Box::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)?,
-            ),
+        const THREAD: &str = "wasmgate-access-log";
+        const DROPPED: &str = crate::metrics::ACCESS_LOG_DROPPED_TOTAL;
+        let lines = match &settings.target {
+            AccessLogTarget::Stdout => {
+                LineWriter::start(THREAD, Box::new(std::io::stdout()), DROPPED)?
+            }
+            AccessLogTarget::File(path) => LineWriter::append_to(path, THREAD, DROPPED)?,
         };
-        let (lines, queue) = std::sync::mpsc::sync_channel(QUEUE);
-        std::thread::Builder::new()
-            .name("wasmgate-access-log".into())
-            .spawn(move || write_lines(queue, out))?;
         Ok(Some(AccessLog {
             lines,
             fields: settings.fields.clone(),
@@ -86,12 +72,7 @@ impl AccessLog {
 
     /// Queues the line for `entry` (never blocks).
     pub fn record(&self, entry: &Entry<'_>) {
-        let line = self.render(entry);
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
-            self.lines.try_send(line)
-        {
-            metrics::counter!(crate::metrics::ACCESS_LOG_DROPPED_TOTAL).increment(1);
-        }
+        self.lines.send(self.render(entry));
     }
 
     fn render(&self, e: &Entry<'_>) -> String {
@@ -125,37 +106,5 @@ impl AccessLog {
         let mut text = serde_json::Value::Object(line).to_string();
         text.push('\n');
         text
-    }
-}
-
-/// Writes queued lines in batches: each batch is one `write` of whole lines (so two writers
-/// appending to one file across a reload never interleave within a line), flushed when the
-/// queue runs dry; a writer that emptied the queue waits [`GATHER`] for the next batch to build
-/// up (one that did not keeps writing).
-fn write_lines(queue: Receiver<String>, mut out: Box<dyn Write + Send>) {
-    let mut batch = String::new();
-    while let Ok(first) = queue.recv() {
-        batch.push_str(&first);
-        let mut ran_dry = false;
-        while batch.len() < 64 * 1024 {
-            match queue.try_recv() {
-                Ok(line) => batch.push_str(&line),
-                Err(_) => {
-                    ran_dry = true;
-                    break;
-                }
-            }
-        }
-        if out
-            .write_all(batch.as_bytes())
-            .and_then(|()| out.flush())
-            .is_err()
-        {
-            metrics::counter!(crate::metrics::ACCESS_LOG_DROPPED_TOTAL).increment(1);
-        }
-        batch.clear();
-        if ran_dry {
-            std::thread::sleep(GATHER);
-        }
     }
 }

@@ -1,4 +1,5 @@
-//! The admin listener, separate from traffic: health, readiness, the active config, reload.
+//! The admin listener, separate from traffic: health, readiness, the active config, reload,
+//! recording.
 //!
 //! | endpoint | answer |
 //! | --- | --- |
@@ -7,6 +8,8 @@
 //! | `GET /config` | the active generation, config file and digest, load time, plugins |
 //! | `GET /metrics` | Prometheus text format (names in [`crate::metrics`]) |
 //! | `POST /reload` | 200 with the new generation, or 400 with the same reasons as `wasmgate check` |
+//! | `POST /record?route=ID&count=N` | 200: the next N requests of route ID are recorded (needs `[record]`) |
+//! | `GET /record` | what `[record]` is doing: file, budget left, requests armed by route |
 //!
 //! When a token is configured (required for non-loopback addresses) every endpoint but the
 //! health checks needs `Authorization: Bearer <token>`.
@@ -25,6 +28,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::record::recorder::MAX_ARMED;
 use crate::reload::{Reloaded, Reloader, Trigger};
 
 /// Serves the admin API on `listener` until `shutdown` flips.
@@ -98,7 +102,9 @@ async fn route(
             response
         }
         (&Method::POST, "/reload") => reload(reloader).await,
-        (_, "/healthz" | "/readyz" | "/config" | "/metrics" | "/reload") => json(
+        (&Method::GET, "/record") => recording_status(reloader),
+        (&Method::POST, "/record") => arm_recording(reloader, request.uri().query()),
+        (_, "/healthz" | "/readyz" | "/config" | "/metrics" | "/reload" | "/record") => json(
             StatusCode::METHOD_NOT_ALLOWED,
             serde_json::json!({"error": "method not allowed"}),
         ),
@@ -141,6 +147,63 @@ async fn reload(reloader: &Reloader) -> Response<Full<Bytes>> {
             )
         }
     }
+}
+
+/// Without `[record]`, nothing can be recorded: where would it go, and with what redacted?
+fn no_recorder() -> Response<Full<Bytes>> {
+    json(
+        StatusCode::CONFLICT,
+        serde_json::json!({
+            "error": "recording needs a `[record]` section with a `path` in the config \
+                      (`sample_ratio = 0.0` records only the requests armed here)"
+        }),
+    )
+}
+
+fn recording_status(reloader: &Reloader) -> Response<Full<Bytes>> {
+    match &reloader.current().recorder {
+        Some(recorder) => json(StatusCode::OK, recorder.status()),
+        None => no_recorder(),
+    }
+}
+
+/// `POST /record?route=ID&count=N`: arms the next N (default 1) requests of route ID.
+fn arm_recording(reloader: &Reloader, query: Option<&str>) -> Response<Full<Bytes>> {
+    let snapshot = reloader.current();
+    let Some(recorder) = &snapshot.recorder else {
+        return no_recorder();
+    };
+    let mut route = None;
+    let mut count = Some(1);
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*key {
+            "route" => route = Some(value.into_owned()),
+            "count" => count = value.parse().ok().filter(|n| (1..=MAX_ARMED).contains(n)),
+            _ => {}
+        }
+    }
+    let bad = |message: String| {
+        json(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({ "error": message }),
+        )
+    };
+    let Some(count) = count else {
+        return bad(format!("`count` is a number from 1 to {MAX_ARMED}"));
+    };
+    let routes: Vec<&str> = snapshot.routes.iter().map(|r| r.id.as_str()).collect();
+    let Some(route) = route else {
+        return bad("name the route: `?route=ID` (ids are in `GET /config`)".into());
+    };
+    if !routes.contains(&route.as_str()) {
+        let body = serde_json::json!({ "error": format!("no route `{route}`"), "routes": routes });
+        return json(StatusCode::NOT_FOUND, body);
+    }
+    let armed = recorder.arm(&route, count);
+    json(
+        StatusCode::OK,
+        serde_json::json!({ "route": route, "armed": armed, "path": recorder.settings().path }),
+    )
 }
 
 fn active_config(reloader: &Reloader) -> serde_json::Value {

@@ -71,6 +71,20 @@ enum Command {
         #[arg(long, value_name = "CN")]
         client: Option<String>,
     },
+    /// Run the requests a `[record]` section recorded through the chains of a config (no
+    /// listener, no backend: each stage starts from the recorded exchange) and show where the
+    /// outcome differs; exit non-zero when one does.
+    Replay {
+        /// The recording (JSON lines, as `[record] path` writes them).
+        #[arg(value_name = "FILE")]
+        recording: PathBuf,
+        /// The gateway config whose chains run the requests.
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// Replay only this plugin's recorded calls, each on the exchange as it found it.
+        #[arg(long, value_name = "NAME")]
+        plugin: Option<String>,
+    },
     /// Write, build and test plugins: `plugin new NAME`, then `plugin build` and `plugin test`
     /// inside the new crate.
     Plugin {
@@ -171,6 +185,11 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run { config } => run(config).await,
             Command::Check { config } => check(config).await,
+            Command::Replay {
+                recording,
+                config,
+                plugin,
+            } => replay(&recording, &config, plugin.as_deref()).await,
             Command::Plugin {
                 command: PluginCommand::Build { path },
             } => plugin_build(path.as_deref()),
@@ -351,6 +370,26 @@ fn print_out(text: &str) {
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("error: cannot write to stdout: {error}");
+    }
+}
+
+async fn replay(
+    recording: &std::path::Path,
+    config: &std::path::Path,
+    plugin: Option<&str>,
+) -> ExitCode {
+    match wasmgate::record::replay_file(config, recording, plugin).await {
+        Ok(report) => {
+            print_out(&format!("{report}\n"));
+            match report.passed() {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
     }
 }
 

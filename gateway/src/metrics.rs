@@ -84,6 +84,12 @@ pub const REQUESTS_SHED_TOTAL: &str = "wasmgate_requests_shed_total";
 /// Counter: access log lines dropped because the writer fell behind or failed.
 pub const ACCESS_LOG_DROPPED_TOTAL: &str = "wasmgate_access_log_dropped_total";
 
+/// Counter: requests written to the `[record]` file.
+pub const REQUESTS_RECORDED_TOTAL: &str = "wasmgate_requests_recorded_total";
+
+/// Counter: recorded requests dropped because the writer fell behind or failed.
+pub const RECORD_DROPPED_TOTAL: &str = "wasmgate_record_dropped_total";
+
 /// Counter: spans the OTLP collector accepted (`[tracing]`).
 pub const TRACE_SPANS_EXPORTED_TOTAL: &str = "wasmgate_trace_spans_exported_total";
 

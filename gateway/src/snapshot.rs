@@ -96,6 +96,8 @@ pub struct Snapshot {
     /// The OTLP span exporter, when `[tracing]` names an endpoint (kept across reloads while
     /// `[tracing]` is unchanged).
     pub otel: Option<Arc<crate::otel::OtlpExporter>>,
+    /// Records sampled requests (`[record]`); `None` when the config has no `[record]`.
+    pub recorder: Option<Arc<crate::record::Recorder>>,
     /// SHA-256 of every other file the config references (e.g. a token file), so a file event
     /// without a content change does not reload.
     pub watched_digests: Vec<(std::path::PathBuf, String)>,
@@ -126,14 +128,12 @@ impl Snapshot {
             _ => SharedStore::open(&config.store)
                 .map(Arc::new)
                 .map_err(|e| {
-                    ConfigErrors(vec![ConfigError {
-                        file: config.source.clone(),
-                        line: None,
-                        column: None,
-                        key: Some("store".into()),
-                        message: format!("cannot open the store: {e}"),
-                        help: None,
-                    }])
+                    ConfigErrors(vec![file_error(
+                        &config,
+                        "store",
+                        format!("cannot open the store: {e}"),
+                        None,
+                    )])
                 })?,
         };
         let otel = open_exporter(&config, previous)?;
@@ -154,30 +154,36 @@ impl Snapshot {
             .iter()
             .filter_map(|path| Some((path.clone(), crate::file_digest::file_digest(path)?)))
             .collect();
-        let router = Router::new(&config.routes, &config.versioning).map_err(|e| {
-            ConfigErrors(vec![ConfigError {
-                file: config.source.clone(),
-                line: None,
-                column: None,
-                key: Some("routes".into()),
-                message: e.to_string(),
-                help: None,
-            }])
-        });
+        let router = Router::new(&config.routes, &config.versioning)
+            .map_err(|e| ConfigErrors(vec![file_error(&config, "routes", e.to_string(), None)]));
         let access_log = crate::access_log::AccessLog::open(&config.access_log)
             .map(|log| log.map(Arc::new))
-            .map_err(|e| ConfigError {
-                file: config.source.clone(),
-                line: None,
-                column: None,
-                key: Some("access_log.path".into()),
-                message: format!("cannot open the access log: {e}"),
-                help: Some("check the directory exists and is writable".into()),
+            .map_err(|e| {
+                file_error(
+                    &config,
+                    "access_log.path",
+                    format!("cannot open the access log: {e}"),
+                    Some("check the directory exists and is writable"),
+                )
             });
         let access_log = match access_log {
             Ok(log) => log,
             Err(error) => {
                 errors.push(error);
+                None
+            }
+        };
+        let previous_recorder = previous.and_then(|p| p.recorder.as_ref());
+        let recorder = match crate::record::open_recorder(config.record.as_ref(), previous_recorder)
+        {
+            Ok(recorder) => recorder,
+            Err(e) => {
+                errors.push(file_error(
+                    &config,
+                    "record.path",
+                    format!("cannot open the recording file: {e}"),
+                    Some("check the directory exists and is writable"),
+                ));
                 None
             }
         };
@@ -240,6 +246,7 @@ impl Snapshot {
             store,
             access_log,
             otel,
+            recorder,
             watched_digests,
         })
     }
@@ -257,14 +264,8 @@ fn open_exporter(
     if let Some(exporter) = reusable.filter(|e| e.settings() == settings) {
         return Ok(Some(exporter.clone()));
     }
-    let exporter = crate::otel::OtlpExporter::start(settings).map_err(|e| ConfigError {
-        file: config.source.clone(),
-        line: None,
-        column: None,
-        key: Some("tracing.otlp_endpoint".into()),
-        message: e.to_string(),
-        help: None,
-    })?;
+    let exporter = crate::otel::OtlpExporter::start(settings)
+        .map_err(|e| file_error(config, "tracing.otlp_endpoint", e.to_string(), None))?;
     Ok(Some(Arc::new(exporter)))
 }
 
@@ -386,4 +387,16 @@ fn deprecation_headers(deprecation: &Deprecation) -> Vec<(HeaderName, HeaderValu
         headers.push((http::header::LINK, value));
     }
     headers
+}
+
+/// An error about the config file as a whole, under `key` (no line: found after parsing).
+fn file_error(config: &Config, key: &str, message: String, help: Option<&str>) -> ConfigError {
+    ConfigError {
+        file: config.source.clone(),
+        line: None,
+        column: None,
+        key: Some(key.to_owned()),
+        message,
+        help: help.map(str::to_owned),
+    }
 }

@@ -8,7 +8,7 @@ use wasmgate_tests::{EchoUpstream, TestGateway, http1, plugin_path};
 
 /// Reads the log until it holds `count` lines (written off the request path, so shortly after
 /// the responses).
-async fn lines(path: &std::path::Path, count: usize) -> Vec<serde_json::Value> {
+pub(crate) async fn lines(path: &std::path::Path, count: usize) -> Vec<serde_json::Value> {
     let started = Instant::now();
     loop {
         let text = std::fs::read_to_string(path).unwrap_or_default();

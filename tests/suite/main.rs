@@ -16,6 +16,7 @@ mod overload;
 mod plugin_fixtures;
 mod plugin_kit;
 mod proxying;
+mod record_replay;
 mod reload;
 mod routing;
 mod shared_store;

@@ -63,6 +63,16 @@
 //! path = "access.log"                 # relative to this file; "-" (the default) is stdout
 //! fields = ["time", "request_id", "route", "status", "duration_ms"]   # default: all fields
 //!
+//! [record]                            # optional: requests recorded for `wasmgate replay`
+//! path = "recorded.jsonl"             # required; relative to this file; appended to
+//! routes = ["GET /books/{id}"]        # route ids (default: every route)
+//! sample_ratio = 1.0                  # share of those routes' requests (0.0 to 1.0)
+//! max_requests = 1000                 # then sampling stops until `[record]` changes (1 to 1000000)
+//! max_body_bytes = 65536              # larger bodies are left out (0 to 1048576)
+//! redact_headers = ["x-session"]      # besides authorization, proxy-authorization, cookie,
+//!                                     # set-cookie and x-api-key
+//! redact_query = ["api_key"]          # query parameters whose values are redacted
+//!
 //! [reload]                            # all optional
 //! watch = true                        # reload when this file or a file it names changes
 //! debounce_ms = 250                   # file events this close together: one reload (10 to 60000)

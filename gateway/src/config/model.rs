@@ -36,6 +36,8 @@ pub struct Config {
     pub gateway: GatewaySettings,
     /// The access log.
     pub access_log: AccessLogSettings,
+    /// Request recording for `wasmgate replay` (`None`: nothing is recorded).
+    pub record: Option<RecordSettings>,
     /// How the Wasm engine runs plugins.
     pub engine: EngineSettings,
     /// How clients select an API version.
@@ -92,6 +94,35 @@ pub const ACCESS_LOG_FIELDS: &[&str] = &[
     "principal",
     "api_key_id",
     "gateway_response",
+];
+
+/// `[record]`: which requests are recorded, where, and what is kept out of the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordSettings {
+    /// The JSON-lines file recordings are appended to (absolute).
+    pub path: PathBuf,
+    /// The ids of the recorded routes; empty: every route.
+    pub routes: Vec<String>,
+    /// The share of a recorded route's requests that are recorded, 0.0 to 1.0.
+    pub sample_ratio: f64,
+    /// How many requests are recorded at most (per `[record]` settings: a reload that leaves
+    /// them unchanged keeps counting).
+    pub max_requests: u64,
+    /// Bodies larger than this are left out (their size is kept).
+    pub max_body_bytes: usize,
+    /// Headers whose values are replaced by `[redacted]` (the defaults and the configured ones).
+    pub redact_headers: Vec<HeaderName>,
+    /// Query parameters whose values are replaced by `[redacted]`.
+    pub redact_query: Vec<String>,
+}
+
+/// Headers a recording never holds the value of.
+pub const ALWAYS_REDACTED_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
 ];
 
 /// A traffic listener.

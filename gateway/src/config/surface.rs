@@ -29,6 +29,8 @@ pub(super) struct ConfigFile {
     /// `[access_log]`
     #[serde(default)]
     pub(super) access_log: AccessLogSection,
+    /// `[record]` (absent: nothing is recorded)
+    pub(super) record: Option<Spanned<RecordSection>>,
     /// `[engine]`
     #[serde(default)]
     pub(super) engine: EngineSection,
@@ -161,6 +163,29 @@ pub(super) struct AccessLogSection {
     pub(super) path: Option<Spanned<String>>,
     /// `fields = ["time", "request_id", "status"]` (default: every field)
     pub(super) fields: Option<Vec<Spanned<String>>>,
+}
+
+/// `[record]`: sampled requests of chosen routes written, with what every stage did, to a
+/// JSON-lines file that `wasmgate replay` runs again.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RecordSection {
+    /// `path = "recorded.jsonl"` (relative to the config file; appended to)
+    pub(super) path: Spanned<String>,
+    /// `routes = ["GET /books/{id}"]`: route ids (default: every route)
+    pub(super) routes: Option<Vec<Spanned<String>>>,
+    /// `sample_ratio = 0.01` (the default 1.0: every request of a recorded route)
+    pub(super) sample_ratio: Option<Spanned<f64>>,
+    /// `max_requests = 1000` (the default; 1 to 1000000): then recording stops until a reload
+    /// changes `[record]`
+    pub(super) max_requests: Option<Spanned<u64>>,
+    /// `max_body_bytes = 65536` (the default; 0 to 1048576): larger bodies are left out
+    pub(super) max_body_bytes: Option<Spanned<u64>>,
+    /// `redact_headers = ["x-session"]`: redacted besides authorization, proxy-authorization,
+    /// cookie, set-cookie and x-api-key
+    pub(super) redact_headers: Option<Vec<Spanned<String>>>,
+    /// `redact_query = ["api_key"]`: query parameters whose values are redacted
+    pub(super) redact_query: Option<Vec<Spanned<String>>>,
 }
 
 /// `[engine]`: how the Wasm engine runs plugins. All optional.

@@ -6,6 +6,7 @@
 mod admin;
 mod integration;
 mod plugins;
+mod record;
 mod routes;
 mod settings;
 mod store;
@@ -55,6 +56,7 @@ pub(super) fn validate(
     let global_chain = c.global_chain(&file.chain.plugins, &plugins);
     let routes = c.routes(&file.routes, &upstreams, &plugins, &global_chain);
     let versioning = c.versioning(&file.versioning, &routes);
+    let record = file.record.as_ref().map(|r| c.record(r, &routes));
     let mut watched_files: Vec<PathBuf> = plugins.values().map(|p| p.path.clone()).collect();
     let document_files = plugins.values().flat_map(|p| p.documents.values());
     watched_files.extend(
@@ -81,6 +83,7 @@ pub(super) fn validate(
         admin,
         reload,
         access_log,
+        record,
         gateway,
         engine,
         versioning,

@@ -82,6 +82,7 @@ pub(super) fn admit(
         client,
         integration_time: None,
         gateway_response: None,
+        recording: None,
     };
     (request, admitted)
 }

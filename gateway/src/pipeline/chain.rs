@@ -8,9 +8,10 @@ use crate::exchange::{Exchange, ResponseState, Stage};
 use crate::gateway_response::GatewayError;
 use crate::otel::RequestSpans;
 use crate::plugin::{ConfiguredPlugin, PluginCall, PluginFailure, StageAction};
+use crate::record::Recording;
 
 /// How a stage's chain ended.
-pub(super) enum ChainOutcome {
+pub(crate) enum ChainOutcome {
     /// Every plugin let the request go on (possibly with edits).
     Continue,
     /// A plugin answered: the client's response (request side), or the replacement of the
@@ -22,15 +23,21 @@ pub(super) enum ChainOutcome {
 }
 
 /// Runs the serving chains' plugins at `stage` on `request`. A chain that ran is a span of
-/// the request.
+/// the request; a recorded request records the stage, even one with no plugin (a replay on
+/// another config may have some).
 pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> ChainOutcome {
     let RequestContext {
         snapshot,
         route,
         exchange,
         spans,
+        recording,
         ..
     } = request;
+    let mut recording = recording.as_deref_mut();
+    if let Some(recording) = recording.as_deref_mut() {
+        recording.begin_stage(stage, exchange);
+    }
     let plugins = chains_of(snapshot, *route).at(stage);
     if plugins.is_empty() {
         return ChainOutcome::Continue;
@@ -38,7 +45,7 @@ pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> Cha
     let started = spans.is_recording().then(Instant::now);
     // Boxed: the chain's future (kilobytes of nested plugin-call state) would otherwise be
     // embedded in, and copied with, every phase's and the request's future.
-    let outcome = Box::pin(run_plugins(stage, plugins, exchange, spans)).await;
+    let outcome = Box::pin(run_plugins(stage, plugins, exchange, spans, recording)).await;
     if let Some(started) = started {
         let answered = !matches!(outcome, ChainOutcome::Continue);
         spans.stage(stage, started, answered);
@@ -46,11 +53,15 @@ pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> Cha
     outcome
 }
 
-async fn run_plugins(
+/// Calls `plugins` at `stage` on `exchange` in order, until one answers or fails under the
+/// `closed` policy; each call is a span, and recorded when `recording` is given. Replay runs
+/// recorded stages through here too, so it decides exactly as the pipeline does.
+pub(crate) async fn run_plugins(
     stage: Stage,
     plugins: &[std::sync::Arc<ConfiguredPlugin>],
     exchange: &mut Box<Exchange>,
     spans: &mut RequestSpans,
+    mut recording: Option<&mut Recording>,
 ) -> ChainOutcome {
     for plugin in plugins {
         let PluginCall {
@@ -60,6 +71,9 @@ async fn run_plugins(
         } = plugin.call(stage, exchange).await;
         exchange.plugin_time += ended - started;
         spans.plugin_call(plugin.name(), started, ended, &result);
+        if let Some(recording) = recording.as_deref_mut() {
+            recording.called(plugin.name(), &result, ended - started, exchange);
+        }
         let failure = match result {
             Ok(StageAction::Continue) => continue,
             Ok(StageAction::Respond(response)) => return ChainOutcome::Respond(response),

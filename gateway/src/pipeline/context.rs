@@ -10,6 +10,7 @@ use http::{HeaderValue, Method};
 
 use crate::exchange::Exchange;
 use crate::otel::RequestSpans;
+use crate::record::Recording;
 use crate::snapshot::{Chains, RouteRuntime, Snapshot};
 use crate::tls::TlsInfo;
 use crate::tracecontext::TraceParent;
@@ -73,6 +74,8 @@ pub(super) struct RequestContext {
     pub(super) integration_time: Option<Duration>,
     /// The gateway response type, when the gateway answered the request itself.
     pub(super) gateway_response: Option<&'static str>,
+    /// What the stages did, when `[record]` chose the request (see [`crate::record`]).
+    pub(super) recording: Option<Box<Recording>>,
 }
 
 /// The request as the client sent it (plugins may rewrite the exchange's copy).

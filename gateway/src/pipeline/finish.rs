@@ -1,6 +1,6 @@
 //! Phase 6, finish: the request's metrics are recorded, the response is built and handed to
 //! hyper, and — only when something observes it — once it has been sent the access log line is
-//! written, the LOG chain runs and the request's spans are exported.
+//! written, the LOG chain runs, the request's spans are exported and its recording written.
 
 use std::time::Instant;
 
@@ -53,9 +53,9 @@ pub(super) fn finish(mut request: RequestContext, answer: Answer) -> Response<No
             body::full(response.body.clone().unwrap_or_else(Bytes::new))
         }
     };
-    let has_log_plugins = !request.chains().at(Stage::Log).is_empty();
+    let runs_log_stage = !request.chains().at(Stage::Log).is_empty() || request.recording.is_some();
     let observed =
-        has_log_plugins || request.snapshot.access_log.is_some() || request.spans.is_recording();
+        runs_log_stage || request.snapshot.access_log.is_some() || request.spans.is_recording();
     if !observed {
         let mut outgoing = Response::new(NotifyWhenDone::unobserved(body));
         *outgoing.status_mut() = response.status;
@@ -74,8 +74,13 @@ pub(super) fn finish(mut request: RequestContext, answer: Answer) -> Response<No
         if let Some(log) = &request.snapshot.access_log {
             log.record(&access_log_entry(&request, bytes_out));
         }
-        if has_log_plugins {
+        if runs_log_stage {
             run_stage(&mut request, Stage::Log).await;
+        }
+        if let (Some(recorder), Some(recording)) =
+            (&request.snapshot.recorder, request.recording.take())
+        {
+            recorder.submit(recording);
         }
         if let Some(exporter) = request.snapshot.otel.clone()
             && request.spans.is_recording()

@@ -18,7 +18,7 @@
 
 mod admit;
 mod answer;
-mod chain;
+pub(crate) mod chain;
 mod context;
 mod finish;
 mod integrate;

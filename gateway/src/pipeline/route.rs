@@ -88,6 +88,7 @@ pub(super) fn enter(request: &mut RequestContext, found: Matched) {
         exchange.request.headers.insert(header.clone(), value);
     }
     request.route = Some(found.route);
+    start_recording(request);
 }
 
 /// A preflight enters the route it asks about, for its method-request chain only.
@@ -99,4 +100,19 @@ pub(super) fn enter_preflight(request: &mut RequestContext, target: Matched) {
         .insert(ContextBag::ROUTE_ID, route.id.clone());
     exchange.request.path_params = target.params;
     request.route = Some(target.route);
+    start_recording(request);
+}
+
+/// Starts recording the request when `[record]` chooses it (see [`crate::record`]).
+fn start_recording(request: &mut RequestContext) {
+    let snapshot = &request.snapshot;
+    let (Some(recorder), Some(route)) = (&snapshot.recorder, request.matched_route()) else {
+        return;
+    };
+    request.recording = recorder.sample(
+        &route.id,
+        &request.exchange,
+        request.client.arrived,
+        &snapshot.config.source_digest,
+    );
 }

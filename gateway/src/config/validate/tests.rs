@@ -430,3 +430,32 @@ fn rejects_tls_settings_that_cannot_apply() {
     let e = errors("[[listeners]]\naddress = \"127.0.0.1:8443\"\nredirect_https_port = 0\n");
     assert_eq!(e[0].message, "`redirect_https_port = 0` is out of range");
 }
+
+#[test]
+fn rejects_recording_a_route_that_does_not_exist() {
+    let e = error(
+        "[[routes]]\nid = \"books\"\npath = \"/books\"\nintegration = { type = \"mock\", status = 200 }\n\
+         [record]\npath = \"rec.jsonl\"\nroutes = [\"book\"]\nsample_ratio = 0.5\n",
+    );
+    assert_eq!(
+        (e.message.as_str(), e.line, e.key.as_deref()),
+        (
+            "no route has the id `book`",
+            Some(9),
+            Some("record.routes[0]")
+        )
+    );
+    assert_eq!(e.help.as_deref(), Some("route ids are `books`"));
+}
+
+#[test]
+fn rejects_a_record_sample_ratio_out_of_range() {
+    let e = error("[record]\npath = \"rec.jsonl\"\nsample_ratio = 1.5\n");
+    assert_eq!(
+        (e.message.as_str(), e.key.as_deref()),
+        (
+            "`sample_ratio = 1.5` is out of range",
+            Some("record.sample_ratio")
+        )
+    );
+}

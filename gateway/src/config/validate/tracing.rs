@@ -41,7 +41,7 @@ impl Checker<'_> {
             }
             Some(name) => name.get_ref().clone(),
         };
-        let sample_ratio = self.sample_ratio(s.sample_ratio.as_ref());
+        let sample_ratio = self.sample_ratio(s.sample_ratio.as_ref(), "tracing.sample_ratio");
         let headers = s
             .headers
             .as_ref()
@@ -127,21 +127,17 @@ impl Checker<'_> {
         None
     }
 
-    fn sample_ratio(&mut self, value: Option<&Spanned<f64>>) -> f64 {
+    /// A share from 0.0 to 1.0 (default 1.0), at `key`.
+    pub(super) fn sample_ratio(&mut self, value: Option<&Spanned<f64>>, key: &str) -> f64 {
         let Some(value) = value else { return 1.0 };
         let ratio = *value.get_ref();
         if (0.0..=1.0).contains(&ratio) {
             return ratio;
         }
-        let help = "use a value from 0.0 (no new trace is sampled) to 1.0 (every one is), e.g. \
-                    `0.1` for one in ten";
+        let help = "use a value from 0.0 (none is sampled) to 1.0 (every one is), e.g. `0.1` \
+                    for one in ten";
         let message = format!("`sample_ratio = {ratio}` is out of range");
-        self.error(
-            value.span(),
-            "tracing.sample_ratio",
-            message,
-            Some(help.into()),
-        );
+        self.error(value.span(), key, message, Some(help.into()));
         1.0
     }
 

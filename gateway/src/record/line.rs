@@ -1,0 +1,115 @@
+//! One line of a recording file: a request of a recorded route, with the exchange each stage
+//! began with and what each plugin of the stage did to it.
+//!
+//! ```json
+//! {"format":1,"time":"2026-12-06T10:00:00.123Z","request_id":"…","route":"GET /books/{id}",
+//!  "config_digest":"…","redaction":{"headers":["authorization",…],"query":[]},
+//!  "max_body_bytes":65536,
+//!  "stages":[
+//!   {"stage":"method-request","entry":{"request":{…},"context":{…}},
+//!    "calls":[{"plugin":"auth","outcome":"continue","micros":41,
+//!              "changes":[{"op":"add","path":"/context/auth.principal","value":"alice"}]}]},
+//!   {"stage":"integration-response","entry_changes":[{"op":"add","path":"/response",…}],
+//!    "calls":[…]}]}
+//! ```
+//!
+//! The first stage's `entry` is the whole exchange; a later stage's `entry_changes` patches the
+//! previous stage's end (what the gateway did in between: the backend's response, its own
+//! headers). A call's `changes` patch the exchange as the call found it (RFC 6902). A call
+//! that answered carries the `response` it answered with.
+
+use serde::{Deserialize, Serialize};
+
+use super::redact::Redaction;
+use super::view::{ExchangeView, ResponseView};
+
+/// The version of this format; a replay refuses lines of another.
+pub const FORMAT: u32 = 1;
+
+/// One recorded request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// When the request arrived (RFC 3339).
+    pub time: String,
+    /// The request id.
+    pub request_id: String,
+    /// The id of the route it took.
+    pub route: String,
+    /// SHA-256 of the config file that served it.
+    pub config_digest: String,
+    /// What was redacted (replay captures its own views the same way).
+    pub redaction: Redaction,
+    /// Bodies larger than this were left out.
+    pub max_body_bytes: usize,
+    /// The stages the request went through, in order.
+    pub stages: Vec<StageRecord>,
+}
+
+/// What one stage did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageRecord {
+    /// The stage's name (`method-request` …).
+    pub stage: String,
+    /// The exchange the stage began with (the first stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<ExchangeView>,
+    /// The changes to the previous stage's end the stage began with (the later stages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_changes: Option<json_patch::Patch>,
+    /// Each plugin call, in chain order.
+    pub calls: Vec<CallRecord>,
+}
+
+/// What one plugin call did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// The plugin's name.
+    pub plugin: String,
+    /// Its decision.
+    pub outcome: CallOutcome,
+    /// How long the call took, in microseconds (waiting for an instance included).
+    pub micros: u64,
+    /// Its edits of the exchange.
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub changes: json_patch::Patch,
+    /// The response it answered with (`respond`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseView>,
+    /// Why it failed (`failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// A plugin call's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// It let the request go on.
+    Continue,
+    /// It answered.
+    Respond,
+    /// It failed (trap, deadline …); its failure policy decided what followed.
+    Failed,
+}
+
+fn is_empty(patch: &json_patch::Patch) -> bool {
+    patch.0.is_empty()
+}
+
+impl CallRecord {
+    /// `auth: continue`, `auth: respond 401`, `auth: failed (trap)`.
+    pub fn summary(&self) -> String {
+        match (self.outcome, &self.response, &self.failure) {
+            (CallOutcome::Respond, Some(response), _) => {
+                format!("{}: respond {}", self.plugin, response.status)
+            }
+            (CallOutcome::Failed, _, Some(failure)) => {
+                let kind = failure.split(':').next().unwrap_or(failure);
+                format!("{}: failed ({kind})", self.plugin)
+            }
+            (outcome, _, _) => format!("{}: {outcome:?}", self.plugin).to_lowercase(),
+        }
+    }
+}
