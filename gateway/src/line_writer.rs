@@ -3,6 +3,8 @@
 //! lines are dropped and counted under the writer's counter rather than blocking traffic.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::Duration;
 
@@ -18,6 +20,9 @@ const GATHER: Duration = Duration::from_millis(5);
 pub struct LineWriter {
     lines: SyncSender<String>,
     dropped_counter: &'static str,
+    /// Bytes queued and their bound, for writers of large lines (`None`: lines are counted
+    /// only, for small ones such as access log lines).
+    queued_bytes: Option<(Arc<AtomicUsize>, usize)>,
 }
 
 impl LineWriter {
@@ -31,10 +36,33 @@ impl LineWriter {
         let (lines, queue) = std::sync::mpsc::sync_channel(QUEUE);
         std::thread::Builder::new()
             .name(thread.into())
-            .spawn(move || write_lines(queue, out, dropped_counter))?;
+            .spawn(move || write_lines(queue, out, dropped_counter, None))?;
         Ok(LineWriter {
             lines,
             dropped_counter,
+            queued_bytes: None,
+        })
+    }
+
+    /// Like [`LineWriter::append_to`], for lines that may be large: lines that would take the
+    /// bytes waiting for the writer past `max_queued_bytes` are dropped.
+    pub fn append_bounded(
+        file: &std::path::Path,
+        thread: &str,
+        dropped_counter: &'static str,
+        max_queued_bytes: usize,
+    ) -> std::io::Result<Self> {
+        let out = Box::new(open_append(file)?);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (lines, queue) = std::sync::mpsc::sync_channel(QUEUE);
+        let written = queued.clone();
+        std::thread::Builder::new()
+            .name(thread.into())
+            .spawn(move || write_lines(queue, out, dropped_counter, Some(written)))?;
+        Ok(LineWriter {
+            lines,
+            dropped_counter,
+            queued_bytes: Some((queued, max_queued_bytes)),
         })
     }
 
@@ -44,33 +72,64 @@ impl LineWriter {
         thread: &str,
         dropped_counter: &'static str,
     ) -> std::io::Result<Self> {
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(file)?;
-        Self::start(thread, Box::new(out), dropped_counter)
+        Self::start(thread, Box::new(open_append(file)?), dropped_counter)
     }
 
-    /// Queues `line`, which ends with `\n` (never blocks).
-    pub fn send(&self, line: String) {
-        if self.lines.try_send(line).is_err() {
+    /// Queues `line`, which ends with `\n` (never blocks); `false` when it was dropped (and
+    /// counted) because the writer is behind.
+    pub fn send(&self, line: String) -> bool {
+        let size = line.len();
+        if let Some((queued, max)) = &self.queued_bytes
+            && queued.fetch_add(size, Ordering::Relaxed) + size > *max
+        {
+            queued.fetch_sub(size, Ordering::Relaxed);
             metrics::counter!(self.dropped_counter).increment(1);
+            return false;
         }
+        if self.lines.try_send(line).is_err() {
+            if let Some((queued, _)) = &self.queued_bytes {
+                queued.fetch_sub(size, Ordering::Relaxed);
+            }
+            metrics::counter!(self.dropped_counter).increment(1);
+            return false;
+        }
+        true
     }
+}
+
+fn open_append(file: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
 }
 
 /// Writes queued lines in batches: each batch is one `write` of whole lines (so two writers
 /// appending to one file across a reload never interleave within a line), flushed when the
 /// queue runs dry; a writer that emptied the queue waits [`GATHER`] for the next batch to build
 /// up (one that did not keeps writing).
-fn write_lines(queue: Receiver<String>, mut out: Box<dyn Write + Send>, dropped: &'static str) {
+fn write_lines(
+    queue: Receiver<String>,
+    mut out: Box<dyn Write + Send>,
+    dropped: &'static str,
+    queued_bytes: Option<Arc<AtomicUsize>>,
+) {
     let mut batch = String::new();
+    let taken = |line: &str| {
+        if let Some(queued) = &queued_bytes {
+            queued.fetch_sub(line.len(), Ordering::Relaxed);
+        }
+    };
     while let Ok(first) = queue.recv() {
+        taken(&first);
         batch.push_str(&first);
         let mut ran_dry = false;
         while batch.len() < 64 * 1024 {
             match queue.try_recv() {
-                Ok(line) => batch.push_str(&line),
+                Ok(line) => {
+                    taken(&line);
+                    batch.push_str(&line);
+                }
                 Err(_) => {
                     ran_dry = true;
                     break;

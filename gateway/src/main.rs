@@ -381,9 +381,10 @@ async fn replay(
     match wasmgate::record::replay_file(config, recording, plugin).await {
         Ok(report) => {
             print_out(&format!("{report}\n"));
-            match report.passed() {
-                true => ExitCode::SUCCESS,
-                false => ExitCode::FAILURE,
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
         Err(error) => {

@@ -3,7 +3,7 @@
 //! changed config shows where it differs — for the whole chain or one plugin.
 
 use http::Method;
-use wasmgate::record::replay_file;
+use wasmgate::record::{Verdict, replay_file};
 use wasmgate_tests::{EchoUpstream, TestGateway, full_config, http1, plugin_path};
 
 use crate::access_log::lines;
@@ -129,7 +129,7 @@ async fn a_recorded_run_replays_to_the_same_outcomes_and_shows_a_changed_config(
     let same = gateway.inner().config_path();
     let report = replay_file(same, &recording, None).await.unwrap();
     assert!(report.passed(), "{report}");
-    assert_eq!(report.counts(), (2, 0, 0), "{report}");
+    assert_eq!(report.count(Verdict::Reproduced), 2, "{report}");
 
     // A changed config: another principal for the key, another response header.
     let changed = gateway.dir.join("changed.toml");
@@ -141,7 +141,7 @@ async fn a_recorded_run_replays_to_the_same_outcomes_and_shows_a_changed_config(
     let report = replay_file(&changed, &recording, None).await.unwrap();
     assert!(!report.passed());
     // Both differ: the header plugin also stamps the 401 answer.
-    assert_eq!(report.counts(), (0, 2, 0), "{report}");
+    assert_eq!(report.count(Verdict::Differs), 2, "{report}");
     let allowed_id = allowed.header("x-request-id").unwrap();
     let differing = report.requests.iter().find(|r| r.request_id == allowed_id);
     let differing = differing.unwrap();
@@ -178,10 +178,8 @@ async fn a_recorded_run_replays_to_the_same_outcomes_and_shows_a_changed_config(
     );
     let shown = report.to_string();
     assert!(shown.contains("DIFFERS"), "{shown}");
-    assert!(
-        shown.contains("authorization, x-secret redacted"),
-        "{shown}"
-    );
+    let redacted = "redacted header authorization, header x-secret, query token";
+    assert!(shown.contains(redacted), "{shown}");
 
     // One plugin alone: only its own difference.
     let report = replay_file(&changed, &recording, Some("api-key"))
@@ -193,6 +191,8 @@ async fn a_recorded_run_replays_to_the_same_outcomes_and_shows_a_changed_config(
         .flat_map(|r| &r.differences)
         .collect();
     assert_eq!(differences.len(), 1, "{report}");
+    let stamp_alone = replay_file(same, &recording, Some("stamp")).await.unwrap();
+    assert!(stamp_alone.passed(), "{stamp_alone}");
     assert_eq!(differences[0].place, "/exchange/context/auth.principal");
     let error = replay_file(&changed, &recording, Some("nope"))
         .await
@@ -209,7 +209,8 @@ async fn a_line_that_is_not_a_recording_is_reported_not_replayed() {
     let report = replay_file(gateway.inner().config_path(), &recording, None)
         .await
         .unwrap();
-    assert_eq!(report.counts(), (0, 0, 2), "{report}");
+    assert_eq!(report.count(Verdict::NotReplayed), 2, "{report}");
+    assert!(!report.passed());
     assert!(report.to_string().contains("line 2: "), "{report}");
 }
 
@@ -267,4 +268,62 @@ async fn arming_without_a_record_section_says_what_is_missing() {
     assert_eq!(response.status, 409);
     let error = response.json()["error"].as_str().unwrap().to_owned();
     assert!(error.contains("`[record]`"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preflight_answered_on_the_global_chain_replays_on_it() {
+    // No plugin answers the preflight, so the gateway's 405 goes through the global chain's
+    // method-response stage (empty), not the route's (which stamps a header).
+    let gateway = TestGateway::start(&format!(
+        r#"
+[record]
+path = "recorded.jsonl"
+
+[plugins.stamp]
+path = "{}"
+config = {{ context = {{ tenant = "acme" }}, response = {{ set = {{ "x-served-by" = "wasmgate" }} }} }}
+
+[[routes]]
+id = "books"
+methods = ["GET"]
+path = "/books"
+plugins = ["stamp"]
+integration = {{ type = "mock", status = 200 }}
+"#,
+        plugin_path("headers")
+    ))
+    .await;
+    let client = http1();
+    let preflight = client
+        .send(
+            Method::OPTIONS,
+            &gateway.url("/books"),
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "GET"),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(preflight.status, 405);
+    assert_eq!(preflight.header("x-served-by"), None);
+    let recording = gateway.dir.join("recorded.jsonl");
+    let recorded = lines(&recording, 1).await;
+    let stages = recorded[0]["stages"].as_array().unwrap();
+    let global: Vec<(&str, bool)> = stages
+        .iter()
+        .map(|s| (s["stage"].as_str().unwrap(), s["global_chain"] == true))
+        .collect();
+    assert_eq!(
+        global,
+        [
+            ("method-request", false),
+            ("method-response", true),
+            ("log", true)
+        ]
+    );
+    let report = replay_file(gateway.inner().config_path(), &recording, None)
+        .await
+        .unwrap();
+    assert!(report.passed(), "{report}");
 }

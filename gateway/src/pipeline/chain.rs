@@ -36,7 +36,7 @@ pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> Cha
     } = request;
     let mut recording = recording.as_deref_mut();
     if let Some(recording) = recording.as_deref_mut() {
-        recording.begin_stage(stage, exchange);
+        recording.begin_stage(stage, exchange, route.is_none());
     }
     let plugins = chains_of(snapshot, *route).at(stage);
     if plugins.is_empty() {

@@ -20,8 +20,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::redact::Redaction;
-use super::view::{ExchangeView, ResponseView};
+use super::redact::{REDACTED, Redaction};
+use super::view::{ExchangeView, HeaderValues, ResponseView};
 
 /// The version of this format; a replay refuses lines of another.
 pub const FORMAT: u32 = 1;
@@ -52,6 +52,10 @@ pub struct RecordedRequest {
 pub struct StageRecord {
     /// The stage's name (`method-request` …).
     pub stage: String,
+    /// Whether the stage ran the global chain rather than the route's (the request left its
+    /// route: a CORS preflight no plugin answered).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub global_chain: bool,
     /// The exchange the stage began with (the first stage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<ExchangeView>,
@@ -96,6 +100,46 @@ pub enum CallOutcome {
 
 fn is_empty(patch: &json_patch::Patch) -> bool {
     patch.0.is_empty()
+}
+
+impl RecordedRequest {
+    /// A copy without the stages.
+    pub fn head(&self) -> RecordedRequest {
+        RecordedRequest {
+            format: self.format,
+            time: self.time.clone(),
+            request_id: self.request_id.clone(),
+            route: self.route.clone(),
+            config_digest: self.config_digest.clone(),
+            redaction: self.redaction.clone(),
+            max_body_bytes: self.max_body_bytes,
+            stages: Vec::new(),
+        }
+    }
+
+    /// The request headers and query parameters the recording redacted, as
+    /// `header authorization`, `query token`.
+    pub fn redacted_inputs(&self) -> Vec<String> {
+        let entry = self.stages.first().and_then(|s| s.entry.as_ref());
+        let Some(request) = entry.map(|e| &e.request) else {
+            return Vec::new();
+        };
+        let redacted = |values: &HeaderValues| match values {
+            HeaderValues::One(value) => value == REDACTED,
+            HeaderValues::Many(values) => values.iter().any(|v| v == REDACTED),
+        };
+        let headers = request
+            .headers
+            .iter()
+            .filter(|(_, values)| redacted(values));
+        let headers = headers.map(|(name, _)| format!("header {name}"));
+        let query = request.query.iter().flat_map(|q| q.split('&'));
+        let query = query
+            .filter_map(|pair| pair.split_once('='))
+            .filter(|(_, value)| *value == REDACTED)
+            .map(|(name, _)| format!("query {name}"));
+        headers.chain(query).collect()
+    }
 }
 
 impl CallRecord {

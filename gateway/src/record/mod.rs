@@ -16,4 +16,5 @@ pub mod replay;
 pub mod view;
 
 pub use recorder::{Recorder, Recording, open_recorder};
+pub use replay::report::Verdict;
 pub use replay::{ReplayReport, replay_file};

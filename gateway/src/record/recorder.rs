@@ -1,18 +1,22 @@
 //! Recording on the request path: the [`Recorder`] a snapshot holds decides which requests are
 //! recorded and writes them; a request's [`Recording`] captures what each stage did.
 //!
-//! Nothing here runs for a request that is not recorded: the pipeline holds an
-//! `Option<Box<Recording>>`, `None` unless [`Recorder::sample`] chose the request.
+//! Without `[record]` nothing here runs. With it, every routed request pays
+//! [`Recorder::sample`] (a load of the armed routes, the route filter, a random draw, an
+//! atomic for the budget); only a chosen request gets a [`Recording`], and only it pays the
+//! captures (the pipeline holds an `Option<Box<Recording>>`).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwap;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
 use super::line::{CallOutcome, CallRecord, FORMAT, RecordedRequest, StageRecord};
-use super::redact::Redaction;
+use super::redact::{Redaction, Redactor};
 use super::view::{ExchangeView, ResponseView};
 use crate::config::RecordSettings;
 use crate::exchange::{Exchange, Stage};
@@ -30,26 +34,29 @@ pub struct Recorder {
     /// Requests the sampling may still record.
     remaining: AtomicU64,
     /// Requests armed through `POST /record`, by route id: the next ones of the route are
-    /// recorded whatever `routes`, `sample_ratio` and `max_requests` say.
-    armed: Mutex<BTreeMap<String, u64>>,
-    /// Whether `armed` holds any (read on every request before taking the lock).
-    any_armed: AtomicBool,
+    /// recorded whatever `routes`, `sample_ratio` and `max_requests` say. Read without a lock
+    /// on every request; replaced (not edited) when the admin API arms more.
+    armed: ArcSwap<BTreeMap<String, Arc<AtomicU64>>>,
     writer: LineWriter,
 }
+
+/// Recorded lines waiting for the writer before new ones are dropped (a line holds bodies of
+/// up to `max_body_bytes`, several times when plugins rewrite them).
+const MAX_QUEUED_BYTES: usize = 64 << 20;
 
 impl Recorder {
     /// Opens (appends to) the file of `settings` and starts its writer thread.
     pub fn open(settings: &RecordSettings) -> std::io::Result<Self> {
-        let writer = LineWriter::append_to(
+        let writer = LineWriter::append_bounded(
             &settings.path,
             "wasmgate-record",
             crate::metrics::RECORD_DROPPED_TOTAL,
+            MAX_QUEUED_BYTES,
         )?;
         Ok(Recorder {
             redaction: Redaction::new(&settings.redact_headers, &settings.redact_query),
             remaining: AtomicU64::new(settings.max_requests),
-            armed: Mutex::default(),
-            any_armed: AtomicBool::new(false),
+            armed: ArcSwap::default(),
             settings: settings.clone(),
             writer,
         })
@@ -101,36 +108,46 @@ impl Recorder {
 
     /// Whether a request of `route` was armed (one fewer then is).
     fn take_armed(&self, route: &str) -> bool {
-        if !self.any_armed.load(Ordering::Relaxed) {
-            return false;
-        }
-        let mut armed = self.armed.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(count) = armed.get_mut(route) else {
+        let armed = self.armed.load();
+        let Some(count) = armed.get(route) else {
             return false;
         };
-        *count -= 1;
-        if *count == 0 {
-            armed.remove(route);
-            self.any_armed.store(!armed.is_empty(), Ordering::Relaxed);
-        }
-        true
+        count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
     }
 
-    /// Arms the next `count` requests of `route` (1 to [`MAX_ARMED`], added to those already
-    /// armed, at most [`MAX_ARMED`] in all); returns how many are armed now.
+    /// Arms the next `count` requests of `route`, added to those already armed, at most
+    /// [`MAX_ARMED`] in all; returns how many are armed now. Routes whose requests were all
+    /// recorded are forgotten.
     pub fn arm(&self, route: &str, count: u64) -> u64 {
-        let mut armed = self.armed.lock().unwrap_or_else(|e| e.into_inner());
-        let total = armed.entry(route.to_owned()).or_default();
-        *total = (*total + count).min(MAX_ARMED);
-        let now = *total;
-        self.any_armed.store(true, Ordering::Relaxed);
+        let mut now = 0;
+        self.armed.rcu(|armed| {
+            let mut armed: BTreeMap<_, _> = armed
+                .iter()
+                .filter(|(_, n)| n.load(Ordering::Relaxed) > 0)
+                .map(|(route, n)| (route.clone(), n.clone()))
+                .collect();
+            let counter = armed.entry(route.to_owned()).or_default();
+            let before = counter.load(Ordering::Relaxed);
+            now = before.saturating_add(count).min(MAX_ARMED);
+            // A fresh counter: a request may be taking one from the old map's right now.
+            *counter = Arc::new(AtomicU64::new(now));
+            armed
+        });
         now
     }
 
     /// What the recorder is doing, for `GET /record`: the file, the sampling budget left, the
     /// requests armed by route.
     pub fn status(&self) -> serde_json::Value {
-        let armed = self.armed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let armed: BTreeMap<String, u64> = self
+            .armed
+            .load()
+            .iter()
+            .map(|(route, n)| (route.clone(), n.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
         serde_json::json!({
             "path": self.settings.path.display().to_string(),
             "routes": self.settings.routes,
@@ -146,8 +163,9 @@ impl Recorder {
         match serde_json::to_string(&recording.line) {
             Ok(mut line) => {
                 line.push('\n');
-                self.writer.send(line);
-                metrics::counter!(crate::metrics::REQUESTS_RECORDED_TOTAL).increment(1);
+                if self.writer.send(line) {
+                    metrics::counter!(crate::metrics::REQUESTS_RECORDED_TOTAL).increment(1);
+                }
             }
             Err(error) => tracing::warn!(%error, "a recorded request could not be written"),
         }
@@ -160,20 +178,18 @@ pub struct Recording {
     line: RecordedRequest,
     /// The exchange's view after the last thing captured, as JSON (what changes are from).
     last: Value,
+    /// The line's redaction at work, with the secrets seen so far.
+    redactor: Redactor,
 }
 
 impl Recording {
     /// Starts recording into `line` (its `stages` empty).
     pub fn new(line: RecordedRequest) -> Self {
         Recording {
+            redactor: Redactor::new(line.redaction.clone()),
             line,
             last: Value::Null,
         }
-    }
-
-    /// What was recorded so far.
-    pub fn line(&self) -> &RecordedRequest {
-        &self.line
     }
 
     /// What was recorded.
@@ -181,17 +197,20 @@ impl Recording {
         self.line
     }
 
-    /// A stage begins on `exchange`.
-    pub fn begin_stage(&mut self, stage: Stage, exchange: &Exchange) {
+    /// A stage begins on `exchange`; `global_chain`: it runs the global chain (no route took
+    /// the request, or a CORS preflight left the route it asked about).
+    pub fn begin_stage(&mut self, stage: Stage, exchange: &Exchange, global_chain: bool) {
         let view = self.capture(exchange);
         let now = to_json(&view);
-        let (entry, entry_changes) = match self.line.stages.is_empty() {
-            true => (Some(view), None),
-            false => (None, Some(json_patch::diff(&self.last, &now))),
+        let (entry, entry_changes) = if self.line.stages.is_empty() {
+            (Some(view), None)
+        } else {
+            (None, Some(json_patch::diff(&self.last, &now)))
         };
         self.last = now;
         self.line.stages.push(StageRecord {
             stage: stage.name().to_owned(),
+            global_chain,
             entry,
             entry_changes,
             calls: Vec::new(),
@@ -214,7 +233,7 @@ impl Recording {
             Ok(StageAction::Continue) => (CallOutcome::Continue, None, None),
             Ok(StageAction::Respond(response)) => {
                 let max = self.line.max_body_bytes;
-                let view = ResponseView::capture(response, &self.line.redaction, max);
+                let view = ResponseView::capture(response, &mut self.redactor, max);
                 (CallOutcome::Respond, Some(view), None)
             }
             Err(failure) => {
@@ -235,8 +254,8 @@ impl Recording {
         }
     }
 
-    fn capture(&self, exchange: &Exchange) -> ExchangeView {
-        ExchangeView::capture(exchange, &self.line.redaction, self.line.max_body_bytes)
+    fn capture(&mut self, exchange: &Exchange) -> ExchangeView {
+        ExchangeView::capture(exchange, &mut self.redactor, self.line.max_body_bytes)
     }
 }
 

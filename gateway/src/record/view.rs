@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::redact::{REDACTED, Redaction};
+use super::redact::Redactor;
 use crate::exchange::{ContextBag, Exchange, RequestState, ResponseState};
 
 /// What plugins see of one exchange at one moment.
@@ -84,25 +84,34 @@ pub enum BodyView {
 }
 
 impl ExchangeView {
-    /// What `exchange` shows now, with `redaction` applied and bodies over `max_body_bytes`
-    /// left out.
-    pub fn capture(exchange: &Exchange, redaction: &Redaction, max_body_bytes: usize) -> Self {
+    /// What `exchange` shows now, redacted by `redactor` (which learns the secrets it holds
+    /// first), with bodies over `max_body_bytes` left out.
+    pub fn capture(exchange: &Exchange, redactor: &mut Redactor, max_body_bytes: usize) -> Self {
         let request = &exchange.request;
+        redactor.learn(&request.headers, request.query.as_deref());
         let response = exchange.response.as_ref();
+        if let Some(response) = response {
+            redactor.learn(&response.headers, None);
+        }
+        let redactor = &*redactor;
         ExchangeView {
             request: RequestView {
                 method: request.method.as_str().to_owned(),
-                path: request.path.clone(),
-                query: request.query.as_deref().map(|q| redaction.query(q)),
-                headers: headers_view(&request.headers, redaction),
-                path_params: request.path_params.clone(),
+                path: redactor.value(&request.path),
+                query: request.query.as_deref().map(|q| redactor.query(q)),
+                headers: headers_view(&request.headers, redactor),
+                path_params: request
+                    .path_params
+                    .iter()
+                    .map(|(name, value)| (name.clone(), redactor.value(value)))
+                    .collect(),
                 body: body_view(request.body.as_ref(), max_body_bytes),
             },
-            response: response.map(|r| ResponseView::capture(r, redaction, max_body_bytes)),
+            response: response.map(|r| ResponseView::view(r, redactor, max_body_bytes)),
             context: exchange
                 .context
                 .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .map(|(k, v)| (k.to_owned(), redactor.value(v)))
                 .collect(),
         }
     }
@@ -140,10 +149,19 @@ impl ExchangeView {
 
 impl ResponseView {
     /// What `response` shows, as [`ExchangeView::capture`] does.
-    pub fn capture(response: &ResponseState, redaction: &Redaction, max_body_bytes: usize) -> Self {
+    pub fn capture(
+        response: &ResponseState,
+        redactor: &mut Redactor,
+        max_body_bytes: usize,
+    ) -> Self {
+        redactor.learn(&response.headers, None);
+        Self::view(response, redactor, max_body_bytes)
+    }
+
+    fn view(response: &ResponseState, redactor: &Redactor, max_body_bytes: usize) -> Self {
         ResponseView {
             status: response.status.as_u16(),
-            headers: headers_view(&response.headers, redaction),
+            headers: headers_view(&response.headers, redactor),
             body: body_view(response.body.as_ref(), max_body_bytes),
         }
     }
@@ -160,14 +178,13 @@ impl ResponseView {
     }
 }
 
-fn headers_view(headers: &HeaderMap, redaction: &Redaction) -> HeadersView {
+fn headers_view(headers: &HeaderMap, redactor: &Redactor) -> HeadersView {
     let mut view = HeadersView::new();
     for name in headers.keys() {
-        let hidden = redaction.hides_header(name.as_str());
-        let mut values = headers.get_all(name).iter().map(|value| match hidden {
-            true => REDACTED.to_owned(),
-            false => String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        });
+        let mut values = headers
+            .get_all(name)
+            .iter()
+            .map(|value| redactor.header(name.as_str(), value.as_bytes()));
         let first = values.next().unwrap_or_default();
         let entry = match values.next() {
             None => HeaderValues::One(first),
@@ -225,6 +242,7 @@ fn body_bytes(view: Option<&BodyView>, what: &str) -> Result<Option<Bytes>, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::redact::{REDACTED, Redaction};
 
     #[test]
     fn a_view_turns_back_into_the_exchange_it_shows() {
@@ -243,7 +261,7 @@ mod tests {
             body: Some(Bytes::from_static(b"{\"id\":1}")),
             ..Default::default()
         });
-        let view = ExchangeView::capture(&exchange, &Redaction::default(), 1024);
+        let view = ExchangeView::capture(&exchange, &mut Redactor::new(Default::default()), 1024);
         let json = serde_json::to_value(&view).unwrap();
         assert_eq!(
             json["request"]["headers"]["x-many"],
@@ -255,10 +273,8 @@ mod tests {
         );
         let back: ExchangeView = serde_json::from_value(json).unwrap();
         let rebuilt = back.to_exchange().unwrap();
-        assert_eq!(
-            ExchangeView::capture(&rebuilt, &Redaction::default(), 1024),
-            view
-        );
+        let redactor = &mut Redactor::new(Redaction::default());
+        assert_eq!(ExchangeView::capture(&rebuilt, redactor, 1024), view);
     }
 
     #[test]
@@ -268,7 +284,7 @@ mod tests {
         headers.insert("authorization", HeaderValue::from_static("Bearer s3cret"));
         exchange.request.body = Some(Bytes::from_static(b"0123456789"));
         let redaction = Redaction::new(&[http::header::AUTHORIZATION], &[]);
-        let view = ExchangeView::capture(&exchange, &redaction, 4);
+        let view = ExchangeView::capture(&exchange, &mut Redactor::new(redaction), 4);
         assert_eq!(
             view.request.headers["authorization"],
             HeaderValues::One(REDACTED.into())
