@@ -72,6 +72,8 @@
 //! redact_headers = ["x-session"]      # besides authorization, proxy-authorization, cookie,
 //!                                     # set-cookie and x-api-key
 //! redact_query = ["api_key"]          # query parameters whose values are redacted
+//! keep_headers = ["authorization"]    # default-redacted headers recorded in clear (the file
+//!                                     # then holds credentials: for replaying token checks)
 //!
 //! [reload]                            # all optional
 //! watch = true                        # reload when this file or a file it names changes

@@ -110,7 +110,8 @@ pub struct RecordSettings {
     pub max_requests: u64,
     /// Bodies larger than this are left out (their size is kept).
     pub max_body_bytes: usize,
-    /// Headers whose values are replaced by `[redacted]` (the defaults and the configured ones).
+    /// Headers whose values are replaced by `[redacted]`: the defaults and `redact_headers`,
+    /// less `keep_headers`.
     pub redact_headers: Vec<HeaderName>,
     /// Query parameters whose values are replaced by `[redacted]`.
     pub redact_query: Vec<String>,

@@ -186,6 +186,9 @@ pub(super) struct RecordSection {
     pub(super) redact_headers: Option<Vec<Spanned<String>>>,
     /// `redact_query = ["api_key"]`: query parameters whose values are redacted
     pub(super) redact_query: Option<Vec<Spanned<String>>>,
+    /// `keep_headers = ["authorization"]`: default-redacted headers recorded in clear (so a
+    /// replay can verify tokens; the file then holds credentials)
+    pub(super) keep_headers: Option<Vec<Spanned<String>>>,
 }
 
 /// `[engine]`: how the Wasm engine runs plugins. All optional.

@@ -38,6 +38,12 @@ impl Checker<'_> {
                 redact_headers.push(name);
             }
         }
+        for (i, name) in s.keep_headers.iter().flatten().enumerate() {
+            let key = format!("record.keep_headers[{i}]");
+            if let Some(name) = self.header_name(name, &key) {
+                redact_headers.retain(|redacted| *redacted != name);
+            }
+        }
         redact_headers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         redact_headers.dedup();
         let redact_query = s.redact_query.iter().flatten();

@@ -459,3 +459,24 @@ fn rejects_a_record_sample_ratio_out_of_range() {
         )
     );
 }
+
+#[test]
+fn keep_headers_takes_a_header_out_of_the_redacted_ones() {
+    let text = format!(
+        "{LISTENER}[record]\npath = \"rec.jsonl\"\nredact_headers = [\"x-session\"]\n\
+         keep_headers = [\"authorization\"]\n"
+    );
+    let config = parse(Path::new("gw.toml"), &text).expect("a valid config");
+    let record = config.record.expect("a [record] section");
+    let redacted: Vec<&str> = record.redact_headers.iter().map(|h| h.as_str()).collect();
+    assert_eq!(
+        redacted,
+        [
+            "cookie",
+            "proxy-authorization",
+            "set-cookie",
+            "x-api-key",
+            "x-session"
+        ]
+    );
+}
