@@ -57,6 +57,7 @@ pub fn check_status(status: u16) -> Result<(), String> {
 }
 
 /// A header name a plugin edits: valid, and not one the gateway manages.
+#[inline]
 pub fn check_header_name(name: &str) -> Result<(), String> {
     if !headers::is_valid_name(name) {
         return Err(format!("`{name}` is not a valid header name"));
@@ -71,6 +72,7 @@ pub fn check_header_name(name: &str) -> Result<(), String> {
 }
 
 /// A header value a plugin writes under `name`.
+#[inline]
 pub fn check_header_value(name: &str, value: &[u8]) -> Result<(), String> {
     if !headers::is_valid_value(value) {
         return Err(format!("invalid value for header `{name}`"));
