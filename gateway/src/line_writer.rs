@@ -33,15 +33,7 @@ impl LineWriter {
         out: Box<dyn Write + Send>,
         dropped_counter: &'static str,
     ) -> std::io::Result<Self> {
-        let (lines, queue) = std::sync::mpsc::sync_channel(QUEUE);
-        std::thread::Builder::new()
-            .name(thread.into())
-            .spawn(move || write_lines(queue, out, dropped_counter, None))?;
-        Ok(LineWriter {
-            lines,
-            dropped_counter,
-            queued_bytes: None,
-        })
+        Self::spawn(thread, out, dropped_counter, None)
     }
 
     /// Like [`LineWriter::append_to`], for lines that may be large: lines that would take the
@@ -53,16 +45,25 @@ impl LineWriter {
         max_queued_bytes: usize,
     ) -> std::io::Result<Self> {
         let out = Box::new(open_append(file)?);
-        let queued = Arc::new(AtomicUsize::new(0));
+        Self::spawn(thread, out, dropped_counter, Some(max_queued_bytes))
+    }
+
+    fn spawn(
+        thread: &str,
+        out: Box<dyn Write + Send>,
+        dropped_counter: &'static str,
+        max_queued_bytes: Option<usize>,
+    ) -> std::io::Result<Self> {
+        let queued_bytes = max_queued_bytes.map(|max| (Arc::new(AtomicUsize::new(0)), max));
+        let written = queued_bytes.as_ref().map(|(queued, _)| queued.clone());
         let (lines, queue) = std::sync::mpsc::sync_channel(QUEUE);
-        let written = queued.clone();
         std::thread::Builder::new()
             .name(thread.into())
-            .spawn(move || write_lines(queue, out, dropped_counter, Some(written)))?;
+            .spawn(move || write_lines(queue, out, dropped_counter, written))?;
         Ok(LineWriter {
             lines,
             dropped_counter,
-            queued_bytes: Some((queued, max_queued_bytes)),
+            queued_bytes,
         })
     }
 

@@ -312,14 +312,7 @@ async fn plugin_test(path: Option<&std::path::Path>) -> ExitCode {
         }
     };
     match plugin_kit::test_plugin(&dir, &plugin_kit::default_target_dir(&dir)).await {
-        Ok((built, report)) => {
-            print_out(&format!("{built}\n\n{report}\n"));
-            if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        Ok((built, report)) => printed(&format!("{built}\n\n{report}\n"), report.passed()),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -361,6 +354,16 @@ async fn run(config: PathBuf) -> ExitCode {
 
 /// Writes `text` to stdout. A reader that went away (`wasmgate check … | head`) is not an
 /// error worth a panic, which `println!` would make of it.
+/// Prints a report; the exit status says whether it `passed`.
+fn printed(report: &str, passed: bool) -> ExitCode {
+    print_out(report);
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn print_out(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
@@ -379,14 +382,7 @@ async fn replay(
     plugin: Option<&str>,
 ) -> ExitCode {
     match wasmgate::record::replay_file(config, recording, plugin).await {
-        Ok(report) => {
-            print_out(&format!("{report}\n"));
-            if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        Ok(report) => printed(&format!("{report}\n"), report.passed()),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(2)

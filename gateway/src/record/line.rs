@@ -27,7 +27,7 @@ use super::view::{ExchangeView, HeaderValues, ResponseView};
 pub const FORMAT: u32 = 1;
 
 /// One recorded request.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RecordedRequest {
     /// [`FORMAT`].
     pub format: u32,

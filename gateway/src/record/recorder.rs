@@ -9,10 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use arc_swap::ArcSwap;
 use std::time::{Duration, SystemTime};
 
+use arc_swap::ArcSwap;
 use serde_json::Value;
 
 use super::line::{CallOutcome, CallRecord, FORMAT, RecordedRequest, StageRecord};
@@ -118,24 +117,21 @@ impl Recorder {
     }
 
     /// Arms the next `count` requests of `route`, added to those already armed, at most
-    /// [`MAX_ARMED`] in all; returns how many are armed now. Routes whose requests were all
-    /// recorded are forgotten.
+    /// [`MAX_ARMED`] in all; returns how many are armed now. A route's counter, once made, is
+    /// kept (requests may be taking from it), so the map only grows by route ids that exist.
     pub fn arm(&self, route: &str, count: u64) -> u64 {
-        let mut now = 0;
-        self.armed.rcu(|armed| {
-            let mut armed: BTreeMap<_, _> = armed
-                .iter()
-                .filter(|(_, n)| n.load(Ordering::Relaxed) > 0)
-                .map(|(route, n)| (route.clone(), n.clone()))
-                .collect();
-            let counter = armed.entry(route.to_owned()).or_default();
-            let before = counter.load(Ordering::Relaxed);
-            now = before.saturating_add(count).min(MAX_ARMED);
-            // A fresh counter: a request may be taking one from the old map's right now.
-            *counter = Arc::new(AtomicU64::new(now));
-            armed
-        });
-        now
+        if !self.armed.load().contains_key(route) {
+            self.armed.rcu(|armed| {
+                let mut armed = BTreeMap::clone(armed);
+                armed.entry(route.to_owned()).or_default();
+                armed
+            });
+        }
+        let armed = self.armed.load();
+        let counter = &armed[route];
+        let add = |n: u64| Some(n.saturating_add(count).min(MAX_ARMED));
+        let before = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, add);
+        add(before.unwrap_or_default()).unwrap_or_default()
     }
 
     /// What the recorder is doing, for `GET /record`: the file, the sampling budget left, the

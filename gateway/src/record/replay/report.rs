@@ -103,26 +103,37 @@ pub enum Verdict {
     NoCall,
 }
 
+impl Verdict {
+    /// How a report line shows it.
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Reproduced => "reproduced",
+            Verdict::Differs => "DIFFERS",
+            Verdict::NotReplayed => "NOT REPLAYED",
+            Verdict::NoCall => "no call of the plugin recorded",
+        }
+    }
+}
+
 impl RequestReport {
     pub(super) fn of(line: usize, recorded: &RecordedRequest) -> Self {
         RequestReport {
-            redacted_inputs: recorded.redacted_inputs(),
+            line,
             request_id: recorded.request_id.clone(),
             route: recorded.route.clone(),
-            ..Self::unreadable(line, String::new())
+            redacted_inputs: recorded.redacted_inputs(),
+            problem: None,
+            skipped: Vec::new(),
+            calls_replayed: 0,
+            differences: Vec::new(),
         }
     }
 
     pub(super) fn unreadable(line: usize, problem: String) -> Self {
+        let nothing = RecordedRequest::default();
         RequestReport {
-            line,
-            request_id: String::new(),
-            route: String::new(),
-            redacted_inputs: Vec::new(),
-            problem: (!problem.is_empty()).then_some(problem),
-            skipped: Vec::new(),
-            calls_replayed: 0,
-            differences: Vec::new(),
+            problem: Some(problem),
+            ..Self::of(line, &nothing)
         }
     }
 
@@ -168,22 +179,10 @@ impl fmt::Display for ReplayReport {
                 "line {}: {} ({}): ",
                 request.line, request.request_id, request.route
             )?;
-            match request.verdict(only_plugin) {
-                Verdict::Reproduced => writeln!(f, "reproduced")?,
-                Verdict::NoCall => writeln!(f, "no call of the plugin recorded")?,
-                Verdict::NotReplayed | Verdict::Differs => {
-                    let verdict = request.verdict(only_plugin);
-                    writeln!(
-                        f,
-                        "{}",
-                        if verdict == Verdict::Differs {
-                            "DIFFERS"
-                        } else {
-                            "NOT REPLAYED"
-                        }
-                    )?;
-                    request_details(f, request)?;
-                }
+            let verdict = request.verdict(only_plugin);
+            writeln!(f, "{}", verdict.label())?;
+            if matches!(verdict, Verdict::Differs | Verdict::NotReplayed) {
+                request_details(f, request)?;
             }
         }
         if !self.timings.is_empty() {
