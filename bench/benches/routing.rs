@@ -22,12 +22,13 @@ fn routing(c: &mut Criterion) {
         .unwrap_or_else(|errors| panic!("route table config:\n{errors}"));
     let router = Router::new(&config.routes, &config.versioning).expect("router");
     let headers = HeaderMap::new();
+    let host = Some(b"bench.example.com".as_slice());
 
     let mut group = c.benchmark_group("route_lookup_1000_routes");
     for lookup in lookups(ROUTES) {
         let expect_found = !matches!(lookup.name, "not_found" | "method_not_allowed");
         let found = matches!(
-            router.lookup(&lookup.method, &lookup.path, &headers, None),
+            router.lookup(&lookup.method, &lookup.path, host, &headers, None),
             RouteMatch::Found(_)
         );
         assert_eq!(found, expect_found, "{} {}", lookup.method, lookup.path);
@@ -36,6 +37,7 @@ fn routing(c: &mut Criterion) {
                 black_box(router.lookup(
                     black_box(&lookup.method),
                     black_box(&lookup.path),
+                    host,
                     &headers,
                     None,
                 ))

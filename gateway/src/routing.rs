@@ -1,12 +1,17 @@
-//! Route matching: method + path template, with API version selection by path prefix, header
-//! or query parameter.
+//! Route matching: host, method and path template, with API version selection by path prefix,
+//! header or query parameter.
 //!
-//! Each API version (and the unversioned routes) has its own `matchit` tree; a tree maps a path
-//! template to the routes registered on it by method. A request whose version was selected is
-//! matched against that version's tree first and then against the unversioned routes. When the
-//! version comes from a path prefix (`/v2/orders/1`), the prefix is stripped before matching and
-//! the backend sees the path without it.
+//! Each host pattern and API version (and the routes for any host, and the unversioned ones)
+//! has its own `matchit` tree; a tree maps a path template to the routes registered on it by
+//! method. A request is matched against the routes of its exact host first, then those of the
+//! wildcard patterns that cover it (the longest first), then the routes for any host; the first
+//! route that takes the method answers (405 when some have the path but none the method, with
+//! every method they have; 404 when none has the path). Within a host, a request whose version
+//! was selected is matched against that version's tree first and then against the unversioned
+//! routes. When the version comes from a path prefix (`/v2/orders/1`), the prefix is stripped
+//! before matching and the backend sees the path without it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use http::{HeaderMap, Method};
@@ -74,10 +79,18 @@ impl MethodTable {
     }
 }
 
+/// The trees of one host pattern, by API version (`None`: unversioned).
+type VersionTrees = HashMap<Option<String>, matchit::Router<usize>>;
+
 /// All routes of one config, ready to match requests.
 #[derive(Debug)]
 pub struct Router {
-    trees: HashMap<Option<String>, matchit::Router<usize>>,
+    /// The trees of the routes for any host.
+    any_host: VersionTrees,
+    /// The trees of the routes that name a host, by host pattern.
+    by_host: HashMap<String, VersionTrees>,
+    /// The wildcard patterns routes name (`*.example.com`), longest first.
+    wildcard_hosts: Vec<String>,
     tables: Vec<MethodTable>,
     versions: BTreeSet<String>,
     versioning: Versioning,
@@ -99,22 +112,34 @@ pub struct RouteError {
 impl Router {
     /// Builds the trees for `routes`.
     pub fn new(routes: &[Route], versioning: &Versioning) -> Result<Self, RouteError> {
+        let wildcards: BTreeSet<&str> = routes
+            .iter()
+            .filter_map(|r| r.host.as_deref())
+            .filter(|host| host.starts_with("*."))
+            .collect();
+        let mut wildcard_hosts: Vec<String> = wildcards.into_iter().map(str::to_owned).collect();
+        wildcard_hosts.sort_by_key(|pattern| std::cmp::Reverse(pattern.len()));
         let mut router = Router {
-            trees: HashMap::new(),
+            any_host: HashMap::new(),
+            by_host: HashMap::new(),
+            wildcard_hosts,
             tables: Vec::new(),
             versions: routes.iter().filter_map(|r| r.version.clone()).collect(),
             versioning: versioning.clone(),
         };
-        let mut table_of: HashMap<(Option<String>, String), usize> = HashMap::new();
+        let mut table_of: HashMap<(&Option<String>, &Option<String>, &str), usize> = HashMap::new();
         for (index, route) in routes.iter().enumerate() {
-            let key = (route.version.clone(), route.path.clone());
+            let key = (&route.host, &route.version, route.path.as_str());
             let table = match table_of.get(&key) {
                 Some(table) => *table,
                 None => {
                     let table = router.tables.len();
                     router.tables.push(MethodTable::default());
-                    router
-                        .trees
+                    let trees = match &route.host {
+                        Some(host) => router.by_host.entry(host.clone()).or_default(),
+                        None => &mut router.any_host,
+                    };
+                    trees
                         .entry(route.version.clone())
                         .or_default()
                         .insert(route.path.clone(), table)
@@ -139,27 +164,85 @@ impl Router {
         Ok(router)
     }
 
-    /// Matches a request.
+    /// Matches a request for `host` (the `Host` header or `:authority`, as sent).
     pub fn lookup(
         &self,
         method: &Method,
         path: &str,
+        host: Option<&[u8]>,
         headers: &HeaderMap,
         query: Option<&str>,
     ) -> RouteMatch {
         let (version, path) = self.select_version(path, headers, query);
+        let host = host
+            .filter(|_| !self.by_host.is_empty())
+            .and_then(normalize_host);
+        if let Some(host) = host.as_deref() {
+            // `normalize_host` refuses `*`: a request cannot name a wildcard pattern exactly.
+            let exact = self.by_host.get(host);
+            let wildcards = self
+                .wildcard_hosts
+                .iter()
+                .filter(|pattern| covers(pattern, host))
+                .filter_map(|pattern| self.by_host.get(pattern));
+            let candidates = exact.into_iter().chain(wildcards).chain([&self.any_host]);
+            return Self::first_found(
+                candidates.map(|trees| self.lookup_in_trees(trees, &version, method, &path)),
+            );
+        }
+        self.lookup_in_trees(&self.any_host, &version, method, &path)
+    }
+
+    /// The first match among the hosts' results; else 405 with every method some host has on
+    /// the path; else 404.
+    fn first_found(results: impl Iterator<Item = RouteMatch>) -> RouteMatch {
+        let mut allowed: Option<Vec<Method>> = None;
+        for result in results {
+            match result {
+                RouteMatch::Found(found) => return RouteMatch::Found(found),
+                RouteMatch::MethodNotAllowed { allow } => {
+                    let all = allowed.get_or_insert_with(Vec::new);
+                    for method in allow {
+                        if !all.contains(&method) {
+                            all.push(method);
+                        }
+                    }
+                }
+                RouteMatch::NotFound => {}
+            }
+        }
+        match allowed {
+            Some(allow) => RouteMatch::MethodNotAllowed { allow },
+            None => RouteMatch::NotFound,
+        }
+    }
+
+    /// Matches a request against the routes of one host pattern.
+    fn lookup_in_trees(
+        &self,
+        trees: &VersionTrees,
+        version: &Option<String>,
+        method: &Method,
+        path: &str,
+    ) -> RouteMatch {
         let mut result = RouteMatch::NotFound;
         if version.is_some() {
-            result = self.lookup_in(&version, method, &path);
+            result = self.lookup_in(trees, version, method, path);
         }
         if result == RouteMatch::NotFound {
-            result = self.lookup_in(&None, method, &path);
+            result = self.lookup_in(trees, &None, method, path);
         }
         result
     }
 
-    fn lookup_in(&self, version: &Option<String>, method: &Method, path: &str) -> RouteMatch {
-        let Some(tree) = self.trees.get(version) else {
+    fn lookup_in(
+        &self,
+        trees: &VersionTrees,
+        version: &Option<String>,
+        method: &Method,
+        path: &str,
+    ) -> RouteMatch {
+        let Some(tree) = trees.get(version) else {
             return RouteMatch::NotFound;
         };
         let Ok(found) = tree.at(path) else {
@@ -221,6 +304,35 @@ impl Router {
     }
 }
 
+/// The host a request names, as routes name hosts: lower-case, without the port or a trailing
+/// dot; `None` when it is not a host name or an IP address (routes for any host still match).
+pub fn normalize_host(host: &[u8]) -> Option<Cow<'_, str>> {
+    let host = std::str::from_utf8(host).ok()?;
+    let name = if host.starts_with('[') {
+        // An IPv6 literal keeps its brackets; the port follows the closing one.
+        &host[..=host.find(']')?]
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _port)| name)
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let valid = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':');
+    if name.is_empty() || !name.bytes().all(valid) {
+        return None;
+    }
+    Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    })
+}
+
+/// Whether the wildcard `pattern` (`*.example.com`) covers `host`: any name that ends in
+/// `.example.com`, at any depth, but not `example.com` itself.
+fn covers(pattern: &str, host: &str) -> bool {
+    let suffix = &pattern[1..];
+    host.len() > suffix.len() && host.ends_with(suffix)
+}
+
 /// Resolves `.` and `..` segments (also percent-encoded as `%2e`) the way RFC 3986 §5.2.4
 /// does, so `/public/../admin` is routed — and forwarded — as `/admin`, never past a route's
 /// plugins to a backend that would normalise it itself.
@@ -276,6 +388,7 @@ mod tests {
         Route {
             id: id.into(),
             methods: methods.iter().map(|m| m.parse().unwrap()).collect(),
+            host: None,
             path: path.into(),
             version: version.map(Into::into),
             plugins: vec![],
@@ -286,6 +399,109 @@ mod tests {
             }),
             deprecation: None,
         }
+    }
+
+    fn hosted(id: &str, methods: &[&str], host: &str, path: &str) -> Route {
+        Route {
+            host: Some(host.into()),
+            ..route(id, methods, path, None)
+        }
+    }
+
+    fn host_router() -> Router {
+        let routes = [
+            route("any-host", &["GET"], "/orders", None),
+            hosted("api", &["GET"], "api.example.com", "/orders"),
+            hosted("api-post", &["POST"], "api.example.com", "/orders/new"),
+            hosted("tenants", &["GET"], "*.example.com", "/orders"),
+            hosted("eu-tenants", &["GET"], "*.eu.example.com", "/orders"),
+            hosted("only-here", &["GET"], "*.example.com", "/tenant-info"),
+        ];
+        Router::new(&routes, &versioning()).unwrap()
+    }
+
+    fn for_host(method: Method, path: &str, host: &str) -> RouteMatch {
+        host_router().lookup(
+            &method,
+            path,
+            Some(host.as_bytes()),
+            &HeaderMap::new(),
+            None,
+        )
+    }
+
+    #[test]
+    fn an_exact_host_comes_before_wildcards_and_wildcards_before_any_host() {
+        let route_of = |path, host| found(for_host(Method::GET, path, host)).route;
+        assert_eq!(route_of("/orders", "api.example.com"), 1);
+        assert_eq!(
+            route_of("/orders", "API.Example.com:8443"),
+            1,
+            "case and port"
+        );
+        assert_eq!(route_of("/orders", "api.example.com."), 1, "a trailing dot");
+        assert_eq!(route_of("/orders", "acme.example.com"), 3);
+        assert_eq!(route_of("/orders", "a.b.example.com"), 3, "any depth");
+        assert_eq!(
+            route_of("/orders", "acme.eu.example.com"),
+            4,
+            "the longest wildcard"
+        );
+        assert_eq!(
+            route_of("/orders", "example.com"),
+            0,
+            "a wildcard skips the apex"
+        );
+        assert_eq!(route_of("/orders", "other.test"), 0);
+        assert_eq!(route_of("/orders", "[::1]:8080"), 0);
+        let no_host = host_router().lookup(&Method::GET, "/orders", None, &HeaderMap::new(), None);
+        assert_eq!(found(no_host).route, 0);
+    }
+
+    #[test]
+    fn a_hosts_routes_are_not_served_to_other_hosts() {
+        assert_eq!(
+            found(for_host(Method::GET, "/tenant-info", "x.example.com")).route,
+            5
+        );
+        assert_eq!(
+            for_host(Method::GET, "/tenant-info", "other.test"),
+            RouteMatch::NotFound
+        );
+        assert_eq!(
+            for_host(Method::GET, "/tenant-info", "example.com"),
+            RouteMatch::NotFound
+        );
+    }
+
+    #[test]
+    fn a_method_some_host_tree_lacks_is_found_in_the_next_or_allowed_from_all() {
+        assert_eq!(
+            for_host(Method::DELETE, "/orders", "api.example.com"),
+            RouteMatch::MethodNotAllowed {
+                allow: vec![Method::GET, Method::HEAD]
+            }
+        );
+        assert_eq!(
+            for_host(Method::GET, "/orders/new", "api.example.com"),
+            RouteMatch::MethodNotAllowed {
+                allow: vec![Method::POST]
+            }
+        );
+    }
+
+    #[test]
+    fn hosts_are_normalised_or_ignored() {
+        assert_eq!(
+            normalize_host(b"Api.Example.COM:80").as_deref(),
+            Some("api.example.com")
+        );
+        assert_eq!(normalize_host(b"[::1]:8080").as_deref(), Some("[::1]"));
+        assert_eq!(normalize_host(b"127.0.0.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(normalize_host(b"*.example.com"), None);
+        assert_eq!(normalize_host(b"a b"), None);
+        assert_eq!(normalize_host(b""), None);
+        assert_eq!(normalize_host(b"\xff"), None);
     }
 
     fn versioning() -> Versioning {
@@ -315,14 +531,15 @@ mod tests {
 
     #[test]
     fn captures_percent_decoded_path_params() {
-        let m = found(router().lookup(&Method::GET, "/orders/a%20b", &HeaderMap::new(), None));
+        let m =
+            found(router().lookup(&Method::GET, "/orders/a%20b", None, &HeaderMap::new(), None));
         assert_eq!(m.route, 0);
         assert_eq!(m.params, vec![("id".to_owned(), "a b".to_owned())]);
     }
 
     #[test]
     fn wrong_method_is_method_not_allowed_listing_the_allowed_ones() {
-        let m = router().lookup(&Method::DELETE, "/orders/1", &HeaderMap::new(), None);
+        let m = router().lookup(&Method::DELETE, "/orders/1", None, &HeaderMap::new(), None);
         assert_eq!(
             m,
             RouteMatch::MethodNotAllowed {
@@ -333,19 +550,19 @@ mod tests {
 
     #[test]
     fn unknown_path_is_not_found() {
-        let m = router().lookup(&Method::GET, "/nope", &HeaderMap::new(), None);
+        let m = router().lookup(&Method::GET, "/nope", None, &HeaderMap::new(), None);
         assert_eq!(m, RouteMatch::NotFound);
     }
 
     #[test]
     fn route_without_methods_matches_any_method() {
-        let m = found(router().lookup(&Method::PATCH, "/any", &HeaderMap::new(), None));
+        let m = found(router().lookup(&Method::PATCH, "/any", None, &HeaderMap::new(), None));
         assert_eq!(m.route, 3);
     }
 
     #[test]
     fn version_from_path_prefix_is_stripped() {
-        let m = found(router().lookup(&Method::GET, "/v2/orders/7", &HeaderMap::new(), None));
+        let m = found(router().lookup(&Method::GET, "/v2/orders/7", None, &HeaderMap::new(), None));
         assert_eq!(
             (m.route, m.version.as_deref(), m.path.as_str()),
             (2, Some("v2"), "/orders/7")
@@ -357,12 +574,13 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-api-version", "v2".parse().unwrap());
         assert_eq!(
-            found(router().lookup(&Method::GET, "/orders/7", &headers, None)).route,
+            found(router().lookup(&Method::GET, "/orders/7", None, &headers, None)).route,
             2
         );
         let m = router().lookup(
             &Method::GET,
             "/orders/7",
+            None,
             &HeaderMap::new(),
             Some("version=v2"),
         );
@@ -374,20 +592,21 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-api-version", "v2".parse().unwrap());
         assert_eq!(
-            found(router().lookup(&Method::GET, "/any", &headers, None)).route,
+            found(router().lookup(&Method::GET, "/any", None, &headers, None)).route,
             3
         );
     }
 
     #[test]
     fn a_get_route_answers_head() {
-        let m = found(router().lookup(&Method::HEAD, "/orders/1", &HeaderMap::new(), None));
+        let m = found(router().lookup(&Method::HEAD, "/orders/1", None, &HeaderMap::new(), None));
         assert_eq!(m.route, 0);
     }
 
     #[test]
     fn version_prefix_after_repeated_slashes_is_stripped() {
-        let m = found(router().lookup(&Method::GET, "//v2/orders/7", &HeaderMap::new(), None));
+        let m =
+            found(router().lookup(&Method::GET, "//v2/orders/7", None, &HeaderMap::new(), None));
         assert_eq!((m.route, m.path.as_str()), (2, "/orders/7"));
     }
 

@@ -1,4 +1,4 @@
-//! Routing: path parameters, API version selection, 404 and 405 gateway responses, deprecation.
+//! Routing: hosts, path parameters, API version selection, 404 and 405 gateway responses, deprecation.
 
 use http::Method;
 use wasmgate_tests::{EchoUpstream, TestGateway, http1};
@@ -114,4 +114,97 @@ async fn wrong_method_is_a_405_listing_the_allowed_methods() {
     assert_eq!(response.status, 405);
     assert_eq!(response.json()["type"], "METHOD_NOT_ALLOWED");
     assert_eq!(response.header("allow"), Some("GET, POST, HEAD"));
+}
+
+/// Three routes on one path: for one domain, for its subdomains, and for any other host.
+async fn hosted_gateway(upstream: &EchoUpstream) -> TestGateway {
+    TestGateway::start(&format!(
+        r#"
+[upstreams.echo]
+url = "{}"
+
+[[routes]]
+id = "any-host"
+path = "/whoami"
+integration = {{ type = "mock", status = 200, body = "any" }}
+
+[[routes]]
+id = "api"
+host = "api.example.com"
+path = "/whoami"
+integration = {{ type = "http", upstream = "echo" }}
+
+[[routes]]
+id = "tenants"
+host = "*.tenants.example.com"
+methods = ["GET"]
+path = "/whoami"
+integration = {{ type = "mock", status = 200, body = "tenant" }}
+
+[[routes]]
+id = "tenant-only"
+host = "*.tenants.example.com"
+path = "/tenant-only"
+integration = {{ type = "mock", status = 200, body = "tenant-only" }}
+"#,
+        upstream.url()
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn routes_match_the_host_the_client_asked_for() {
+    let upstream = EchoUpstream::start().await;
+    let gateway = hosted_gateway(&upstream).await;
+    let client = http1();
+    let url = gateway.url("/whoami");
+    let on = |host: &'static str| {
+        let (client, url) = (client.clone(), url.clone());
+        async move { client.send(Method::GET, &url, &[("host", host)], "").await }
+    };
+    let api = on("API.example.com:443").await;
+    assert_eq!(api.status, 200);
+    // The backend sees the route's path and the client's host as `x-forwarded-host`.
+    assert_eq!(api.json()["path"], "/whoami");
+    assert_eq!(
+        api.json()["headers"]["x-forwarded-host"][0],
+        "API.example.com:443"
+    );
+    assert_eq!(&on("acme.tenants.example.com").await.body[..], b"tenant");
+    assert_eq!(&on("a.b.tenants.example.com").await.body[..], b"tenant");
+    assert_eq!(&on("tenants.example.com").await.body[..], b"any");
+    assert_eq!(&on("other.test").await.body[..], b"any");
+    assert_eq!(
+        &client.get(&url).await.body[..],
+        b"any",
+        "the listener's address"
+    );
+
+    // A subdomain's POST is not one of its routes' methods: the any-host route takes it.
+    let post = client
+        .send(
+            Method::POST,
+            &url,
+            &[("host", "acme.tenants.example.com")],
+            "",
+        )
+        .await;
+    assert_eq!(&post.body[..], b"any");
+}
+
+#[tokio::test]
+async fn a_hosts_own_routes_are_not_found_on_other_hosts() {
+    let upstream = EchoUpstream::start().await;
+    let gateway = hosted_gateway(&upstream).await;
+    let client = http1();
+    let url = gateway.url("/tenant-only");
+    let tenant = client
+        .send(Method::GET, &url, &[("host", "x.tenants.example.com")], "")
+        .await;
+    assert_eq!(&tenant.body[..], b"tenant-only");
+    let elsewhere = client
+        .send(Method::GET, &url, &[("host", "api.example.com")], "")
+        .await;
+    assert_eq!(elsewhere.status, 404);
+    assert_eq!(elsewhere.json()["type"], "RESOURCE_NOT_FOUND");
 }

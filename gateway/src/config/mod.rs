@@ -139,9 +139,13 @@
 //! plugins = ["auth"]                  # the global chain: runs first, on every route
 //!
 //! [[routes]]
-//! id = "get-order"                    # unique; default "<METHODS> <path>", e.g. "ANY /x",
-//!                                     # "GET,HEAD /orders/{id}", plus " (v2)" when versioned
+//! id = "get-order"                    # unique; default "<METHODS> <host><path>", e.g. "ANY /x",
+//!                                     # "GET,HEAD /orders/{id}", "GET api.example.com/x",
+//!                                     # plus " (v2)" when versioned
 //! methods = ["GET", "HEAD"]           # absent or empty: any method
+//! host = "api.example.com"            # absent: any host; "*.example.com": its subdomains at
+//!                                     # any depth. Exact host first, then the longest wildcard,
+//!                                     # then routes without `host`
 //! path = "/orders/{id}"               # `{name}` parameter, `{*rest}` catch-all at the end,
 //!                                     # `{{` and `}}` literal braces
 //! version = "v2"                      # absent: unversioned
@@ -163,9 +167,9 @@
 //! body = '{"ok":true}'                # default empty
 //! ```
 //!
-//! Two routes may not match the same (version, path template, method); a route without `methods`
-//! overlaps every route on its template. Templates the router cannot tell apart (`/{a}` and
-//! `/{b}`) are rejected too.
+//! Two routes may not match the same (host, version, path template, method); a route without
+//! `methods` overlaps every route on its template. Templates the router cannot tell apart
+//! (`/{a}` and `/{b}`) are rejected too.
 
 mod de;
 mod error;

@@ -484,6 +484,9 @@ pub struct Route {
     pub id: String,
     /// The methods matched; empty means any method.
     pub methods: Vec<Method>,
+    /// The host matched, lower-case: a name (`api.example.com`) or a wildcard over its
+    /// subdomains (`*.example.com`); `None` matches any host.
+    pub host: Option<String>,
     /// The path template, matchit syntax: `/v1/orders/{id}`, catch-all `/files/{*rest}`.
     pub path: String,
     /// The API version this route belongs to (`None`: unversioned).

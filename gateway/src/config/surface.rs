@@ -363,6 +363,8 @@ pub(super) struct RouteSection {
     pub(super) id: Option<Spanned<String>>,
     /// `methods = ["GET", "HEAD"]` (absent or empty: any method)
     pub(super) methods: Option<Vec<Spanned<String>>>,
+    /// `host = "api.example.com"` or `"*.example.com"` (absent: any host)
+    pub(super) host: Option<Spanned<String>>,
     /// `path = "/orders/{id}"`
     pub(super) path: Spanned<String>,
     /// `version = "v2"`

@@ -36,6 +36,7 @@ pub(super) fn route(request: &RequestContext) -> Routed {
         router.lookup(
             method,
             &exchange.path,
+            request.client.host.as_ref().map(HeaderValue::as_bytes),
             &exchange.headers,
             exchange.query.as_deref(),
         )

@@ -1,5 +1,5 @@
-//! `[[routes]]`: methods, path templates, versions, ids and chains, and routes that overlap (same
-//! version, path and method) or that the router cannot tell apart. Integrations and deprecation
+//! `[[routes]]`: methods, hosts, path templates, versions, ids and chains, and routes that
+//! overlap (same host, version, path and method) or that the router cannot tell apart. Integrations and deprecation
 //! notices are in `integration.rs`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,13 +16,16 @@ const METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
 ];
 
+/// A route's host, version and path template.
+type Site = (Option<String>, Option<String>, String);
+
 /// Routes seen so far, to find overlaps and router conflicts.
 #[derive(Default)]
 struct Seen {
-    /// (version, path) → the routes with that template and version.
-    by_template: HashMap<(Option<String>, String), Vec<usize>>,
-    /// One scratch router per version, as the real router is built.
-    routers: HashMap<Option<String>, matchit::Router<usize>>,
+    /// (host, version, path) → the routes with that host, version and template.
+    by_template: HashMap<Site, Vec<usize>>,
+    /// One scratch router per host and version, as the real router is built.
+    routers: HashMap<(Option<String>, Option<String>), matchit::Router<usize>>,
     /// Route ids → (route index, whether the id was written in the file).
     ids: HashMap<String, (usize, bool)>,
 }
@@ -44,6 +47,7 @@ impl Checker<'_> {
             // A list of bad methods is not "any method": don't report overlaps from it.
             let methods_ok = self.errors.len() == errors_before;
             let version = s.version.as_ref().map(|v| self.version(v, &prefix));
+            let host = s.host.as_ref().map(|h| self.host(h, &prefix));
             let path = s.path.get_ref().clone();
             let path_ok = match template::check(&path) {
                 Ok(()) => true,
@@ -57,7 +61,14 @@ impl Checker<'_> {
                     false
                 }
             };
-            let id = self.route_id(s, i, &methods, version.as_deref(), &mut seen);
+            let id = self.route_id(
+                s,
+                i,
+                &methods,
+                host.as_deref(),
+                version.as_deref(),
+                &mut seen,
+            );
             let chain = self.chain(
                 &s.plugins,
                 &format!("{prefix}.plugins"),
@@ -69,6 +80,7 @@ impl Checker<'_> {
             let route = Route {
                 id,
                 methods,
+                host,
                 path,
                 version,
                 plugins: chain,
@@ -132,12 +144,38 @@ impl Checker<'_> {
         v.clone()
     }
 
-    /// The route's id (written, or `METHODS path` plus ` (version)`); written ids must be unique.
+    /// A route's host: a name or a wildcard over its subdomains, lower-cased.
+    fn host(&mut self, host: &Spanned<String>, prefix: &str) -> String {
+        let pattern = host.get_ref().to_ascii_lowercase();
+        let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        };
+        if !name.split('.').all(label_ok) {
+            let help = "a host is a name such as `api.example.com`, or `*.example.com` for its \
+                        subdomains (any depth), without a scheme, port or path";
+            self.error(
+                host.span(),
+                &format!("{prefix}.host"),
+                format!("invalid host `{}`", host.get_ref()),
+                Some(help.into()),
+            );
+        }
+        pattern
+    }
+
+    /// The route's id (written, or `METHODS hostpath` plus ` (version)`); written ids must be
+    /// unique.
     fn route_id(
         &mut self,
         s: &RouteSection,
         i: usize,
         methods: &[Method],
+        host: Option<&str>,
         version: Option<&str>,
         seen: &mut Seen,
     ) -> String {
@@ -152,7 +190,8 @@ impl Checker<'_> {
                     names.join(",")
                 };
                 let version = version.map(|v| format!(" ({v})")).unwrap_or_default();
-                format!("{methods} {}{version}", s.path.get_ref())
+                let host = host.unwrap_or_default();
+                format!("{methods} {host}{}{version}", s.path.get_ref())
             }
         };
         let span = s.id.as_ref().map_or(s.path.span(), Spanned::span);
@@ -186,7 +225,11 @@ impl Checker<'_> {
         earlier: &[Route],
         seen: &mut Seen,
     ) {
-        let template = (route.version.clone(), route.path.clone());
+        let template = (
+            route.host.clone(),
+            route.version.clone(),
+            route.path.clone(),
+        );
         let same_template = seen.by_template.entry(template).or_default();
         let clash = same_template
             .iter()
@@ -216,8 +259,9 @@ impl Checker<'_> {
                 .as_ref()
                 .map(|v| format!(" (version `{v}`)"))
                 .unwrap_or_default();
+            let host = route.host.as_deref().unwrap_or_default();
             let message = format!(
-                "duplicate route: `{} {}`{version} is already routed by routes[{j}] (`{}`)",
+                "duplicate route: `{} {host}{}`{version} is already routed by routes[{j}] (`{}`)",
                 common.join(","),
                 route.path,
                 other.id
@@ -226,8 +270,8 @@ impl Checker<'_> {
                 "a route without `methods` matches every method: give both routes disjoint \
                  `methods`, or change `path` or `version`"
             } else {
-                "two routes cannot match the same version, path and method: remove one, or change \
-                 its `methods`, `path` or `version`"
+                "two routes cannot match the same host, version, path and method: remove one, or \
+                 change its `methods`, `host`, `path` or `version`"
             };
             self.error(
                 path.span(),
@@ -240,13 +284,16 @@ impl Checker<'_> {
         if !first_of_template {
             return;
         }
-        let router = seen.routers.entry(route.version.clone()).or_default();
+        let router = seen
+            .routers
+            .entry((route.host.clone(), route.version.clone()))
+            .or_default();
         if let Err(e) = router.insert(route.path.clone(), i) {
             let (message, help) = match e {
                 matchit::InsertError::Conflict { with } => {
                     let owner = seen
                         .by_template
-                        .get(&(route.version.clone(), with.clone()))
+                        .get(&(route.host.clone(), route.version.clone(), with.clone()))
                         .and_then(|routes| routes.first())
                         .map(|j| format!(" (routes[{j}])"))
                         .unwrap_or_default();

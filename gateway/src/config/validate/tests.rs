@@ -204,6 +204,64 @@ fn rejects_overlapping_routes() {
 }
 
 #[test]
+fn routes_on_other_hosts_do_not_overlap_and_bad_hosts_are_named() {
+    let route = |host: &str| {
+        format!(
+            "[[routes]]\n{host}methods = [\"GET\"]\npath = \"/a\"\n\
+             integration = {{ type = \"mock\" }}\n"
+        )
+    };
+    let config = parse(
+        Path::new("x"),
+        &format!(
+            "{LISTENER}{}{}{}",
+            route(""),
+            route("host = \"API.example.com\"\n"),
+            route("host = \"*.example.com\"\n")
+        ),
+    )
+    .unwrap();
+    let ids: Vec<(&str, Option<&str>)> = config
+        .routes
+        .iter()
+        .map(|r| (r.id.as_str(), r.host.as_deref()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("GET /a", None),
+            ("GET api.example.com/a", Some("api.example.com")),
+            ("GET *.example.com/a", Some("*.example.com")),
+        ]
+    );
+    let twice = route("host = \"api.example.com\"\n");
+    let e = error(&format!("{twice}{twice}"));
+    assert_eq!(
+        e.message,
+        "duplicate route: `GET api.example.com/a` is already routed by routes[0] \
+         (`GET api.example.com/a`)"
+    );
+    for bad in [
+        "https://api.example.com",
+        "api.example.com:8443",
+        "a.*.com",
+        "*",
+        "a..b",
+        "",
+    ] {
+        let e = error(&route(&format!("host = \"{bad}\"\n")));
+        assert_eq!(
+            (e.message.as_str(), e.key.as_deref()),
+            (
+                format!("invalid host `{bad}`").as_str(),
+                Some("routes[0].host")
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn rejects_duplicate_route_ids() {
     let route = |id: &str, path: &str| {
         format!(
