@@ -4,12 +4,12 @@
 //! Each host pattern and API version (and the routes for any host, and the unversioned ones)
 //! has its own `matchit` tree; a tree maps a path template to the routes registered on it by
 //! method. A request is matched against the routes of its exact host first, then those of the
-//! wildcard patterns that cover it (the longest first), then the routes for any host; the first
-//! route that takes the method answers (405 when some have the path but none the method, with
-//! every method they have; 404 when none has the path). Within a host, a request whose version
-//! was selected is matched against that version's tree first and then against the unversioned
-//! routes. When the version comes from a path prefix (`/v2/orders/1`), the prefix is stripped
-//! before matching and the backend sees the path without it.
+//! wildcard patterns that cover it (the longest first), then the routes for any host: the first
+//! of these with a route on the path answers, with the route for the method or 405 (as a
+//! virtual host does: a host's routes are not mixed with another's). Within a host, a request
+//! whose version was selected is matched against that version's tree first and then against
+//! the unversioned routes. When the version comes from a path prefix (`/v2/orders/1`), the
+//! prefix is stripped before matching and the backend sees the path without it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -87,10 +87,11 @@ type VersionTrees = HashMap<Option<String>, matchit::Router<usize>>;
 pub struct Router {
     /// The trees of the routes for any host.
     any_host: VersionTrees,
-    /// The trees of the routes that name a host, by host pattern.
+    /// The trees of the routes that name one host, by host.
     by_host: HashMap<String, VersionTrees>,
-    /// The wildcard patterns routes name (`*.example.com`), longest first.
-    wildcard_hosts: Vec<String>,
+    /// The trees of the routes that name a wildcard, by the suffix it covers (`.example.com`
+    /// for `*.example.com`): a host's suffixes are looked up, with no scan of the patterns.
+    by_wildcard: HashMap<String, VersionTrees>,
     tables: Vec<MethodTable>,
     versions: BTreeSet<String>,
     versioning: Versioning,
@@ -112,17 +113,10 @@ pub struct RouteError {
 impl Router {
     /// Builds the trees for `routes`.
     pub fn new(routes: &[Route], versioning: &Versioning) -> Result<Self, RouteError> {
-        let wildcards: BTreeSet<&str> = routes
-            .iter()
-            .filter_map(|r| r.host.as_deref())
-            .filter(|host| host.starts_with("*."))
-            .collect();
-        let mut wildcard_hosts: Vec<String> = wildcards.into_iter().map(str::to_owned).collect();
-        wildcard_hosts.sort_by_key(|pattern| std::cmp::Reverse(pattern.len()));
         let mut router = Router {
             any_host: HashMap::new(),
             by_host: HashMap::new(),
-            wildcard_hosts,
+            by_wildcard: HashMap::new(),
             tables: Vec::new(),
             versions: routes.iter().filter_map(|r| r.version.clone()).collect(),
             versioning: versioning.clone(),
@@ -135,8 +129,12 @@ impl Router {
                 None => {
                     let table = router.tables.len();
                     router.tables.push(MethodTable::default());
-                    let trees = match &route.host {
-                        Some(host) => router.by_host.entry(host.clone()).or_default(),
+                    let trees = match route.host.as_deref() {
+                        Some(host) => match host.strip_prefix('*') {
+                            Some(suffix) => router.by_wildcard.entry(suffix.to_owned()),
+                            None => router.by_host.entry(host.to_owned()),
+                        }
+                        .or_default(),
                         None => &mut router.any_host,
                     };
                     trees
@@ -174,47 +172,23 @@ impl Router {
         query: Option<&str>,
     ) -> RouteMatch {
         let (version, path) = self.select_version(path, headers, query);
-        let host = host
-            .filter(|_| !self.by_host.is_empty())
-            .and_then(normalize_host);
-        if let Some(host) = host.as_deref() {
-            // `normalize_host` refuses `*`: a request cannot name a wildcard pattern exactly.
-            let exact = self.by_host.get(host);
-            let wildcards = self
-                .wildcard_hosts
-                .iter()
-                .filter(|pattern| covers(pattern, host))
-                .filter_map(|pattern| self.by_host.get(pattern));
-            let candidates = exact.into_iter().chain(wildcards).chain([&self.any_host]);
-            return Self::first_found(
-                candidates.map(|trees| self.lookup_in_trees(trees, &version, method, &path)),
-            );
-        }
-        self.lookup_in_trees(&self.any_host, &version, method, &path)
-    }
-
-    /// The first match among the hosts' results; else 405 with every method some host has on
-    /// the path; else 404.
-    fn first_found(results: impl Iterator<Item = RouteMatch>) -> RouteMatch {
-        let mut allowed: Option<Vec<Method>> = None;
-        for result in results {
-            match result {
-                RouteMatch::Found(found) => return RouteMatch::Found(found),
-                RouteMatch::MethodNotAllowed { allow } => {
-                    let all = allowed.get_or_insert_with(Vec::new);
-                    for method in allow {
-                        if !all.contains(&method) {
-                            all.push(method);
-                        }
-                    }
-                }
-                RouteMatch::NotFound => {}
-            }
-        }
-        match allowed {
-            Some(allow) => RouteMatch::MethodNotAllowed { allow },
-            None => RouteMatch::NotFound,
-        }
+        let names_hosts = !self.by_host.is_empty() || !self.by_wildcard.is_empty();
+        let host = host.filter(|_| names_hosts).and_then(normalize_host);
+        let Some(host) = host.as_deref() else {
+            return self.lookup_in_trees(&self.any_host, &version, method, &path);
+        };
+        // `normalize_host` refuses `*` and empty labels: a request cannot name a pattern.
+        let exact = self.by_host.get(host);
+        let wildcards = host
+            .match_indices('.')
+            .filter_map(|(dot, _)| self.by_wildcard.get(&host[dot..]));
+        exact
+            .into_iter()
+            .chain(wildcards)
+            .chain([&self.any_host])
+            .map(|trees| self.lookup_in_trees(trees, &version, method, &path))
+            .find(|result| *result != RouteMatch::NotFound)
+            .unwrap_or(RouteMatch::NotFound)
     }
 
     /// Matches a request against the routes of one host pattern.
@@ -316,7 +290,7 @@ pub fn normalize_host(host: &[u8]) -> Option<Cow<'_, str>> {
     };
     let name = name.strip_suffix('.').unwrap_or(name);
     let valid = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':');
-    if name.is_empty() || !name.bytes().all(valid) {
+    if name.split('.').any(str::is_empty) || !name.bytes().all(valid) {
         return None;
     }
     Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -324,13 +298,6 @@ pub fn normalize_host(host: &[u8]) -> Option<Cow<'_, str>> {
     } else {
         Cow::Borrowed(name)
     })
-}
-
-/// Whether the wildcard `pattern` (`*.example.com`) covers `host`: any name that ends in
-/// `.example.com`, at any depth, but not `example.com` itself.
-fn covers(pattern: &str, host: &str) -> bool {
-    let suffix = &pattern[1..];
-    host.len() > suffix.len() && host.ends_with(suffix)
 }
 
 /// Resolves `.` and `..` segments (also percent-encoded as `%2e`) the way RFC 3986 §5.2.4
@@ -475,7 +442,7 @@ mod tests {
     }
 
     #[test]
-    fn a_method_some_host_tree_lacks_is_found_in_the_next_or_allowed_from_all() {
+    fn the_first_host_with_the_path_answers_even_with_405() {
         assert_eq!(
             for_host(Method::DELETE, "/orders", "api.example.com"),
             RouteMatch::MethodNotAllowed {
@@ -500,6 +467,8 @@ mod tests {
         assert_eq!(normalize_host(b"127.0.0.1").as_deref(), Some("127.0.0.1"));
         assert_eq!(normalize_host(b"*.example.com"), None);
         assert_eq!(normalize_host(b"a b"), None);
+        assert_eq!(normalize_host(b"a..example.com"), None);
+        assert_eq!(normalize_host(b".example.com"), None);
         assert_eq!(normalize_host(b""), None);
         assert_eq!(normalize_host(b"\xff"), None);
     }

@@ -144,8 +144,8 @@
 //!                                     # plus " (v2)" when versioned
 //! methods = ["GET", "HEAD"]           # absent or empty: any method
 //! host = "api.example.com"            # absent: any host; "*.example.com": its subdomains at
-//!                                     # any depth. Exact host first, then the longest wildcard,
-//!                                     # then routes without `host`
+//!                                     # any depth. The first of exact host, longest wildcard,
+//!                                     # any host with a route on the path answers (or 405)
 //! path = "/orders/{id}"               # `{name}` parameter, `{*rest}` catch-all at the end,
 //!                                     # `{{` and `}}` literal braces
 //! version = "v2"                      # absent: unversioned

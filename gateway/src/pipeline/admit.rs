@@ -56,10 +56,13 @@ pub(super) fn admit(
         } else {
             String::new()
         },
-        host: headers.get(HOST).cloned().or_else(|| {
-            let authority = parts.uri.authority()?;
-            HeaderValue::from_str(authority.as_str()).ok()
-        }),
+        // The request target's authority first: HTTP/2's `:authority`, or an absolute-form
+        // HTTP/1.1 target, which RFC 9112 §3.2.2 says wins over `Host`.
+        host: parts
+            .uri
+            .authority()
+            .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok())
+            .or_else(|| headers.get(HOST).cloned()),
     };
     let exchange = Exchange {
         request: RequestState {

@@ -146,7 +146,9 @@ impl Checker<'_> {
 
     /// A route's host: a name or a wildcard over its subdomains, lower-cased.
     fn host(&mut self, host: &Spanned<String>, prefix: &str) -> String {
-        let pattern = host.get_ref().to_ascii_lowercase();
+        let written = host.get_ref().to_ascii_lowercase();
+        // Requests may name a host with its trailing dot (`example.com.`): the same host.
+        let pattern = written.strip_suffix('.').unwrap_or(&written).to_owned();
         let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
         let label_ok = |label: &str| {
             !label.is_empty()
@@ -156,8 +158,9 @@ impl Checker<'_> {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         };
         if !name.split('.').all(label_ok) {
-            let help = "a host is a name such as `api.example.com`, or `*.example.com` for its \
-                        subdomains (any depth), without a scheme, port or path";
+            let help = "a host is a name such as `api.example.com` (punycode `xn--…` for \
+                        other scripts) or an IPv4 address, or `*.example.com` for the subdomains \
+                        of a name (any depth), without a scheme, port or path";
             self.error(
                 host.span(),
                 &format!("{prefix}.host"),
@@ -268,7 +271,7 @@ impl Checker<'_> {
             );
             let help = if route.methods.is_empty() || other.methods.is_empty() {
                 "a route without `methods` matches every method: give both routes disjoint \
-                 `methods`, or change `path` or `version`"
+                 `methods`, or change `host`, `path` or `version`"
             } else {
                 "two routes cannot match the same host, version, path and method: remove one, or \
                  change its `methods`, `host`, `path` or `version`"

@@ -216,7 +216,7 @@ fn routes_on_other_hosts_do_not_overlap_and_bad_hosts_are_named() {
         &format!(
             "{LISTENER}{}{}{}",
             route(""),
-            route("host = \"API.example.com\"\n"),
+            route("host = \"API.example.com.\"\n"),
             route("host = \"*.example.com\"\n")
         ),
     )
