@@ -79,8 +79,12 @@ impl MethodTable {
     }
 }
 
+/// The maps a request is looked up in. Their keys come from config, so a client cannot flood
+/// them with colliding keys: a fast hasher, not SipHash.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The trees of one host pattern, by API version (`None`: unversioned).
-type VersionTrees = HashMap<Option<String>, matchit::Router<usize>>;
+type VersionTrees = FastMap<Option<String>, matchit::Router<usize>>;
 
 /// All routes of one config, ready to match requests.
 #[derive(Debug)]
@@ -88,10 +92,10 @@ pub struct Router {
     /// The trees of the routes for any host.
     any_host: VersionTrees,
     /// The trees of the routes that name one host, by host.
-    by_host: HashMap<String, VersionTrees>,
+    by_host: FastMap<String, VersionTrees>,
     /// The trees of the routes that name a wildcard, by the suffix it covers (`.example.com`
     /// for `*.example.com`): a host's suffixes are looked up, with no scan of the patterns.
-    by_wildcard: HashMap<String, VersionTrees>,
+    by_wildcard: FastMap<String, VersionTrees>,
     tables: Vec<MethodTable>,
     versions: BTreeSet<String>,
     versioning: Versioning,
@@ -114,9 +118,9 @@ impl Router {
     /// Builds the trees for `routes`.
     pub fn new(routes: &[Route], versioning: &Versioning) -> Result<Self, RouteError> {
         let mut router = Router {
-            any_host: HashMap::new(),
-            by_host: HashMap::new(),
-            by_wildcard: HashMap::new(),
+            any_host: FastMap::default(),
+            by_host: FastMap::default(),
+            by_wildcard: FastMap::default(),
             tables: Vec::new(),
             versions: routes.iter().filter_map(|r| r.version.clone()).collect(),
             versioning: versioning.clone(),
@@ -281,19 +285,30 @@ impl Router {
 /// The host a request names, as routes name hosts: lower-case, without the port or a trailing
 /// dot; `None` when it is not a host name or an IP address (routes for any host still match).
 pub fn normalize_host(host: &[u8]) -> Option<Cow<'_, str>> {
-    let host = std::str::from_utf8(host).ok()?;
-    let name = if host.starts_with('[') {
+    // One pass over the bytes: this runs on every request of a config that names hosts.
+    let end = match host.first() {
         // An IPv6 literal keeps its brackets; the port follows the closing one.
-        &host[..=host.find(']')?]
-    } else {
-        host.rsplit_once(':').map_or(host, |(name, _port)| name)
+        Some(b'[') => host.iter().position(|&b| b == b']')? + 1,
+        _ => host.iter().rposition(|&b| b == b':').unwrap_or(host.len()),
     };
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let valid = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':');
-    if name.split('.').any(str::is_empty) || !name.bytes().all(valid) {
+    let name = &host[..end];
+    let name = name.strip_suffix(b".").unwrap_or(name);
+    let (mut label, mut upper) = (0usize, false);
+    for &byte in name {
+        match byte {
+            b'.' if label == 0 => return None,
+            b'.' => label = 0,
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'[' | b']' | b':' => label += 1,
+            b'A'..=b'Z' => (label, upper) = (label + 1, true),
+            _ => return None,
+        }
+    }
+    if label == 0 {
         return None;
     }
-    Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
+    // Only ASCII bytes are left.
+    let name = std::str::from_utf8(name).ok()?;
+    Some(if upper {
         Cow::Owned(name.to_ascii_lowercase())
     } else {
         Cow::Borrowed(name)
