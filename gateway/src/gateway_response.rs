@@ -85,6 +85,15 @@ pub enum GatewayError {
         /// Its instance limit.
         max_instances: u32,
     },
+    /// The upstream takes no request now: its circuit breaker is open (`max_requests` in
+    /// flight) or none of its targets is available (answered 503 with `Retry-After`).
+    #[error("upstream `{upstream}` is unavailable: {reason}")]
+    UpstreamUnavailable {
+        /// The upstream's name.
+        upstream: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// The backend did not answer within the integration timeout.
     #[error("upstream `{upstream}` did not answer within {timeout_ms} ms")]
     UpstreamTimeout {
@@ -106,6 +115,7 @@ impl GatewayError {
             GatewayError::BodyRead(_) => BAD_REQUEST_BODY,
             GatewayError::Plugin { .. } => PLUGIN_FAILURE,
             GatewayError::Saturated { .. } => SERVICE_UNAVAILABLE,
+            GatewayError::UpstreamUnavailable { .. } => SERVICE_UNAVAILABLE,
             GatewayError::Upstream { .. } => INTEGRATION_FAILURE,
             GatewayError::UpstreamTimeout { .. } => INTEGRATION_TIMEOUT,
         }
@@ -126,7 +136,7 @@ impl GatewayError {
                     response.headers.insert(ALLOW, value);
                 }
             }
-            GatewayError::Saturated { .. } => {
+            GatewayError::Saturated { .. } | GatewayError::UpstreamUnavailable { .. } => {
                 response
                     .headers
                     .insert(RETRY_AFTER, HeaderValue::from_static(SHED_RETRY_AFTER_SECS));

@@ -29,8 +29,38 @@ pub const GATEWAY_DURATION: &str = "wasmgate_gateway_duration_seconds";
 /// (e.g. `RESOURCE_NOT_FOUND`, `PLUGIN_FAILURE`, `INTEGRATION_TIMEOUT`).
 pub const GATEWAY_RESPONSES_TOTAL: &str = "wasmgate_gateway_responses_total";
 
-/// Counter: failed backend calls, labelled `upstream` and `kind` (`timeout` | `error`).
+/// Counter: failed backend calls, labelled `upstream` and `kind` (`timeout` | `error` |
+/// `unavailable`: refused at once by the circuit breaker or for want of an available target).
 pub const UPSTREAM_ERRORS_TOTAL: &str = "wasmgate_upstream_errors_total";
+
+/// Counter: tries sent to one upstream target, labelled `upstream`, `target` (its URL) and
+/// `outcome` (`answered`: a response below 500; `failed`: a 5xx or no response).
+pub const UPSTREAM_TARGET_REQUESTS_TOTAL: &str = "wasmgate_upstream_target_requests_total";
+
+/// Histogram (seconds): one try's time to the response head (or failure), labelled `upstream`
+/// and `target`.
+pub const UPSTREAM_TARGET_DURATION: &str = "wasmgate_upstream_target_duration_seconds";
+
+/// Gauge: 1 while a target passes its active health checks (or has none), 0 once it failed
+/// them, labelled `upstream` and `target`.
+pub const UPSTREAM_TARGET_HEALTHY: &str = "wasmgate_upstream_target_healthy";
+
+/// Counter: passive ejections of a target (consecutive failures), labelled `upstream` and
+/// `target`.
+pub const UPSTREAM_EJECTIONS_TOTAL: &str = "wasmgate_upstream_ejections_total";
+
+/// Counter: retries sent (tries after the first), labelled `upstream`.
+pub const UPSTREAM_RETRIES_TOTAL: &str = "wasmgate_upstream_retries_total";
+
+/// Counter: retries not sent because the upstream's retry budget was spent, labelled
+/// `upstream`.
+pub const UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL: &str =
+    "wasmgate_upstream_retry_budget_exhausted_total";
+
+/// Counter: requests answered 503 without a try, labelled `upstream` and `reason`
+/// (`max_requests`: the circuit breaker; `no_available_target`: every target unhealthy or
+/// ejected).
+pub const UPSTREAM_UNAVAILABLE_TOTAL: &str = "wasmgate_upstream_unavailable_total";
 
 /// Gauge: open client connections.
 pub const ACTIVE_CONNECTIONS: &str = "wasmgate_active_connections";

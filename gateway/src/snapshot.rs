@@ -11,7 +11,7 @@ use http::{HeaderName, HeaderValue};
 
 use crate::config::{Config, ConfigError, ConfigErrors, Deprecation, Integration, PluginDef};
 use crate::exchange::Stage;
-use crate::integration::{HttpUpstream, IntegrationRuntime};
+use crate::integration::{HttpUpstream, IntegrationRuntime, RouteRetries};
 use crate::metrics::{RouteMetrics, UNMATCHED_ROUTE};
 use crate::plugin::{CompiledPlugin, ConfiguredPlugin, Documents, PluginEngine, PluginLoadError};
 use crate::routing::Router;
@@ -199,7 +199,7 @@ impl Snapshot {
         let upstreams: BTreeMap<&str, Arc<HttpUpstream>> = config
             .upstreams
             .iter()
-            .map(|(name, upstream)| (name.as_str(), Arc::new(HttpUpstream::new(upstream))))
+            .map(|(name, upstream)| (name.as_str(), HttpUpstream::new(upstream)))
             .collect();
         let chain_of = |names: &mut dyn Iterator<Item = &String>| -> Vec<Arc<ConfiguredPlugin>> {
             names
@@ -213,12 +213,20 @@ impl Snapshot {
             .map(|route| {
                 let names = &mut config.global_chain.iter().chain(route.plugins.iter());
                 let integration = match &route.integration {
-                    Integration::Http { upstream } => IntegrationRuntime::Http(
-                        upstreams
+                    Integration::Http {
+                        upstream,
+                        retries,
+                        retry_non_idempotent,
+                    } => IntegrationRuntime::Http {
+                        upstream: upstreams
                             .get(upstream.as_str())
                             .cloned()
                             .expect("validated upstream"),
-                    ),
+                        retries: RouteRetries {
+                            policy: retries.clone(),
+                            non_idempotent: *retry_non_idempotent,
+                        },
+                    },
                     Integration::Mock(mock) => IntegrationRuntime::Mock(mock.clone()),
                 };
                 RouteRuntime {

@@ -59,24 +59,35 @@ fn scratch_config(name: &str, text: &str) -> ScratchConfig {
     ScratchConfig { dir, file }
 }
 
-#[test]
-fn check_accepts_the_quickstart_config() {
+/// `wasmgate check` of the example `config` succeeds; returns what it printed.
+fn check_example(config: &str, summary: &str) -> String {
     let output = wasmgate()
         .current_dir(repo_root())
-        .args(["check", "examples/quickstart/gateway.toml"])
+        .args(["check", config])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("examples/quickstart/gateway.toml: ok (5 routes, 5 plugins)"),
+        stdout.contains(&format!("{config}: ok ({summary})")),
         "{stdout}"
     );
+    stdout
+}
+
+#[test]
+fn check_accepts_the_quickstart_config() {
+    let stdout = check_example("examples/quickstart/gateway.toml", "5 routes, 5 plugins");
     assert!(stdout.contains("plugin api-key: sha256 "), "{stdout}");
+}
+
+#[test]
+fn check_accepts_the_traffic_example() {
+    check_example("examples/traffic/gateway.toml", "2 routes, 0 plugins");
 }
 
 #[test]

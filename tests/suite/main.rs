@@ -21,5 +21,6 @@ mod reload;
 mod routing;
 mod shared_store;
 mod tracing_export;
+mod traffic;
 mod validation;
 mod waf;

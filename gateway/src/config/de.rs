@@ -132,7 +132,9 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("routes[0].integration"));
         assert_eq!(
             e.help.as_deref(),
-            Some("expected one of `type`, `upstream`, `status`, `headers`, `body`")
+            Some(
+                "expected one of `type`, `upstream`, `status`, `headers`, `body`, `retries`, `retry_non_idempotent`"
+            )
         );
     }
 

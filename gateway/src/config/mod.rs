@@ -91,8 +91,34 @@
 //!
 //! [upstreams.orders]                  # a named backend
 //! url = "http://127.0.0.1:9000/api"   # http or https; optional base path; no query
+//! # targets = [{ url = "http://10.0.0.1:9000", weight = 2 }, { url = "http://10.0.0.2:9000" }]
+//! #                                   # instead of `url`: a pool (one scheme; weight 0 to 1000,
+//! #                                   # default 1)
+//! balance = "round-robin"             # round-robin (weighted) | least-request | hash
+//! # hash_on = "header:x-user-id"      # hash only: header:NAME | cookie:NAME | client-ip
 //! connect_timeout_ms = 1000           # TCP connect timeout (1 to 600000)
-//! timeout_ms = 29000                  # the whole backend call (1 to 3600000)
+//! timeout_ms = 29000                  # the whole backend call, retries included (1 to 3600000)
+//! max_requests = 1024                 # circuit breaker: in flight beyond this → 503 (default:
+//! #                                   # no limit)
+//! retry_budget = { percent = 20, min_per_second = 3 }  # retries ≤ 20 % of requests over
+//! #                                   # 10 s, or 3 per second (the defaults)
+//! [upstreams.orders.retries]          # absent: no retries (a route may set its own)
+//! attempts = 2                        # tries in all, the first included (1 to 10)
+//! on = ["connect-failure", "refused-stream"]  # the default; also "reset", "timeout"
+//! #                                   # (needs per_try_timeout_ms) and 5xx statuses ("503")
+//! per_try_timeout_ms = 1000           # default: none
+//! backoff = { base_ms = 25, max_ms = 250 }  # full jitter below base × 2^(retry-1), capped
+//! [upstreams.orders.health_check]     # absent: no active checks
+//! path = "/healthz"                   # required; 2xx or 3xx passes
+//! interval_ms = 5000                  # 100 to 3600000
+//! timeout_ms = 1000                   # 1 to 60000, at most interval_ms
+//! healthy_threshold = 2               # passes in a row to come back (1 to 100)
+//! unhealthy_threshold = 3             # failures in a row to be taken out (1 to 100)
+//! [upstreams.orders.outlier]          # absent: no passive ejection
+//! consecutive_failures = 5            # 5xx or no answer, in a row (1 to 1000)
+//! base_ejection_ms = 30000            # the n-th ejection lasts n × this…
+//! max_ejection_ms = 300000            # …up to this
+//! max_ejected_percent = 50            # of the targets at once (one of two or more always may)
 //! [upstreams.orders.tls]              # https only, all optional
 //! ca = "orders-ca.pem"                # default: the system's root certificates
 //! client_cert = "gateway.pem"         # with client_key: upstream mutual TLS
@@ -153,6 +179,10 @@
 //! [routes.integration]
 //! type = "http"                       # proxy to an upstream
 //! upstream = "orders"
+//! retry_non_idempotent = false        # retry POST, PATCH, CONNECT too (the default: false)
+//! # retries = { attempts = 3, on = ["503"] }  # this route's own policy (as the upstream's);
+//! #                                   # on a route taking POST/PATCH/any method it needs
+//! #                                   # retry_non_idempotent = true
 //! [routes.deprecation]                # optional; RFC 9745 `Deprecation`, RFC 8594 `Sunset`
 //! since = 2025-01-01T00:00:00Z        # a TOML offset date-time or an RFC 3339 string
 //! sunset = 2026-06-30T00:00:00Z       # not before `since`

@@ -240,21 +240,137 @@ pub struct Versioning {
     pub default_version: Option<String>,
 }
 
-/// A named backend.
+/// A named backend: a pool of one or more targets.
 #[derive(Debug, Clone)]
 pub struct Upstream {
     /// The upstream's name in config.
     pub name: String,
-    /// The base URL: scheme (`http`), authority and an optional base path prepended to the
-    /// request path. The base path has no trailing `/`; `url.path()` is `/` when there is none.
-    pub url: http::Uri,
+    /// Where requests go (at least one; all of one scheme).
+    pub targets: Vec<UpstreamTarget>,
+    /// How a request's target is chosen.
+    pub balance: Balance,
     /// How long to wait for a TCP connection.
     pub connect_timeout: Duration,
-    /// How long the whole backend call may take (default 29 s, like a managed gateway).
+    /// How long the whole backend call may take, retries included (default 29 s, like a
+    /// managed gateway).
     pub timeout: Duration,
     /// For `https` URLs: the rustls client config (roots, optional client certificate) and
     /// the name verified. `None` for `http`.
     pub tls: Option<UpstreamTls>,
+    /// Circuit breaking: requests in flight beyond which new ones get 503 at once.
+    pub max_requests: Option<u32>,
+    /// The retry policy of routes that set none.
+    pub retries: Option<RetryPolicy>,
+    /// How many retries the upstream takes, whatever the routes' policies say.
+    pub retry_budget: RetryBudgetSettings,
+    /// Active health checks.
+    pub health_check: Option<HealthCheck>,
+    /// Passive ejection of targets that keep failing.
+    pub outlier: Option<OutlierDetection>,
+}
+
+/// One target of an upstream.
+#[derive(Debug, Clone)]
+pub struct UpstreamTarget {
+    /// The base URL: scheme, authority and an optional base path prepended to the request
+    /// path. The base path has no trailing `/`; `url.path()` is `/` when there is none.
+    pub url: http::Uri,
+    /// Its share of the traffic relative to the other targets' (0: none).
+    pub weight: u32,
+}
+
+/// How a request's target is chosen among the available ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Balance {
+    /// Weighted round robin: even spread when targets are alike.
+    RoundRobin,
+    /// The target with fewer requests in flight (per weight) of two picked at random: for
+    /// targets of unequal speed or requests of unequal cost.
+    LeastRequest,
+    /// Consistent hashing: requests with the same key go to the same target while it is
+    /// available, and few keys move when targets come and go (for per-target caches).
+    Hash(HashOn),
+}
+
+/// What a consistent hash is computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashOn {
+    /// A request header's value.
+    Header(HeaderName),
+    /// A request cookie's value.
+    Cookie(String),
+    /// The client's IP address.
+    ClientIp,
+}
+
+/// When and how a failed try is retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included (at least 1).
+    pub attempts: u32,
+    /// Which failures are retried.
+    pub on: RetryOn,
+    /// The longest one try may take (`None`: only the upstream timeout bounds it).
+    pub per_try_timeout: Option<Duration>,
+    /// The first retry's backoff ceiling; each later retry doubles it, up to `backoff_max`.
+    /// The wait is drawn uniformly below the ceiling (full jitter).
+    pub backoff_base: Duration,
+    /// The backoff ceiling's cap.
+    pub backoff_max: Duration,
+}
+
+/// The failures a retry policy retries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetryOn {
+    /// No connection could be made to the target.
+    pub connect_failure: bool,
+    /// The target closed the connection before the request was sent.
+    pub refused_stream: bool,
+    /// The connection failed after the request was sent, before the response head.
+    pub reset: bool,
+    /// The try ran past `per_try_timeout`.
+    pub timeout: bool,
+    /// Response statuses (5xx) that are retried.
+    pub statuses: Vec<StatusCode>,
+}
+
+/// The share of an upstream's requests that may be retries (as Finagle's and Linkerd's retry
+/// budgets): during an outage retries cannot multiply the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryBudgetSettings {
+    /// Retries may be this percentage of the requests of the last 10 seconds…
+    pub percent: u32,
+    /// …or this many per second, whichever is more.
+    pub min_per_second: u32,
+}
+
+/// Active health checks: a GET of `path` on every target, every `interval`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// The path (and query) checked; a 2xx or 3xx answer passes.
+    pub path: http::uri::PathAndQuery,
+    /// Time between checks of a target.
+    pub interval: Duration,
+    /// A check not answered within this fails.
+    pub timeout: Duration,
+    /// Passes in a row that bring an unhealthy target back.
+    pub healthy_threshold: u32,
+    /// Failures in a row that take a healthy target out.
+    pub unhealthy_threshold: u32,
+}
+
+/// Passive outlier ejection: a target that fails `consecutive_failures` tries in a row
+/// (connection failures, timeouts, 5xx) takes no traffic for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutlierDetection {
+    /// Failures in a row that eject a target.
+    pub consecutive_failures: u32,
+    /// The first ejection's length; the n-th lasts n times as long…
+    pub base_ejection: Duration,
+    /// …up to this.
+    pub max_ejection: Duration,
+    /// At most this share of the targets is ejected at once (at least one of two or more).
+    pub max_ejected_percent: u32,
 }
 
 /// How an `https` upstream is verified and what the gateway presents to it.
@@ -506,6 +622,10 @@ pub enum Integration {
     Http {
         /// The upstream's name (a key of `Config::upstreams`).
         upstream: String,
+        /// The route's own retry policy (`None`: the upstream's).
+        retries: Option<RetryPolicy>,
+        /// Whether requests with non-idempotent methods (POST, PATCH) are retried too.
+        retry_non_idempotent: bool,
     },
     /// A fixed response from config.
     Mock(MockResponse),

@@ -215,18 +215,120 @@ pub(super) struct VersioningSection {
     pub(super) default_version: Option<Spanned<String>>,
 }
 
-/// `[upstreams.<name>]`: a named backend.
+/// `[upstreams.<name>]`: a named backend: one `url`, or a pool of `targets`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UpstreamSection {
-    /// `url = "http://127.0.0.1:9000"` (`http` only; may have a base path, no query)
-    pub(super) url: Spanned<String>,
+    /// `url = "http://127.0.0.1:9000"` (may have a base path, no query); or `targets`
+    pub(super) url: Option<Spanned<String>>,
+    /// `targets = [{ url = "http://10.0.0.1:9000", weight = 2 }, …]`; or `url`
+    pub(super) targets: Option<Spanned<Vec<TargetSection>>>,
+    /// `balance = "round-robin"` (the default), `"least-request"` or `"hash"`
+    pub(super) balance: Option<Spanned<Balance>>,
+    /// `hash_on = "header:x-user-id"`, `"cookie:session"` or `"client-ip"` (`hash` only)
+    pub(super) hash_on: Option<Spanned<String>>,
     /// `connect_timeout_ms = 1000` (the default)
     pub(super) connect_timeout_ms: Option<Spanned<u64>>,
-    /// `timeout_ms = 29000` (the default)
+    /// `timeout_ms = 29000` (the default): the whole call, retries included
     pub(super) timeout_ms: Option<Spanned<u64>>,
+    /// `max_requests = 1024` (default: no limit): concurrent requests before 503
+    pub(super) max_requests: Option<Spanned<u64>>,
+    /// `[upstreams.<name>.retries]` (absent: no retries unless a route sets them)
+    pub(super) retries: Option<Spanned<RetriesSection>>,
+    /// `retry_budget = { percent = 20, min_per_second = 3 }` (the defaults)
+    pub(super) retry_budget: Option<Spanned<RetryBudgetSection>>,
+    /// `[upstreams.<name>.health_check]` (absent: no active checks)
+    pub(super) health_check: Option<Spanned<HealthCheckSection>>,
+    /// `[upstreams.<name>.outlier]` (absent: no passive ejection)
+    pub(super) outlier: Option<Spanned<OutlierSection>>,
     /// `[upstreams.<name>.tls]`: how `https` upstreams are verified
     pub(super) tls: Option<Spanned<UpstreamTlsSection>>,
+}
+
+/// One of `targets = [ … ]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TargetSection {
+    /// `url = "http://10.0.0.1:9000"` (same scheme as the other targets)
+    pub(super) url: Spanned<String>,
+    /// `weight = 1` (the default; 0 to 1000, 0 takes no traffic)
+    pub(super) weight: Option<Spanned<u64>>,
+}
+
+/// `balance = "round-robin"`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum Balance {
+    /// `balance = "round-robin"` (weighted)
+    RoundRobin,
+    /// `balance = "least-request"` (the better of two random targets)
+    LeastRequest,
+    /// `balance = "hash"` (consistent hashing on `hash_on`)
+    Hash,
+}
+
+/// `[upstreams.<name>.retries]` or `[routes.integration.retries]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RetriesSection {
+    /// `attempts = 2` (the default; 1 to 10): tries in all, the first included
+    pub(super) attempts: Option<Spanned<u64>>,
+    /// `on = ["connect-failure", "refused-stream", "reset", "timeout", "502", "503", "504"]`
+    pub(super) on: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `per_try_timeout_ms = 1000` (default: none, only `timeout_ms` bounds a try)
+    pub(super) per_try_timeout_ms: Option<Spanned<u64>>,
+    /// `backoff = { base_ms = 25, max_ms = 250 }` (the defaults)
+    pub(super) backoff: Option<BackoffSection>,
+}
+
+/// `backoff = { base_ms = 25, max_ms = 250 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BackoffSection {
+    /// `base_ms = 25` (the default; 0 to 60000)
+    pub(super) base_ms: Option<Spanned<u64>>,
+    /// `max_ms = 250` (the default, at least `base_ms`; 0 to 60000)
+    pub(super) max_ms: Option<Spanned<u64>>,
+}
+
+/// `retry_budget = { percent = 20, min_per_second = 3 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RetryBudgetSection {
+    /// `percent = 20` (the default; 0 to 100): retries as a share of requests, over 10 s
+    pub(super) percent: Option<Spanned<u64>>,
+    /// `min_per_second = 3` (the default; 0 to 10000): retries always allowed
+    pub(super) min_per_second: Option<Spanned<u64>>,
+}
+
+/// `[upstreams.<name>.health_check]`: active checks of every target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct HealthCheckSection {
+    /// `path = "/healthz"` (required): a GET that must answer 2xx or 3xx
+    pub(super) path: Spanned<String>,
+    /// `interval_ms = 5000` (the default; 100 to 3600000)
+    pub(super) interval_ms: Option<Spanned<u64>>,
+    /// `timeout_ms = 1000` (the default; 1 to 60000, below `interval_ms`)
+    pub(super) timeout_ms: Option<Spanned<u64>>,
+    /// `healthy_threshold = 2` (the default; 1 to 100): passes in a row to come back
+    pub(super) healthy_threshold: Option<Spanned<u64>>,
+    /// `unhealthy_threshold = 3` (the default; 1 to 100): failures in a row to be taken out
+    pub(super) unhealthy_threshold: Option<Spanned<u64>>,
+}
+
+/// `[upstreams.<name>.outlier]`: passive ejection of failing targets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OutlierSection {
+    /// `consecutive_failures = 5` (the default; 1 to 1000)
+    pub(super) consecutive_failures: Option<Spanned<u64>>,
+    /// `base_ejection_ms = 30000` (the default; 1 to 3600000): times the ejection count
+    pub(super) base_ejection_ms: Option<Spanned<u64>>,
+    /// `max_ejection_ms = 300000` (the default; at least `base_ejection_ms`)
+    pub(super) max_ejection_ms: Option<Spanned<u64>>,
+    /// `max_ejected_percent = 50` (the default; 0 to 100)
+    pub(super) max_ejected_percent: Option<Spanned<u64>>,
 }
 
 /// `[upstreams.<name>.tls]`: verifying an `https` upstream, and the gateway's client
@@ -394,6 +496,10 @@ pub(super) struct IntegrationSection {
     pub(super) headers: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     /// `body = '{"ok":true}'` (`mock` only; default empty)
     pub(super) body: Option<Spanned<String>>,
+    /// `[routes.integration.retries]` (`http` only; default: the upstream's)
+    pub(super) retries: Option<Spanned<RetriesSection>>,
+    /// `retry_non_idempotent = false` (the default; `http` only): retry POST, PATCH too
+    pub(super) retry_non_idempotent: Option<Spanned<bool>>,
 }
 
 /// `type = "http"`

@@ -72,14 +72,14 @@ fn loads_a_full_config_with_every_key() {
     assert_eq!(config.versioning.default_version.as_deref(), Some("v1"));
 
     let orders = &config.upstreams["orders"];
-    assert_eq!(orders.url, "http://127.0.0.1:9000/api");
+    assert_eq!(orders.targets[0].url, "http://127.0.0.1:9000/api");
     assert_eq!(
         (orders.connect_timeout, orders.timeout),
         (Duration::from_millis(500), Duration::from_secs(10))
     );
     let users = &config.upstreams["users"];
     assert_eq!(
-        (users.url.path(), users.timeout),
+        (users.targets[0].url.path(), users.timeout),
         ("/", Duration::from_secs(29))
     );
 
@@ -181,7 +181,7 @@ fn loads_a_full_config_with_every_key() {
         ),
         ("/orders/{id}", Some("v1"), &["rate-limit".to_owned()][..])
     );
-    assert!(matches!(&get.integration, Integration::Http { upstream } if upstream == "orders"));
+    assert!(matches!(&get.integration, Integration::Http { upstream, .. } if upstream == "orders"));
     let deprecation = get.deprecation.as_ref().unwrap();
     assert_eq!(
         (deprecation.since, deprecation.sunset),

@@ -14,6 +14,7 @@ mod template;
 mod time;
 mod tls;
 mod tracing;
+mod traffic;
 mod upstreams;
 
 use std::ops::{Range, RangeInclusive};
@@ -175,3 +176,5 @@ fn listing<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod traffic_tests;

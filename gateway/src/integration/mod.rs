@@ -1,29 +1,34 @@
 //! Integrations: what answers a route once the request-side chains let it through — an HTTP
-//! upstream (pooled keep-alive client) or a mock response from config.
+//! upstream pool (balanced targets with keep-alive connections, retries, health checks,
+//! ejection and a circuit breaker) or a mock response from config.
 
+mod balance;
+mod health;
 mod pool;
+mod retry;
+mod target;
+mod upstream;
 
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::uri::PathAndQuery;
-use http::{Request, Response, Uri};
-use hyper_rustls::{FixedServerNameResolver, HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
-use rustls::pki_types::ServerName;
 
 pub use pool::PooledBody;
-use pool::{ConnectionPool, SendError};
+pub use target::InFlight;
+pub use upstream::{Answered, HttpUpstream, OutgoingBody, RouteRetries};
 
-use crate::body::GatewayBody;
-use crate::config::{MockResponse, Upstream};
-use crate::exchange::{RequestState, ResponseState};
-use crate::gateway_response::GatewayError;
+use crate::config::MockResponse;
+use crate::exchange::ResponseState;
 
 /// What answers a route.
 pub enum IntegrationRuntime {
     /// Proxy to an upstream.
-    Http(std::sync::Arc<HttpUpstream>),
+    Http {
+        /// The upstream pool (shared by the routes that name it).
+        upstream: Arc<HttpUpstream>,
+        /// The route's retry settings.
+        retries: RouteRetries,
+    },
     /// A fixed response.
     Mock(MockResponse),
 }
@@ -42,16 +47,6 @@ impl IntegrationRuntime {
             body_replaced: true,
         }
     }
-}
-
-/// An upstream with its connection pool.
-pub struct HttpUpstream {
-    name: String,
-    base: Uri,
-    /// The `Host` header every request to it carries: the base URL's authority.
-    host: Option<HeaderValue>,
-    timeout: std::time::Duration,
-    pool: Arc<ConnectionPool>,
 }
 
 /// An `http` upstream's connector wraps the same TLS connector type (one client type for
@@ -81,125 +76,6 @@ pub struct Forwarded<'a> {
     pub proto: &'static str,
     /// The `traceparent` for the upstream hop (same trace, the gateway's span).
     pub traceparent: HeaderValue,
-}
-
-impl HttpUpstream {
-    /// A client for `upstream`, with keep-alive pooling and its connect timeout, over TLS
-    /// for an `https` upstream.
-    pub fn new(upstream: &Upstream) -> Self {
-        let mut tcp = HttpConnector::new();
-        tcp.set_connect_timeout(Some(upstream.connect_timeout));
-        tcp.set_nodelay(true);
-        tcp.enforce_http(false);
-        let connector = match &upstream.tls {
-            None => HttpsConnector::from((tcp, plain_only_tls_config())),
-            Some(tls) => {
-                let builder = HttpsConnectorBuilder::new()
-                    .with_tls_config((*tls.client_config).clone())
-                    .https_only();
-                let builder = match tls.server_name.as_deref().map(ServerName::try_from) {
-                    Some(Ok(name)) => builder
-                        .with_server_name_resolver(FixedServerNameResolver::new(name.to_owned())),
-                    _ => builder,
-                };
-                builder.enable_http1().wrap_connector(tcp)
-            }
-        };
-        let pool = ConnectionPool::new(connector, upstream.url.clone());
-        HttpUpstream {
-            name: upstream.name.clone(),
-            base: upstream.url.clone(),
-            host: upstream
-                .url
-                .authority()
-                .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok()),
-            timeout: upstream.timeout,
-            pool,
-        }
-    }
-
-    /// Sends the request as the chains left it, with `body`, and waits for the response head
-    /// within the integration timeout. A body cut off at `body_limit` (see
-    /// [`crate::body::stream_limited`]) is a [`GatewayError::BodyTooLarge`].
-    pub async fn send(
-        &self,
-        request: &RequestState,
-        body: GatewayBody,
-        body_limit: u64,
-        forwarded: Forwarded<'_>,
-    ) -> Result<Response<PooledBody>, GatewayError> {
-        let uri = self.target_uri(request)?;
-        let mut headers = request.headers.clone();
-        strip_hop_by_hop(&mut headers);
-        join_cookies(&mut headers);
-        add_forwarded(&mut headers, &forwarded);
-        if let Some(host) = &self.host {
-            headers.insert(header::HOST, host.clone());
-        }
-        let mut outgoing = Request::new(body);
-        *outgoing.method_mut() = request.method.clone();
-        *outgoing.uri_mut() = uri;
-        *outgoing.headers_mut() = headers;
-
-        match tokio::time::timeout(self.timeout, self.pool.send(outgoing)).await {
-            Err(_) => Err(GatewayError::UpstreamTimeout {
-                upstream: self.name.clone(),
-                timeout_ms: self.timeout.as_millis(),
-            }),
-            Ok(Err(SendError::Request(error))) if crate::body::exceeded_limit(&error) => {
-                Err(GatewayError::BodyTooLarge { limit: body_limit })
-            }
-            Ok(Err(error)) => Err(GatewayError::Upstream {
-                upstream: self.name.clone(),
-                reason: describe_send_error(&error),
-            }),
-            Ok(Ok(mut response)) => {
-                strip_hop_by_hop(response.headers_mut());
-                Ok(response)
-            }
-        }
-    }
-
-    /// The upstream's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The integration timeout.
-    pub fn timeout(&self) -> std::time::Duration {
-        self.timeout
-    }
-
-    /// The request target in origin form (RFC 9112 §3.2.1): the base URL's path, then the
-    /// request's path and query. The pool dials the base URL's origin; the `Host` header
-    /// names it.
-    fn target_uri(&self, request: &RequestState) -> Result<Uri, GatewayError> {
-        let base_path = self.base.path().trim_end_matches('/');
-        let query_len = request.query.as_ref().map_or(0, |query| query.len() + 1);
-        let mut path_and_query =
-            String::with_capacity(base_path.len() + request.path.len() + query_len);
-        path_and_query.push_str(base_path);
-        path_and_query.push_str(&request.path);
-        if let Some(query) = &request.query {
-            path_and_query.push('?');
-            path_and_query.push_str(query);
-        }
-        match PathAndQuery::from_maybe_shared(path_and_query) {
-            Ok(target) => Ok(Uri::from(target)),
-            Err(error) => Err(GatewayError::Upstream {
-                upstream: self.name.clone(),
-                reason: format!("invalid upstream path: {error}"),
-            }),
-        }
-    }
-}
-
-/// Why the request got no response head, in one line.
-fn describe_send_error(error: &SendError) -> String {
-    match error {
-        SendError::Connect(error) => format!("cannot connect: {}", describe_error(&**error)),
-        SendError::Request(error) => describe_error(error),
-    }
 }
 
 /// The error and its cause chain in one line (hyper's top-level messages alone are vague).

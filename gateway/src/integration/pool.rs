@@ -23,6 +23,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
+use super::target::InFlight;
 use crate::body::{BoxError, GatewayBody};
 
 /// How long a connection may sit idle before the pool closes it.
@@ -44,6 +45,14 @@ pub(super) struct ConnectionPool {
 struct IdleConnection {
     sender: SendRequest<GatewayBody>,
     since: Instant,
+}
+
+/// A request that got no response head: why, and the request itself when not a byte of it
+/// was written (it can go to another target as it is, even with a streamed body).
+#[derive(Debug)]
+pub(super) struct Unanswered {
+    pub(super) error: SendError,
+    pub(super) unsent: Option<Request<GatewayBody>>,
 }
 
 /// Why a request got no response head.
@@ -79,11 +88,19 @@ impl ConnectionPool {
     pub(super) async fn send(
         self: &Arc<Self>,
         mut request: Request<GatewayBody>,
-    ) -> Result<Response<PooledBody>, SendError> {
+    ) -> Result<Response<PooledBody>, Unanswered> {
         loop {
             let (mut sender, reused) = match self.checkout().await {
                 Some(sender) => (sender, true),
-                None => (self.connect().await?, false),
+                None => match self.connect().await {
+                    Ok(sender) => (sender, false),
+                    Err(error) => {
+                        return Err(Unanswered {
+                            error,
+                            unsent: Some(request),
+                        });
+                    }
+                },
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {
@@ -92,11 +109,17 @@ impl ConnectionPool {
                         body,
                         ended: false,
                         connection: Some((sender, pool)),
+                        in_flight: [None, None],
                     }));
                 }
                 Err(mut error) => match error.take_message() {
                     Some(unsent) if reused => request = unsent,
-                    _ => return Err(SendError::Request(error.into_error())),
+                    unsent => {
+                        return Err(Unanswered {
+                            error: SendError::Request(error.into_error()),
+                            unsent,
+                        });
+                    }
                 },
             }
         }
@@ -192,9 +215,17 @@ pub struct PooledBody {
     ended: bool,
     /// The connection and its pool, until the body ends or is dropped.
     connection: Option<(SendRequest<GatewayBody>, Weak<ConnectionPool>)>,
+    /// The request counts in flight (the target's, the upstream's) this body holds until it
+    /// is dropped.
+    in_flight: [Option<InFlight>; 2],
 }
 
 impl PooledBody {
+    /// Holds `target` and `upstream` in flight until the body is dropped.
+    pub(super) fn hold(&mut self, target: InFlight, upstream: Option<InFlight>) {
+        self.in_flight = [Some(target), upstream];
+    }
+
     /// Whether the connection can carry another request after this body.
     fn finished(&self) -> bool {
         self.ended || self.body.is_end_stream()
@@ -362,8 +393,12 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap();
-        let error = pool_for(addr).send(get(addr)).await.unwrap_err();
-        assert!(matches!(error, SendError::Connect(_)), "{error:?}");
+        let failed = pool_for(addr).send(get(addr)).await.unwrap_err();
+        assert!(matches!(failed.error, SendError::Connect(_)), "{failed:?}");
+        assert!(
+            failed.unsent.is_some(),
+            "a request that found no connection comes back"
+        );
     }
 
     #[test]

@@ -6,15 +6,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::header::CONTENT_LENGTH;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 
 use super::answer::Answer;
 use super::context::RequestContext;
 use super::rescue::rescue;
-use crate::body::{self, GatewayBody};
+use bytes::Bytes;
+use http::Uri;
+
+use crate::body;
 use crate::exchange::ResponseState;
 use crate::gateway_response::GatewayError;
-use crate::integration::{Forwarded, HttpUpstream, IntegrationRuntime};
+use crate::integration::{
+    Answered, Forwarded, HttpUpstream, IntegrationRuntime, OutgoingBody, RouteRetries,
+};
 use crate::otel::IntegrationRecord;
 
 /// Calls the matched route's integration. `unbuffered` is the client's body when no plugin
@@ -24,48 +29,56 @@ pub(super) async fn run(request: &mut RequestContext, unbuffered: Option<Incomin
         .matched_route()
         .expect("the integration runs on a matched route")
         .integration;
-    let upstream: Arc<HttpUpstream> = match integration {
+    let (upstream, retries): (Arc<HttpUpstream>, RouteRetries) = match integration {
         IntegrationRuntime::Mock(mock) => {
             return Answer::buffered(IntegrationRuntime::mock_response(mock));
         }
-        IntegrationRuntime::Http(upstream) => upstream.clone(),
+        IntegrationRuntime::Http { upstream, retries } => (upstream.clone(), retries.clone()),
     };
     let recording = request.spans.is_recording();
     let hop = request.trace.child();
     let call = recording.then(|| (request.exchange.request.method.clone(), Instant::now()));
-    let result = call_upstream(request, &upstream, unbuffered, hop.to_header()).await;
+    let result = call_upstream(request, &upstream, &retries, unbuffered, hop.to_header()).await;
     if let Some((method, start)) = call {
-        let url = request.snapshot.config.upstreams.get(upstream.name());
         request.spans.integration(IntegrationRecord {
             span_id: hop.span_id,
             method,
             upstream: upstream.name().to_owned(),
-            url: url.map(|u| u.url.clone()),
+            url: result.as_ref().ok().and_then(|(_, target)| target.clone()),
             start,
             end: Instant::now(),
             result: match &result {
-                Ok(answer) => Ok(answer.response.status),
+                Ok((answer, _)) => Ok(answer.response.status),
                 Err(error) => Err(error.response_type().name),
             },
         });
     }
-    result.unwrap_or_else(|error| rescue(error, request))
+    match result {
+        Ok((answer, _)) => answer,
+        Err(error) => rescue(error, request),
+    }
 }
 
 /// Sends the request as the chains left it and takes the response, buffering its body when a
 /// plugin reads it (within what is left of the integration timeout).
+/// Returns, with the answer, the URL of the target that gave it (when spans record it).
 async fn call_upstream(
     request: &mut RequestContext,
     upstream: &HttpUpstream,
+    retries: &RouteRetries,
     unbuffered: Option<Incoming>,
     traceparent: http::HeaderValue,
-) -> Result<Answer, GatewayError> {
+) -> Result<(Answer, Option<Uri>), GatewayError> {
     let limit = request.snapshot.config.gateway.max_body_bytes;
+    let recording = request.spans.is_recording();
     let exchange = &mut request.exchange;
-    let outgoing_body: GatewayBody = match (exchange.request.body.clone(), unbuffered) {
-        (Some(bytes), _) => body::full(bytes),
-        (None, Some(incoming)) => body::stream_limited(incoming, limit),
-        (None, None) => body::empty(),
+    let outgoing_body = match (exchange.request.body.clone(), unbuffered) {
+        (Some(bytes), _) => OutgoingBody::Replayable(bytes),
+        (None, Some(incoming)) if incoming.is_end_stream() => {
+            OutgoingBody::Replayable(Bytes::new())
+        }
+        (None, Some(incoming)) => OutgoingBody::Streaming(body::stream_limited(incoming, limit)),
+        (None, None) => OutgoingBody::Replayable(Bytes::new()),
     };
     if exchange.request.body.is_some() {
         // In memory, possibly replaced: the client sets the length from the body.
@@ -78,10 +91,11 @@ async fn call_upstream(
         traceparent,
     };
     let started = tokio::time::Instant::now();
-    let response = upstream
-        .send(&exchange.request, outgoing_body, limit, forwarded)
+    let Answered { response, target } = upstream
+        .send(retries, &exchange.request, outgoing_body, limit, forwarded)
         .await
         .inspect_err(|error| count_upstream_error(upstream, error))?;
+    let target = recording.then_some(target);
     request.integration_time = Some(started.elapsed());
     let (parts, incoming) = response.into_parts();
     let mut state = ResponseState {
@@ -91,16 +105,17 @@ async fn call_upstream(
         body_replaced: false,
     };
     if !request.chains().reads_response_body() {
-        return Ok(Answer {
+        let answer = Answer {
             response: state,
             streaming_body: Some(body::stream(incoming)),
-        });
+        };
+        return Ok((answer, target));
     }
     let remaining = upstream.timeout().saturating_sub(started.elapsed());
     match tokio::time::timeout(remaining, body::buffer(incoming, limit)).await {
         Ok(Ok(bytes)) => {
             state.body = Some(bytes);
-            Ok(Answer::buffered(state))
+            Ok((Answer::buffered(state), target))
         }
         Ok(Err(error)) => Err(GatewayError::Upstream {
             upstream: upstream.name().to_owned(),
@@ -118,6 +133,7 @@ fn count_upstream_error(upstream: &HttpUpstream, error: &GatewayError) {
     let kind = match error {
         GatewayError::BodyTooLarge { .. } => return,
         GatewayError::UpstreamTimeout { .. } => "timeout",
+        GatewayError::UpstreamUnavailable { .. } => "unavailable",
         _ => "error",
     };
     metrics::counter!(crate::metrics::UPSTREAM_ERRORS_TOTAL, "upstream" => upstream.name().to_owned(), "kind" => kind)

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
 use toml::Spanned;
 
 use super::super::de::toml_key;
@@ -17,6 +17,7 @@ impl Checker<'_> {
         table: &Spanned<IntegrationSection>,
         prefix: &str,
         upstreams: &BTreeMap<String, Upstream>,
+        methods: &[Method],
     ) -> Integration {
         let prefix = format!("{prefix}.integration");
         let s = table.get_ref();
@@ -54,11 +55,26 @@ impl Checker<'_> {
                     listing(upstreams.keys().map(String::as_str))
                 )
             };
+            let retries = s
+                .retries
+                .as_ref()
+                .map(|r| self.retry_policy(r, &format!("{prefix}.retries")));
+            let retry_non_idempotent = s
+                .retry_non_idempotent
+                .as_ref()
+                .is_some_and(|v| *v.get_ref());
+            if let Some(table) = &s.retries
+                && !retry_non_idempotent
+            {
+                self.retried_methods(table.span(), &prefix, methods);
+            }
             let Some(upstream) = &s.upstream else {
                 let message = "an `http` integration needs an `upstream`".to_owned();
                 self.error(table.span(), &prefix, message, Some(defined));
                 return Integration::Http {
                     upstream: String::new(),
+                    retries,
+                    retry_non_idempotent,
                 };
             };
             if !upstreams.contains_key(upstream.get_ref()) {
@@ -72,12 +88,53 @@ impl Checker<'_> {
             }
             return Integration::Http {
                 upstream: upstream.get_ref().clone(),
+                retries,
+                retry_non_idempotent,
             };
         }
-        if let Some(upstream) = &s.upstream {
-            misplaced(self, upstream.span(), "upstream");
+        for (span, name) in [
+            (s.upstream.as_ref().map(Spanned::span), "upstream"),
+            (s.retries.as_ref().map(Spanned::span), "retries"),
+            (
+                s.retry_non_idempotent.as_ref().map(Spanned::span),
+                "retry_non_idempotent",
+            ),
+        ] {
+            if let Some(span) = span {
+                misplaced(self, span, name);
+            }
         }
         Integration::Mock(self.mock(s, &prefix))
+    }
+
+    /// A route's own `retries` on methods that are not idempotent (RFC 9110 §9.2.2) — POST,
+    /// PATCH, CONNECT, or any method when the route names none — needs
+    /// `retry_non_idempotent = true`: a retried POST may be applied twice.
+    fn retried_methods(&mut self, span: std::ops::Range<usize>, prefix: &str, methods: &[Method]) {
+        let unsafe_methods: Vec<&str> = if methods.is_empty() {
+            vec!["any method"]
+        } else {
+            methods
+                .iter()
+                .filter(|m| !m.is_idempotent())
+                .map(Method::as_str)
+                .collect()
+        };
+        if unsafe_methods.is_empty() {
+            return;
+        }
+        let message = format!(
+            "`retries` on a route that takes {}, which is not idempotent",
+            unsafe_methods.join(", ")
+        );
+        let help = "a retried request may be applied twice: set `retry_non_idempotent = true` if \
+                    the backend tolerates that, or limit the route's `methods`";
+        self.error(
+            span,
+            &format!("{prefix}.retries"),
+            message,
+            Some(help.into()),
+        );
     }
 
     fn mock(&mut self, s: &IntegrationSection, prefix: &str) -> MockResponse {

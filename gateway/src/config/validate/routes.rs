@@ -75,7 +75,7 @@ impl Checker<'_> {
                 global_chain,
                 plugins,
             );
-            let integration = self.integration(&s.integration, &prefix, upstreams);
+            let integration = self.integration(&s.integration, &prefix, upstreams, &methods);
             let deprecation = s.deprecation.as_ref().map(|d| self.deprecation(d, &prefix));
             let route = Route {
                 id,

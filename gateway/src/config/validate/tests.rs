@@ -425,7 +425,7 @@ fn builds_tls_listeners_and_https_upstreams_and_watches_their_files() {
     );
     assert!(tls.forward_client_identity);
     let upstream = &config.upstreams["o"];
-    assert_eq!(upstream.url, "https://localhost:9443/api");
+    assert_eq!(upstream.targets[0].url, "https://localhost:9443/api");
     assert!(upstream.tls.is_some());
     for file in [
         "server.pem",

@@ -6,7 +6,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::super::de::toml_key;
-use super::super::model::Upstream;
+use super::super::model::{Upstream, UpstreamTarget};
 use super::super::surface::UpstreamSection;
 use super::Checker;
 
@@ -16,10 +16,10 @@ impl Checker<'_> {
         sections: &BTreeMap<String, Spanned<UpstreamSection>>,
     ) -> BTreeMap<String, Upstream> {
         let mut upstreams = BTreeMap::new();
-        for (name, s) in sections {
+        for (name, section) in sections {
             let prefix = format!("upstreams.{}", toml_key(name));
-            let s = s.get_ref();
-            let url = self.upstream_url(&s.url, &format!("{prefix}.url"));
+            let s = section.get_ref();
+            let targets = self.targets(s, section.span(), &prefix);
             let connect = self.number(
                 &s.connect_timeout_ms,
                 &format!("{prefix}.connect_timeout_ms"),
@@ -32,17 +32,17 @@ impl Checker<'_> {
                 29_000,
                 1..=3_600_000,
             );
-            let https = url
-                .as_ref()
-                .is_some_and(|u| u.scheme_str() == Some("https"));
+            let https = targets
+                .first()
+                .is_some_and(|t| t.url.scheme_str() == Some("https"));
             let tls = if https {
-                self.upstream_tls(&prefix, s.tls.as_ref(), s.url.span())
+                self.upstream_tls(&prefix, s.tls.as_ref(), section.span())
             } else {
-                if let Some(section) = &s.tls {
+                if let Some(table) = &s.tls {
                     let message = "`tls` settings on an `http` upstream".to_owned();
-                    let help = "use an `https://` URL, or remove the `tls` table";
+                    let help = "use `https://` URLs, or remove the `tls` table";
                     self.error(
-                        section.span(),
+                        table.span(),
                         &format!("{prefix}.tls"),
                         message,
                         Some(help.into()),
@@ -50,20 +50,130 @@ impl Checker<'_> {
                 }
                 None
             };
+            let max_requests = s.max_requests.as_ref().map(|_| {
+                let key = format!("{prefix}.max_requests");
+                self.number(&s.max_requests, &key, 1024, 1..=1_000_000) as u32
+            });
+            let balance = self.balance(s, &prefix);
+            let retries = s
+                .retries
+                .as_ref()
+                .map(|r| self.retry_policy(r, &format!("{prefix}.retries")));
+            let retry_budget = self.retry_budget(s.retry_budget.as_ref(), &prefix);
+            let health_check = s
+                .health_check
+                .as_ref()
+                .map(|h| self.health_check(h, &format!("{prefix}.health_check")));
+            let outlier = s
+                .outlier
+                .as_ref()
+                .map(|o| self.outlier(o, &format!("{prefix}.outlier")));
             // Kept even when invalid, so routes naming it get no spurious "unknown upstream".
-            let url = url.unwrap_or_default();
             upstreams.insert(
                 name.clone(),
                 Upstream {
                     name: name.clone(),
-                    url,
+                    targets,
+                    balance,
                     connect_timeout: Duration::from_millis(connect),
                     timeout: Duration::from_millis(timeout),
                     tls,
+                    max_requests,
+                    retries,
+                    retry_budget,
+                    health_check,
+                    outlier,
                 },
             );
         }
         upstreams
+    }
+
+    /// `url`, or `targets` with their weights: exactly one of the two, every URL valid, one
+    /// scheme for all, and some weight above zero.
+    fn targets(
+        &mut self,
+        s: &UpstreamSection,
+        span: std::ops::Range<usize>,
+        prefix: &str,
+    ) -> Vec<UpstreamTarget> {
+        let list = match (&s.url, &s.targets) {
+            (Some(url), None) => {
+                let url = self.upstream_url(url, &format!("{prefix}.url"));
+                return vec![UpstreamTarget {
+                    url: url.unwrap_or_default(),
+                    weight: 1,
+                }];
+            }
+            (None, Some(list)) => list,
+            (Some(url), Some(_)) => {
+                let message = "an upstream has a `url` or `targets`, not both".to_owned();
+                let help = "put the URL in `targets`, or remove `targets`";
+                self.error(
+                    url.span(),
+                    &format!("{prefix}.url"),
+                    message,
+                    Some(help.into()),
+                );
+                return Vec::new();
+            }
+            (None, None) => {
+                let message = "an upstream needs a `url` or `targets`".to_owned();
+                let help = "e.g. `url = \"http://127.0.0.1:9000\"`, or \
+                            `targets = [{ url = \"http://10.0.0.1:9000\" }, { url = \"http://10.0.0.2:9000\" }]`";
+                self.error(span, prefix, message, Some(help.into()));
+                return Vec::new();
+            }
+        };
+        if list.get_ref().is_empty() {
+            let message = "`targets` is empty".to_owned();
+            let help = "list at least one `{ url = \"http://…\" }`";
+            self.error(
+                list.span(),
+                &format!("{prefix}.targets"),
+                message,
+                Some(help.into()),
+            );
+            return Vec::new();
+        }
+        let mut targets = Vec::with_capacity(list.get_ref().len());
+        let mut scheme: Option<String> = None;
+        for (i, t) in list.get_ref().iter().enumerate() {
+            let key = format!("{prefix}.targets[{i}]");
+            let weight = self.number(&t.weight, &format!("{key}.weight"), 1, 0..=1000) as u32;
+            let Some(url) = self.upstream_url(&t.url, &format!("{key}.url")) else {
+                continue;
+            };
+            let this = url.scheme_str().unwrap_or_default().to_owned();
+            match &scheme {
+                Some(first) if *first != this => {
+                    let message =
+                        format!("target scheme `{this}` differs from the first target's `{first}`");
+                    let help = "the targets of one upstream are all `http` or all `https`";
+                    self.error(
+                        t.url.span(),
+                        &format!("{key}.url"),
+                        message,
+                        Some(help.into()),
+                    );
+                }
+                Some(_) => {}
+                None => scheme = Some(this),
+            }
+            targets.push(UpstreamTarget { url, weight });
+        }
+        if !targets.is_empty() && targets.iter().all(|t| t.weight == 0) {
+            let message =
+                "every target has `weight = 0`: the upstream would take no traffic".to_owned();
+            let help = "give at least one target a weight above 0 (the default is 1)";
+            self.error(
+                list.span(),
+                &format!("{prefix}.targets"),
+                message,
+                Some(help.into()),
+            );
+        }
+        targets
     }
 
     fn upstream_url(&mut self, value: &Spanned<String>, key: &str) -> Option<http::Uri> {

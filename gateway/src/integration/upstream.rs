@@ -1,0 +1,467 @@
+//! An upstream pool: its targets, how a request's target is chosen, and the tries a request
+//! makes — with retries, the retry budget, outlier ejection and the circuit breaker.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap};
+use http::uri::PathAndQuery;
+use http::{Request, Response, Uri};
+use hyper_rustls::{FixedServerNameResolver, HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use metrics::Counter;
+use rustls::pki_types::ServerName;
+
+use super::balance::{Balancer, KeySource};
+use super::pool::{ConnectionPool, PooledBody, SendError, Unanswered};
+use super::retry::{RetryBudget, TryFailure, backoff, method_retriable};
+use super::target::{AtInstant, Epoch, InFlight, Target, TryOutcome};
+use super::{Forwarded, add_forwarded, describe_error, join_cookies, strip_hop_by_hop};
+use crate::body::{self, GatewayBody};
+use crate::config::{OutlierDetection, RetryPolicy, Upstream};
+use crate::exchange::RequestState;
+use crate::gateway_response::GatewayError;
+use crate::metrics::{
+    UPSTREAM_RETRIES_TOTAL, UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL, UPSTREAM_UNAVAILABLE_TOTAL,
+};
+
+/// An upstream: its targets with their connection pools, and what protects them.
+pub struct HttpUpstream {
+    name: String,
+    pub(super) targets: Vec<Target>,
+    balancer: Balancer,
+    /// The clock of outlier ejections.
+    pub(super) epoch: Epoch,
+    /// Whether a target can become unavailable (health checks or outlier ejection): when
+    /// not, picking a target reads no clock.
+    can_fail_targets: bool,
+    timeout: Duration,
+    retries: Option<RetryPolicy>,
+    budget: RetryBudget,
+    outlier: Option<OutlierDetection>,
+    max_requests: Option<u32>,
+    in_flight: Arc<AtomicU32>,
+    metrics: UpstreamMetrics,
+}
+
+struct UpstreamMetrics {
+    retries: Counter,
+    budget_exhausted: Counter,
+    breaker_open: Counter,
+    no_target: Counter,
+}
+
+/// What a route adds to its upstream's policy.
+#[derive(Debug, Clone, Default)]
+pub struct RouteRetries {
+    /// The route's own retry policy (`None`: the upstream's).
+    pub policy: Option<RetryPolicy>,
+    /// Whether POST and PATCH requests are retried too.
+    pub non_idempotent: bool,
+}
+
+/// A request body as the integration sends it.
+pub enum OutgoingBody {
+    /// In memory (or empty): every try sends it again.
+    Replayable(Bytes),
+    /// Streamed from the client: sent once, so retried only when no byte of the request
+    /// was written.
+    Streaming(GatewayBody),
+}
+
+/// A response, and which target gave it.
+pub struct Answered {
+    /// The response, its body still streaming from the target.
+    pub response: Response<PooledBody>,
+    /// The base URL of the target that answered.
+    pub target: Uri,
+}
+
+impl HttpUpstream {
+    /// The pool of `upstream`: a connection pool per target, over TLS for `https`. Within a
+    /// tokio runtime, active health checks start with it and end when it is dropped.
+    pub fn new(upstream: &Upstream) -> Arc<Self> {
+        let connector = connector(upstream);
+        let targets: Vec<Target> = upstream
+            .targets
+            .iter()
+            .map(|t| {
+                let pool = ConnectionPool::new(connector.clone(), t.url.clone());
+                Target::new(&upstream.name, t.url.clone(), t.weight, pool)
+            })
+            .collect();
+        let weights: Vec<u32> = targets.iter().map(|t| t.weight).collect();
+        let ids: Vec<String> = targets.iter().map(|t| t.base.to_string()).collect();
+        let label = upstream.name.clone();
+        let metrics = UpstreamMetrics {
+            retries: metrics::counter!(UPSTREAM_RETRIES_TOTAL, "upstream" => label.clone()),
+            budget_exhausted: metrics::counter!(UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL, "upstream" => label.clone()),
+            breaker_open: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label.clone(), "reason" => "max_requests"),
+            no_target: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label, "reason" => "no_available_target"),
+        };
+        let this = Arc::new(HttpUpstream {
+            name: upstream.name.clone(),
+            balancer: Balancer::new(&upstream.balance, &weights, &ids),
+            targets,
+            epoch: Epoch::new(),
+            can_fail_targets: upstream.health_check.is_some() || upstream.outlier.is_some(),
+            timeout: upstream.timeout,
+            retries: upstream.retries.clone(),
+            budget: RetryBudget::new(upstream.retry_budget),
+            outlier: upstream.outlier,
+            max_requests: upstream.max_requests,
+            in_flight: Arc::new(AtomicU32::new(0)),
+            metrics,
+        });
+        if let Some(check) = &upstream.health_check {
+            super::health::start(&this, check);
+        }
+        this
+    }
+
+    /// The upstream's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The integration timeout: the whole call, retries included.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Sends the request as the chains left it, with `body`, to a target, and waits for a
+    /// response head within the integration timeout, retrying as the route's (or else the
+    /// upstream's) policy says. A body cut off at `body_limit` (see
+    /// [`crate::body::stream_limited`]) is a [`GatewayError::BodyTooLarge`].
+    pub async fn send(
+        &self,
+        retries: &RouteRetries,
+        request: &RequestState,
+        body: OutgoingBody,
+        body_limit: u64,
+        forwarded: Forwarded<'_>,
+    ) -> Result<Answered, GatewayError> {
+        if let Some(max) = self.max_requests
+            && self.in_flight.load(Ordering::Relaxed) >= max
+        {
+            self.metrics.breaker_open.increment(1);
+            return Err(self.unavailable("`max_requests` requests are in flight"));
+        }
+        let held = self.max_requests.map(|_| InFlight::enter(&self.in_flight));
+        let policy = retries
+            .policy
+            .as_ref()
+            .or(self.retries.as_ref())
+            .filter(|_| method_retriable(&request.method, retries.non_idempotent));
+        if policy.is_some() {
+            self.budget.deposit();
+        }
+        let mut headers = request.headers.clone();
+        strip_hop_by_hop(&mut headers);
+        join_cookies(&mut headers);
+        add_forwarded(&mut headers, &forwarded);
+        let key = KeySource {
+            headers: &request.headers,
+            client_ip: forwarded.client_ip.as_bytes(),
+        };
+        let tries = Tries {
+            upstream: self,
+            policy,
+            request,
+            key,
+            body_limit,
+        };
+        match tokio::time::timeout(self.timeout, tries.run(headers, body, held)).await {
+            Ok(result) => result,
+            Err(_) => Err(GatewayError::UpstreamTimeout {
+                upstream: self.name.clone(),
+                timeout_ms: self.timeout.as_millis(),
+            }),
+        }
+    }
+
+    fn unavailable(&self, reason: &'static str) -> GatewayError {
+        GatewayError::UpstreamUnavailable {
+            upstream: self.name.clone(),
+            reason,
+        }
+    }
+
+    /// Whether one more target may be ejected: at most `max_ejected_percent` of the targets
+    /// are ejected at once, and one of two or more always may be (a single target never is).
+    fn may_eject(&self, policy: &OutlierDetection, now_ms: u64) -> bool {
+        let n = self.targets.len();
+        if n < 2 || policy.max_ejected_percent == 0 {
+            return false;
+        }
+        let allowed = (n * policy.max_ejected_percent as usize / 100).max(1);
+        let ejected = self.targets.iter().filter(|t| t.ejected_at(now_ms)).count();
+        ejected < allowed
+    }
+
+    fn now_ms(&self) -> u64 {
+        if self.can_fail_targets {
+            self.epoch.now_ms()
+        } else {
+            0
+        }
+    }
+}
+
+/// One request's tries.
+struct Tries<'a> {
+    upstream: &'a HttpUpstream,
+    policy: Option<&'a RetryPolicy>,
+    request: &'a RequestState,
+    key: KeySource<'a>,
+    body_limit: u64,
+}
+
+/// What ended a try that gave no response to return.
+enum TryError {
+    /// The try failed in a way a policy may retry.
+    Failed(TryFailure, GatewayError),
+    /// The request itself is at fault (its body): no retry, and the target is not blamed.
+    Request(GatewayError),
+}
+
+impl Tries<'_> {
+    async fn run(
+        self,
+        headers: HeaderMap,
+        body: OutgoingBody,
+        mut held: Option<InFlight>,
+    ) -> Result<Answered, GatewayError> {
+        let upstream = self.upstream;
+        let attempts = self.policy.map_or(1, |p| p.attempts);
+        let mut body = Some(body);
+        let mut headers = Some(headers);
+        let mut tried: Vec<usize> = Vec::new();
+        for attempt in 1..=attempts {
+            let now_ms = upstream.now_ms();
+            let candidates = AtInstant {
+                targets: &upstream.targets,
+                now_ms,
+            };
+            let Some(index) = upstream.balancer.pick(&candidates, &self.key, &tried) else {
+                upstream.metrics.no_target.increment(1);
+                return Err(
+                    upstream.unavailable("no target is available (health checks or ejections)")
+                );
+            };
+            let target = &upstream.targets[index];
+            let last = attempt == attempts;
+            let outgoing = match body.take() {
+                Some(OutgoingBody::Replayable(bytes)) => {
+                    let once = if bytes.is_empty() {
+                        body::empty()
+                    } else {
+                        body::full(bytes.clone())
+                    };
+                    body = Some(OutgoingBody::Replayable(bytes));
+                    once
+                }
+                Some(OutgoingBody::Streaming(streamed)) => streamed,
+                None => unreachable!("a try is made only with a body to send"),
+            };
+            // The last try takes the headers; earlier ones send a copy.
+            let these = if last {
+                headers.take()
+            } else {
+                headers.clone()
+            };
+            let outgoing = self.outgoing(target, these.unwrap_or_default(), outgoing)?;
+            let in_flight = InFlight::enter(&target.in_flight);
+            let started = Instant::now();
+            let result = self.try_once(target, outgoing).await;
+            let elapsed = started.elapsed();
+            let failure = match result {
+                Ok(mut response) => {
+                    let status = response.status();
+                    let outcome = if status.is_server_error() {
+                        TryOutcome::Failed
+                    } else {
+                        TryOutcome::Answered
+                    };
+                    self.count(target, outcome, elapsed, now_ms);
+                    let failure = TryFailure::Status(status);
+                    // A streamed body went with this try: there is nothing to send again.
+                    if last || body.is_none() || !self.retries(failure) || !self.may_retry() {
+                        response.body_mut().hold(in_flight, held.take());
+                        return Ok(Answered {
+                            response,
+                            target: target.base.clone(),
+                        });
+                    }
+                    // Dropped unread: its connection closes, the next try gets another.
+                    drop(response);
+                    failure
+                }
+                Err((TryError::Request(error), _)) => return Err(error),
+                Err((TryError::Failed(failure, error), unsent)) => {
+                    self.count(target, TryOutcome::Failed, elapsed, now_ms);
+                    if let Some(unsent) = unsent
+                        && body.is_none()
+                    {
+                        body = Some(OutgoingBody::Streaming(unsent.into_body()));
+                    }
+                    if last || body.is_none() || !self.retries(failure) || !self.may_retry() {
+                        return Err(error);
+                    }
+                    failure
+                }
+            };
+            drop(in_flight);
+            tried.push(index);
+            upstream.metrics.retries.increment(1);
+            let wait = backoff(self.policy.expect("retries need a policy"), attempt);
+            tracing::debug!(upstream = upstream.name, target = %target.base, ?failure, ?wait, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+        unreachable!("the last try returns")
+    }
+
+    /// Whether the policy retries `failure`.
+    fn retries(&self, failure: TryFailure) -> bool {
+        self.policy.is_some_and(|p| failure.retried_by(p))
+    }
+
+    /// Takes a retry from the budget, counting when it is spent.
+    fn may_retry(&self) -> bool {
+        let allowed = self.upstream.budget.withdraw();
+        if !allowed {
+            self.upstream.metrics.budget_exhausted.increment(1);
+        }
+        allowed
+    }
+
+    fn count(&self, target: &Target, outcome: TryOutcome, elapsed: Duration, now_ms: u64) {
+        target.record(outcome, elapsed);
+        if let Some(policy) = &self.upstream.outlier {
+            target.count_for_ejection(outcome, policy, now_ms, || {
+                self.upstream.may_eject(policy, now_ms)
+            });
+        }
+    }
+
+    /// The request for `target`: its base path before the request's path, its `Host`.
+    fn outgoing(
+        &self,
+        target: &Target,
+        mut headers: HeaderMap,
+        body: GatewayBody,
+    ) -> Result<Request<GatewayBody>, GatewayError> {
+        if let Some(host) = &target.host {
+            headers.insert(header::HOST, host.clone());
+        }
+        let mut outgoing = Request::new(body);
+        *outgoing.method_mut() = self.request.method.clone();
+        *outgoing.uri_mut() = self.target_uri(target)?;
+        *outgoing.headers_mut() = headers;
+        Ok(outgoing)
+    }
+
+    /// One try, within the per-try timeout. On failure, the request comes back when none of
+    /// it was written.
+    async fn try_once(
+        &self,
+        target: &Target,
+        outgoing: Request<GatewayBody>,
+    ) -> Result<Response<PooledBody>, (TryError, Option<Request<GatewayBody>>)> {
+        let upstream = &self.upstream.name;
+        let sent = match self.policy.and_then(|p| p.per_try_timeout) {
+            None => target.pool.send(outgoing).await,
+            Some(limit) => match tokio::time::timeout(limit, target.pool.send(outgoing)).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    let error = GatewayError::UpstreamTimeout {
+                        upstream: upstream.clone(),
+                        timeout_ms: limit.as_millis(),
+                    };
+                    return Err((TryError::Failed(TryFailure::Timeout, error), None));
+                }
+            },
+        };
+        let Unanswered { error, unsent } = match sent {
+            Ok(mut response) => {
+                strip_hop_by_hop(response.headers_mut());
+                return Ok(response);
+            }
+            Err(unanswered) => unanswered,
+        };
+        let failure = match &error {
+            SendError::Request(e) if body::exceeded_limit(e) => {
+                let error = GatewayError::BodyTooLarge {
+                    limit: self.body_limit,
+                };
+                return Err((TryError::Request(error), None));
+            }
+            SendError::Connect(_) => TryFailure::ConnectFailure,
+            SendError::Request(_) if unsent.is_some() => TryFailure::Refused,
+            SendError::Request(_) => TryFailure::Reset,
+        };
+        let reason = match &error {
+            SendError::Connect(e) => format!(
+                "cannot connect to {}: {}",
+                target.base,
+                describe_error(&**e)
+            ),
+            SendError::Request(e) => format!("{}: {}", target.base, describe_error(e)),
+        };
+        let error = GatewayError::Upstream {
+            upstream: upstream.clone(),
+            reason,
+        };
+        Err((TryError::Failed(failure, error), unsent))
+    }
+
+    /// The request target in origin form (RFC 9112 §3.2.1): the target's base path, then the
+    /// request's path and query. The pool dials the target's origin; the `Host` header
+    /// names it.
+    fn target_uri(&self, target: &Target) -> Result<Uri, GatewayError> {
+        let request = self.request;
+        let base_path = target.base.path().trim_end_matches('/');
+        let query_len = request.query.as_ref().map_or(0, |query| query.len() + 1);
+        let mut path_and_query =
+            String::with_capacity(base_path.len() + request.path.len() + query_len);
+        path_and_query.push_str(base_path);
+        path_and_query.push_str(&request.path);
+        if let Some(query) = &request.query {
+            path_and_query.push('?');
+            path_and_query.push_str(query);
+        }
+        match PathAndQuery::from_maybe_shared(path_and_query) {
+            Ok(target) => Ok(Uri::from(target)),
+            Err(error) => Err(GatewayError::Upstream {
+                upstream: self.upstream.name.clone(),
+                reason: format!("invalid upstream path: {error}"),
+            }),
+        }
+    }
+}
+
+/// The connector every target of `upstream` dials with: TCP with the connect timeout, and
+/// TLS for `https`.
+fn connector(upstream: &Upstream) -> HttpsConnector<HttpConnector> {
+    let mut tcp = HttpConnector::new();
+    tcp.set_connect_timeout(Some(upstream.connect_timeout));
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    match &upstream.tls {
+        None => HttpsConnector::from((tcp, super::plain_only_tls_config())),
+        Some(tls) => {
+            let builder = HttpsConnectorBuilder::new()
+                .with_tls_config((*tls.client_config).clone())
+                .https_only();
+            let builder = match tls.server_name.as_deref().map(ServerName::try_from) {
+                Some(Ok(name)) => {
+                    builder.with_server_name_resolver(FixedServerNameResolver::new(name.to_owned()))
+                }
+                _ => builder,
+            };
+            builder.enable_http1().wrap_connector(tcp)
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! Upstream pools: balancing, retries and their budget, the circuit breaker, active health
+//! checks and outlier ejection, against real backends on loopback that count what they get.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, Response};
+use http_body_util::Full;
+use tokio::sync::Notify;
+use wasmgate_tests::prometheus::{self, key};
+use wasmgate_tests::{TestGateway, http1, loopback};
+
+/// A backend that answers `/…` with its name and a settable status, `/healthz` with another
+/// settable status, and holds `…/hold` requests until released. It counts what it answers.
+struct Backend {
+    url: String,
+    state: Arc<BackendState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct BackendState {
+    status: AtomicU16,
+    health: AtomicU16,
+    /// Requests other than health checks.
+    requests: AtomicUsize,
+    arrived: Notify,
+    release: Notify,
+}
+
+impl Backend {
+    async fn start(name: &'static str) -> Backend {
+        let state = Arc::new(BackendState {
+            status: AtomicU16::new(200),
+            health: AtomicU16::new(200),
+            requests: AtomicUsize::new(0),
+            arrived: Notify::new(),
+            release: Notify::new(),
+        });
+        let shared = state.clone();
+        let (address, task) = loopback::serve(name, move |request| {
+            let state = shared.clone();
+            async move {
+                let path = request.uri().path().to_owned();
+                let status = if path == "/healthz" {
+                    state.health.load(Ordering::SeqCst)
+                } else {
+                    state.requests.fetch_add(1, Ordering::SeqCst);
+                    state.arrived.notify_one();
+                    if path.ends_with("/hold") {
+                        state.release.notified().await;
+                    }
+                    state.status.load(Ordering::SeqCst)
+                };
+                let response = Response::builder()
+                    .status(status)
+                    .header("x-backend", name)
+                    .body(Full::new(Bytes::from(name)))
+                    .unwrap();
+                Ok(response)
+            }
+        })
+        .await;
+        Backend {
+            url: format!("http://{address}"),
+            state,
+            task,
+        }
+    }
+
+    fn requests(&self) -> usize {
+        self.state.requests.load(Ordering::SeqCst)
+    }
+
+    fn answer(&self, status: u16) {
+        self.state.status.store(status, Ordering::SeqCst);
+    }
+
+    fn health(&self, status: u16) {
+        self.state.health.store(status, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `http://127.0.0.1:PORT` where nothing listens (the port was just freed).
+async fn refusing_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+/// A gateway with `upstreams` (TOML) and one catch-all route per upstream, `/NAME/{*rest}`
+/// with `route_extra` in its integration table.
+async fn gateway(upstreams: &str, routes: &[(&str, &str, &str)]) -> TestGateway {
+    let mut config = upstreams.to_owned();
+    for (upstream, methods, extra) in routes {
+        config.push_str(&format!(
+            "\n[[routes]]\nmethods = {methods}\npath = \"/{upstream}/{{*rest}}\"\n\
+             [routes.integration]\ntype = \"http\"\nupstream = \"{upstream}\"\n{extra}\n"
+        ));
+    }
+    TestGateway::start(&config).await
+}
+
+async fn scrape(gateway: &TestGateway) -> prometheus::Samples {
+    let page = http1().get(&gateway.admin_url("/metrics")).await;
+    prometheus::parse(std::str::from_utf8(&page.body).unwrap())
+}
+
+/// Waits (at most 10 s) until the metric `series` reads `value`.
+async fn wait_for_metric(gateway: &TestGateway, series: &str, value: f64) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if scrape(gateway).await.get(series).copied() == Some(value) {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("{series} never read {value}");
+}
+
+/// The `x-backend` of each of `n` GETs of `path`, or the status when it is not 200.
+async fn backends_of(gateway: &TestGateway, path: &str, n: usize) -> Vec<String> {
+    let client = http1();
+    let mut seen = Vec::with_capacity(n);
+    for _ in 0..n {
+        let response = client.get(&gateway.url(path)).await;
+        seen.push(match response.status {
+            http::StatusCode::OK => response.header("x-backend").unwrap_or("?").to_owned(),
+            status => status.as_str().to_owned(),
+        });
+    }
+    seen
+}
+
+fn count(seen: &[String], what: &str) -> usize {
+    seen.iter().filter(|s| *s == what).count()
+}
+
+#[tokio::test]
+async fn round_robin_follows_weights_and_hashing_keeps_a_key_on_one_target() {
+    let (a, b) = (Backend::start("a").await, Backend::start("b").await);
+    let gateway = gateway(
+        &format!(
+            "[upstreams.weighted]\ntargets = [{{ url = \"{a}\", weight = 2 }}, {{ url = \"{b}\" }}]\n\
+             [upstreams.sticky]\ntargets = [{{ url = \"{a}\" }}, {{ url = \"{b}\" }}]\n\
+             balance = \"hash\"\nhash_on = \"header:x-user\"\n",
+            a = a.url,
+            b = b.url
+        ),
+        &[("weighted", "[\"GET\"]", ""), ("sticky", "[\"GET\"]", "")],
+    )
+    .await;
+    let seen = backends_of(&gateway, "/weighted/x", 30).await;
+    assert_eq!((count(&seen, "a"), count(&seen, "b")), (20, 10), "{seen:?}");
+
+    let client = http1();
+    let mut users_on = std::collections::BTreeMap::<String, usize>::new();
+    for user in 0..20 {
+        let user = user.to_string();
+        let mut backends = std::collections::BTreeSet::new();
+        for _ in 0..3 {
+            let response = client
+                .send(
+                    Method::GET,
+                    &gateway.url("/sticky/x"),
+                    &[("x-user", &user)],
+                    "",
+                )
+                .await;
+            backends.insert(response.header("x-backend").unwrap().to_owned());
+        }
+        assert_eq!(backends.len(), 1, "user {user} moved: {backends:?}");
+        *users_on.entry(backends.pop_first().unwrap()).or_default() += 1;
+    }
+    assert_eq!(users_on.len(), 2, "both targets get users: {users_on:?}");
+}
+
+#[tokio::test]
+async fn a_refused_try_is_retried_on_another_target_but_not_for_post() {
+    let backend = Backend::start("up").await;
+    let refusing = refusing_url().await;
+    let gateway = gateway(
+        &format!(
+            "[upstreams.retrying]\ntargets = [{{ url = \"{refusing}\" }}, {{ url = \"{up}\" }}]\n\
+             retries = {{ attempts = 2, on = [\"connect-failure\"], backoff = {{ base_ms = 1, max_ms = 2 }} }}\n",
+            up = backend.url
+        ),
+        &[("retrying", "[\"GET\", \"POST\"]", "")],
+    )
+    .await;
+    let gets = backends_of(&gateway, "/retrying/x", 10).await;
+    assert_eq!(count(&gets, "up"), 10, "{gets:?}");
+
+    // POST is not idempotent: the route did not allow retrying it, so the refused half fail.
+    let client = http1();
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let response = client
+            .send(Method::POST, &gateway.url("/retrying/x"), &[], "order")
+            .await;
+        statuses.push(response.status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 502).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        5,
+        "{statuses:?}"
+    );
+    let samples = scrape(&gateway).await;
+    let retries = key(
+        "wasmgate_upstream_retries_total",
+        &[("upstream", "retrying")],
+    );
+    assert!(samples[&retries] >= 5.0, "{}", samples[&retries]);
+}
+
+#[tokio::test]
+async fn a_retried_status_goes_to_another_target_within_the_budget() {
+    let (failing, healthy) = (
+        Backend::start("failing").await,
+        Backend::start("healthy").await,
+    );
+    failing.answer(503);
+    let targets = format!(
+        "targets = [{{ url = \"{}\" }}, {{ url = \"{}\" }}]\n\
+         retries = {{ attempts = 3, on = [\"503\"], backoff = {{ base_ms = 0, max_ms = 0 }} }}\n",
+        failing.url, healthy.url
+    );
+    let gateway = gateway(
+        &format!(
+            "[upstreams.generous]\n{targets}\n\
+             [upstreams.stingy]\n{targets}retry_budget = {{ percent = 0, min_per_second = 0 }}\n"
+        ),
+        &[
+            (
+                "generous",
+                "[\"GET\", \"POST\"]",
+                "retry_non_idempotent = true",
+            ),
+            ("stingy", "[\"GET\"]", ""),
+        ],
+    )
+    .await;
+    let generous = backends_of(&gateway, "/generous/x", 10).await;
+    assert_eq!(count(&generous, "healthy"), 10, "{generous:?}");
+    assert_eq!(
+        failing.requests(),
+        5,
+        "every other first try hit the failing target"
+    );
+
+    // A streamed POST body goes with its first try: a 503 to it cannot be retried.
+    let client = http1();
+    let mut posted = Vec::new();
+    for _ in 0..4 {
+        let response = client
+            .send(Method::POST, &gateway.url("/generous/x"), &[], "streamed")
+            .await;
+        posted.push(response.status.as_u16());
+    }
+    posted.sort();
+    assert_eq!(posted, [200, 200, 503, 503]);
+
+    let stingy = backends_of(&gateway, "/stingy/x", 10).await;
+    assert_eq!(count(&stingy, "503"), 5, "no budget, no retry: {stingy:?}");
+    let samples = scrape(&gateway).await;
+    let exhausted = key(
+        "wasmgate_upstream_retry_budget_exhausted_total",
+        &[("upstream", "stingy")],
+    );
+    assert_eq!(samples[&exhausted], 5.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_max_requests_the_upstream_answers_503_at_once() {
+    let backend = Backend::start("held").await;
+    let gateway = gateway(
+        &format!(
+            "[upstreams.guarded]\nurl = \"{}\"\nmax_requests = 1\n",
+            backend.url
+        ),
+        &[("guarded", "[\"GET\"]", "")],
+    )
+    .await;
+    let client = http1();
+    let holding = tokio::spawn({
+        let (client, url) = (client.clone(), gateway.url("/guarded/hold"));
+        async move { client.get(&url).await }
+    });
+    backend.state.arrived.notified().await;
+
+    let refused = client.get(&gateway.url("/guarded/x")).await;
+    assert_eq!(refused.status, 503);
+    assert_eq!(
+        refused.header("x-wasmgate-error"),
+        Some("SERVICE_UNAVAILABLE")
+    );
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(
+        backend.requests(),
+        1,
+        "the refused request never reached the backend"
+    );
+
+    backend.state.release.notify_one();
+    assert_eq!(holding.await.unwrap().status, 200);
+    let after = client.get(&gateway.url("/guarded/x")).await;
+    assert_eq!(
+        after.status, 200,
+        "the slot is free once the response ended"
+    );
+    let samples = scrape(&gateway).await;
+    let trips = key(
+        "wasmgate_upstream_unavailable_total",
+        &[("upstream", "guarded"), ("reason", "max_requests")],
+    );
+    assert_eq!(samples[&trips], 1.0);
+}
+
+#[tokio::test]
+async fn health_checks_take_a_failing_target_out_and_bring_it_back() {
+    let (sick, well) = (Backend::start("sick").await, Backend::start("well").await);
+    let gateway = gateway(
+        &format!(
+            "[upstreams.checked]\ntargets = [{{ url = \"{}\" }}, {{ url = \"{}\" }}]\n\
+             health_check = {{ path = \"/healthz\", interval_ms = 100, timeout_ms = 100, \
+             healthy_threshold = 1, unhealthy_threshold = 1 }}\n",
+            sick.url, well.url
+        ),
+        &[("checked", "[\"GET\"]", "")],
+    )
+    .await;
+    let healthy = |target: &Backend| {
+        key(
+            "wasmgate_upstream_target_healthy",
+            &[
+                ("upstream", "checked"),
+                ("target", &format!("{}/", target.url)),
+            ],
+        )
+    };
+    sick.health(500);
+    wait_for_metric(&gateway, &healthy(&sick), 0.0).await;
+    let seen = backends_of(&gateway, "/checked/x", 10).await;
+    assert_eq!(count(&seen, "well"), 10, "{seen:?}");
+    assert_eq!(sick.requests(), 0);
+
+    sick.health(200);
+    wait_for_metric(&gateway, &healthy(&sick), 1.0).await;
+    let seen = backends_of(&gateway, "/checked/x", 10).await;
+    assert_eq!(count(&seen, "sick"), 5, "{seen:?}");
+
+    // With every target failing its checks, the upstream has none to offer: 503 at once.
+    sick.health(500);
+    well.health(500);
+    wait_for_metric(&gateway, &healthy(&sick), 0.0).await;
+    wait_for_metric(&gateway, &healthy(&well), 0.0).await;
+    let none = http1().get(&gateway.url("/checked/x")).await;
+    assert_eq!(none.status, 503);
+    assert_eq!(none.header("x-wasmgate-error"), Some("SERVICE_UNAVAILABLE"));
+}
+
+#[tokio::test]
+async fn consecutive_failures_eject_a_target_for_a_while() {
+    let (broken, fine) = (Backend::start("broken").await, Backend::start("fine").await);
+    broken.answer(500);
+    let gateway = gateway(
+        &format!(
+            "[upstreams.ejecting]\ntargets = [{{ url = \"{}\" }}, {{ url = \"{}\" }}]\n\
+             outlier = {{ consecutive_failures = 2, base_ejection_ms = 60000 }}\n",
+            broken.url, fine.url
+        ),
+        &[("ejecting", "[\"GET\"]", "")],
+    )
+    .await;
+    let seen = backends_of(&gateway, "/ejecting/x", 20).await;
+    assert_eq!(
+        broken.requests(),
+        2,
+        "ejected after its second failure: {seen:?}"
+    );
+    assert_eq!(count(&seen, "500"), 2);
+    assert_eq!(count(&seen, "fine"), 18);
+    let samples = scrape(&gateway).await;
+    let ejections = key(
+        "wasmgate_upstream_ejections_total",
+        &[
+            ("upstream", "ejecting"),
+            ("target", &format!("{}/", broken.url)),
+        ],
+    );
+    assert_eq!(samples[&ejections], 1.0);
+}
