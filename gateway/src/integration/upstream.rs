@@ -75,8 +75,8 @@ pub enum OutgoingBody {
 pub struct Answered {
     /// The response, its body still streaming from the target.
     pub response: Response<PooledBody>,
-    /// The base URL of the target that answered.
-    pub target: Uri,
+    /// The index of the target that answered (see [`HttpUpstream::target_url`]).
+    pub target: usize,
 }
 
 impl HttpUpstream {
@@ -172,14 +172,104 @@ impl HttpUpstream {
             request,
             key,
             body_limit,
+            deadline: tokio::time::Instant::now() + self.timeout,
         };
-        match tokio::time::timeout(self.timeout, tries.run(headers, body, held)).await {
-            Ok(result) => result,
-            Err(_) => Err(GatewayError::UpstreamTimeout {
-                upstream: self.name.clone(),
-                timeout_ms: self.timeout.as_millis(),
-            }),
+        // The loop is here, not in a function of its own: every future nested in another is
+        // moved into it whole, and these hold a connection's send future.
+        let attempts = policy.map_or(1, |p| p.attempts);
+        let mut body = Some(body);
+        let mut headers = Some(headers);
+        let mut held = held;
+        let mut tried: Vec<usize> = Vec::new();
+        for attempt in 1..=attempts {
+            let now_ms = self.now_ms();
+            let candidates = AtInstant {
+                targets: &self.targets,
+                now_ms,
+            };
+            let Some(index) = self.balancer.pick(&candidates, &tries.key, &tried) else {
+                self.metrics.no_target.increment(1);
+                return Err(self.unavailable("no target is available (health checks or ejections)"));
+            };
+            let target = &self.targets[index];
+            let last = attempt == attempts;
+            let outgoing = match body.take() {
+                Some(OutgoingBody::Replayable(bytes)) => {
+                    let once = if bytes.is_empty() {
+                        body::empty()
+                    } else {
+                        body::full(bytes.clone())
+                    };
+                    body = Some(OutgoingBody::Replayable(bytes));
+                    once
+                }
+                Some(OutgoingBody::Streaming(streamed)) => streamed,
+                None => unreachable!("a try is made only with a body to send"),
+            };
+            // The last try takes the headers; earlier ones send a copy.
+            let these = if last {
+                headers.take()
+            } else {
+                headers.clone()
+            };
+            let outgoing = tries.outgoing(target, these.unwrap_or_default(), outgoing)?;
+            let in_flight = InFlight::enter(&target.in_flight);
+            let started = Instant::now();
+            let try_deadline = tries.try_deadline();
+            let sent = tokio::time::timeout_at(try_deadline, target.pool.send(outgoing)).await;
+            let elapsed = started.elapsed();
+            let failure = match tries.classify(target, sent, try_deadline) {
+                Ok(mut response) => {
+                    let status = response.status();
+                    let outcome = if status.is_server_error() {
+                        TryOutcome::Failed
+                    } else {
+                        TryOutcome::Answered
+                    };
+                    tries.count(target, outcome, elapsed, now_ms);
+                    let failure = TryFailure::Status(status);
+                    // A streamed body went with this try: there is nothing to send again.
+                    if last || body.is_none() || !tries.retries(failure) || !tries.may_retry() {
+                        response.body_mut().hold(in_flight, held.take());
+                        return Ok(Answered {
+                            response,
+                            target: index,
+                        });
+                    }
+                    // Dropped unread: its connection closes, the next try gets another.
+                    drop(response);
+                    failure
+                }
+                Err((TryError::Request(error), _)) => return Err(error),
+                Err((TryError::Failed(failure, error), unsent)) => {
+                    tries.count(target, TryOutcome::Failed, elapsed, now_ms);
+                    if let Some(unsent) = unsent
+                        && body.is_none()
+                    {
+                        body = Some(OutgoingBody::Streaming(unsent));
+                    }
+                    if last || body.is_none() || !tries.retries(failure) || !tries.may_retry() {
+                        return Err(error);
+                    }
+                    failure
+                }
+            };
+            drop(in_flight);
+            tried.push(index);
+            self.metrics.retries.increment(1);
+            let wait = backoff(policy.expect("retries need a policy"), attempt);
+            tracing::debug!(upstream = self.name, target = %target.base, ?failure, ?wait, "retrying");
+            if tokio::time::Instant::now() + wait >= tries.deadline {
+                return Err(tries.timed_out());
+            }
+            tokio::time::sleep(wait).await;
         }
+        unreachable!("the last try returns")
+    }
+
+    /// The base URL of target `index` (see [`Answered::target`]).
+    pub fn target_url(&self, index: usize) -> &Uri {
+        &self.targets[index].base
     }
 
     fn unavailable(&self, reason: &'static str) -> GatewayError {
@@ -217,110 +307,34 @@ struct Tries<'a> {
     request: &'a RequestState,
     key: KeySource<'a>,
     body_limit: u64,
+    /// When the upstream's timeout runs out, retries included.
+    deadline: tokio::time::Instant,
 }
 
 /// What ended a try that gave no response to return.
 enum TryError {
     /// The try failed in a way a policy may retry.
     Failed(TryFailure, GatewayError),
-    /// The request itself is at fault (its body): no retry, and the target is not blamed.
+    /// The request's body is at fault: no retry, and the target is not blamed.
     Request(GatewayError),
 }
 
 impl Tries<'_> {
-    async fn run(
-        self,
-        headers: HeaderMap,
-        body: OutgoingBody,
-        mut held: Option<InFlight>,
-    ) -> Result<Answered, GatewayError> {
-        let upstream = self.upstream;
-        let attempts = self.policy.map_or(1, |p| p.attempts);
-        let mut body = Some(body);
-        let mut headers = Some(headers);
-        let mut tried: Vec<usize> = Vec::new();
-        for attempt in 1..=attempts {
-            let now_ms = upstream.now_ms();
-            let candidates = AtInstant {
-                targets: &upstream.targets,
-                now_ms,
-            };
-            let Some(index) = upstream.balancer.pick(&candidates, &self.key, &tried) else {
-                upstream.metrics.no_target.increment(1);
-                return Err(
-                    upstream.unavailable("no target is available (health checks or ejections)")
-                );
-            };
-            let target = &upstream.targets[index];
-            let last = attempt == attempts;
-            let outgoing = match body.take() {
-                Some(OutgoingBody::Replayable(bytes)) => {
-                    let once = if bytes.is_empty() {
-                        body::empty()
-                    } else {
-                        body::full(bytes.clone())
-                    };
-                    body = Some(OutgoingBody::Replayable(bytes));
-                    once
-                }
-                Some(OutgoingBody::Streaming(streamed)) => streamed,
-                None => unreachable!("a try is made only with a body to send"),
-            };
-            // The last try takes the headers; earlier ones send a copy.
-            let these = if last {
-                headers.take()
-            } else {
-                headers.clone()
-            };
-            let outgoing = self.outgoing(target, these.unwrap_or_default(), outgoing)?;
-            let in_flight = InFlight::enter(&target.in_flight);
-            let started = Instant::now();
-            let result = self.try_once(target, outgoing).await;
-            let elapsed = started.elapsed();
-            let failure = match result {
-                Ok(mut response) => {
-                    let status = response.status();
-                    let outcome = if status.is_server_error() {
-                        TryOutcome::Failed
-                    } else {
-                        TryOutcome::Answered
-                    };
-                    self.count(target, outcome, elapsed, now_ms);
-                    let failure = TryFailure::Status(status);
-                    // A streamed body went with this try: there is nothing to send again.
-                    if last || body.is_none() || !self.retries(failure) || !self.may_retry() {
-                        response.body_mut().hold(in_flight, held.take());
-                        return Ok(Answered {
-                            response,
-                            target: target.base.clone(),
-                        });
-                    }
-                    // Dropped unread: its connection closes, the next try gets another.
-                    drop(response);
-                    failure
-                }
-                Err((TryError::Request(error), _)) => return Err(error),
-                Err((TryError::Failed(failure, error), unsent)) => {
-                    self.count(target, TryOutcome::Failed, elapsed, now_ms);
-                    if let Some(unsent) = unsent
-                        && body.is_none()
-                    {
-                        body = Some(OutgoingBody::Streaming(unsent.into_body()));
-                    }
-                    if last || body.is_none() || !self.retries(failure) || !self.may_retry() {
-                        return Err(error);
-                    }
-                    failure
-                }
-            };
-            drop(in_flight);
-            tried.push(index);
-            upstream.metrics.retries.increment(1);
-            let wait = backoff(self.policy.expect("retries need a policy"), attempt);
-            tracing::debug!(upstream = upstream.name, target = %target.base, ?failure, ?wait, "retrying");
-            tokio::time::sleep(wait).await;
+    /// When the current try must have its response head: the per-try timeout, within what
+    /// is left of the upstream's.
+    fn try_deadline(&self) -> tokio::time::Instant {
+        match self.policy.and_then(|p| p.per_try_timeout) {
+            Some(limit) => self.deadline.min(tokio::time::Instant::now() + limit),
+            None => self.deadline,
         }
-        unreachable!("the last try returns")
+    }
+
+    /// The upstream's timeout, spent.
+    fn timed_out(&self) -> GatewayError {
+        GatewayError::UpstreamTimeout {
+            upstream: self.upstream.name.clone(),
+            timeout_ms: self.upstream.timeout.as_millis(),
+        }
     }
 
     /// Whether the policy retries `failure`.
@@ -363,33 +377,39 @@ impl Tries<'_> {
         Ok(outgoing)
     }
 
-    /// One try, within the per-try timeout. On failure, the request comes back when none of
-    /// it was written.
-    async fn try_once(
+    /// What a try ended with: its response, or why it has none — with the request's body
+    /// when none of the request was written.
+    fn classify(
         &self,
         target: &Target,
-        outgoing: Request<GatewayBody>,
-    ) -> Result<Response<PooledBody>, (TryError, Option<Request<GatewayBody>>)> {
+        sent: Result<Result<Response<PooledBody>, Unanswered>, tokio::time::error::Elapsed>,
+        try_deadline: tokio::time::Instant,
+    ) -> Result<Response<PooledBody>, (TryError, Option<GatewayBody>)> {
         let upstream = &self.upstream.name;
-        let sent = match self.policy.and_then(|p| p.per_try_timeout) {
-            None => target.pool.send(outgoing).await,
-            Some(limit) => match tokio::time::timeout(limit, target.pool.send(outgoing)).await {
-                Ok(sent) => sent,
-                Err(_) => {
-                    let error = GatewayError::UpstreamTimeout {
-                        upstream: upstream.clone(),
-                        timeout_ms: limit.as_millis(),
-                    };
-                    return Err((TryError::Failed(TryFailure::Timeout, error), None));
-                }
-            },
-        };
         let Unanswered { error, unsent } = match sent {
-            Ok(mut response) => {
+            Ok(Ok(mut response)) => {
                 strip_hop_by_hop(response.headers_mut());
                 return Ok(response);
             }
-            Err(unanswered) => unanswered,
+            Ok(Err(unanswered)) => unanswered,
+            Err(_) if try_deadline >= self.deadline => {
+                // The upstream's own timeout: the next try would have no time left.
+                return Err((
+                    TryError::Failed(TryFailure::Timeout, self.timed_out()),
+                    None,
+                ));
+            }
+            Err(_) => {
+                let limit = self
+                    .policy
+                    .and_then(|p| p.per_try_timeout)
+                    .unwrap_or_default();
+                let error = GatewayError::UpstreamTimeout {
+                    upstream: upstream.clone(),
+                    timeout_ms: limit.as_millis(),
+                };
+                return Err((TryError::Failed(TryFailure::Timeout, error), None));
+            }
         };
         let failure = match &error {
             SendError::Request(e) if body::exceeded_limit(e) => {
@@ -414,7 +434,10 @@ impl Tries<'_> {
             upstream: upstream.clone(),
             reason,
         };
-        Err((TryError::Failed(failure, error), unsent))
+        Err((
+            TryError::Failed(failure, error),
+            unsent.map(Request::into_body),
+        ))
     }
 
     /// The request target in origin form (RFC 9112 §3.2.1): the target's base path, then the

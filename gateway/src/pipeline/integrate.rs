@@ -95,7 +95,7 @@ async fn call_upstream(
         .send(retries, &exchange.request, outgoing_body, limit, forwarded)
         .await
         .inspect_err(|error| count_upstream_error(upstream, error))?;
-    let target = recording.then_some(target);
+    let target = recording.then(|| upstream.target_url(target).clone());
     request.integration_time = Some(started.elapsed());
     let (parts, incoming) = response.into_parts();
     let mut state = ResponseState {
