@@ -401,3 +401,99 @@ async fn consecutive_failures_eject_a_target_for_a_while() {
     );
     assert_eq!(samples[&ejections], 1.0);
 }
+
+/// An HTTP/2-only (h2c) backend answering like a gRPC server: the request's message back in
+/// a data frame, then `grpc-status` in trailers. It reports the version and `te` it saw.
+async fn grpc_like_backend() -> (String, tokio::task::JoinHandle<()>) {
+    use hyper::server::conn::http2;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let service = hyper::service::service_fn(
+                |request: http::Request<hyper::body::Incoming>| async move {
+                    use http_body_util::BodyExt;
+                    let version = format!("{:?}", request.version());
+                    let te = request
+                        .headers()
+                        .get("te")
+                        .map(|v| v.to_str().unwrap().to_owned())
+                        .unwrap_or_default();
+                    let message = request.into_body().collect().await.unwrap().to_bytes();
+                    let mut trailers = http::HeaderMap::new();
+                    trailers.insert("grpc-status", "0".parse().unwrap());
+                    trailers.insert("grpc-message", "served".parse().unwrap());
+                    let body = Full::new(message).with_trailers(async move {
+                        Some(Ok::<_, std::convert::Infallible>(trailers))
+                    });
+                    let response = Response::builder()
+                        .header("content-type", "application/grpc")
+                        .header("x-seen-version", version)
+                        .header("x-seen-te", te)
+                        .body(body)
+                        .unwrap();
+                    Ok::<_, std::convert::Infallible>(response)
+                },
+            );
+            tokio::spawn(async move {
+                let _ = http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn an_h2c_upstream_gets_http2_and_its_trailers_reach_the_client() {
+    use http_body_util::BodyExt;
+    use hyper::client::conn::http2;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let (backend, task) = grpc_like_backend().await;
+    let gateway = gateway(
+        &format!("[upstreams.grpc]\nurl = \"{backend}\"\nprotocol = \"h2c\"\n"),
+        &[("grpc", "[\"POST\"]", "")],
+    )
+    .await;
+    // A gRPC client: HTTP/2 with prior knowledge, `te: trailers`, a length-prefixed message.
+    let address = gateway
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let message = Bytes::from_static(b"\x00\x00\x00\x00\x05hello");
+    for _ in 0..3 {
+        let request = http::Request::builder()
+            .method(Method::POST)
+            .uri(gateway.url("/grpc/echo.Echo/Say"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(Full::new(message.clone()))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-seen-version"], "HTTP/2.0");
+        assert_eq!(response.headers()["x-seen-te"], "trailers");
+        let collected = response.into_body().collect().await.unwrap();
+        let trailers = collected
+            .trailers()
+            .cloned()
+            .expect("trailers reach the client");
+        assert_eq!(trailers["grpc-status"], "0");
+        assert_eq!(trailers["grpc-message"], "served");
+        assert_eq!(collected.to_bytes(), message);
+    }
+    task.abort();
+}

@@ -94,6 +94,8 @@
 //! # targets = [{ url = "http://10.0.0.1:9000", weight = 2 }, { url = "http://10.0.0.2:9000" }]
 //! #                                   # instead of `url`: a pool (one scheme; weight 0 to 1000,
 //! #                                   # default 1)
+//! protocol = "http1"                  # http1 | h2 (https, ALPN) | h2c (http, prior
+//! #                                   # knowledge) | auto (https: ALPN h2 or http/1.1)
 //! balance = "round-robin"             # round-robin (weighted) | least-request | hash
 //! # hash_on = "header:x-user-id"      # hash only: header:NAME | cookie:NAME | client-ip
 //! connect_timeout_ms = 1000           # TCP connect timeout (1 to 600000)

@@ -247,6 +247,8 @@ pub struct Upstream {
     pub name: String,
     /// Where requests go (at least one; all of one scheme).
     pub targets: Vec<UpstreamTarget>,
+    /// The HTTP version spoken to the targets.
+    pub protocol: UpstreamProtocol,
     /// How a request's target is chosen.
     pub balance: Balance,
     /// How long to wait for a TCP connection.
@@ -277,6 +279,20 @@ pub struct UpstreamTarget {
     pub url: http::Uri,
     /// Its share of the traffic relative to the other targets' (0: none).
     pub weight: u32,
+}
+
+/// The HTTP version an upstream's targets speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamProtocol {
+    /// HTTP/1.1, connections kept alive and reused one request at a time.
+    Http1,
+    /// HTTP/2 over TLS (ALPN `h2`): one connection per target, requests multiplexed on it;
+    /// trailers pass both ways (gRPC).
+    H2,
+    /// HTTP/2 with prior knowledge over plain TCP (gRPC backends without TLS).
+    H2c,
+    /// Over TLS, whatever ALPN settles (`h2` preferred, else HTTP/1.1); over TCP, HTTP/1.1.
+    Auto,
 }
 
 /// How a request's target is chosen among the available ones.

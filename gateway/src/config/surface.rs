@@ -223,6 +223,8 @@ pub(super) struct UpstreamSection {
     pub(super) url: Option<Spanned<String>>,
     /// `targets = [{ url = "http://10.0.0.1:9000", weight = 2 }, …]`; or `url`
     pub(super) targets: Option<Spanned<Vec<TargetSection>>>,
+    /// `protocol = "http1"` (the default), `"h2"` (TLS), `"h2c"` (cleartext) or `"auto"`
+    pub(super) protocol: Option<Spanned<Protocol>>,
     /// `balance = "round-robin"` (the default), `"least-request"` or `"hash"`
     pub(super) balance: Option<Spanned<Balance>>,
     /// `hash_on = "header:x-user-id"`, `"cookie:session"` or `"client-ip"` (`hash` only)
@@ -253,6 +255,20 @@ pub(super) struct TargetSection {
     pub(super) url: Spanned<String>,
     /// `weight = 1` (the default; 0 to 1000, 0 takes no traffic)
     pub(super) weight: Option<Spanned<u64>>,
+}
+
+/// `protocol = "http1"`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Protocol {
+    /// `protocol = "http1"`
+    Http1,
+    /// `protocol = "h2"`: HTTP/2 over TLS (ALPN `h2`), `https` only
+    H2,
+    /// `protocol = "h2c"`: HTTP/2 with prior knowledge over TCP, `http` only
+    H2c,
+    /// `protocol = "auto"`: `https`: what ALPN picks (`h2` or `http/1.1`); `http`: HTTP/1.1
+    Auto,
 }
 
 /// `balance = "round-robin"`

@@ -9,6 +9,9 @@
 //!
 //! A connection goes back on the stack when the response body it carried has been read to
 //! its end; a body dropped half-read takes its connection with it (HTTP/1.1 cannot reuse it).
+//!
+//! Over HTTP/2 (`h2`, `h2c`, or `auto` when ALPN settles on `h2`) there is one connection per
+//! target, and every request is a stream on it; a closed one is replaced by the next request.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
@@ -19,12 +22,16 @@ use bytes::Bytes;
 use http::{Request, Response, Uri};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http2;
 use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::Connection;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use tower_service::Service;
 
 use super::target::InFlight;
 use crate::body::{BoxError, GatewayBody};
+use crate::config::UpstreamProtocol;
 
 /// How long a connection may sit idle before the pool closes it.
 pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -40,6 +47,15 @@ pub(super) struct ConnectionPool {
     origin: Uri,
     /// Idle connections, the most recently returned last.
     idle: Mutex<Vec<IdleConnection>>,
+    protocol: UpstreamProtocol,
+    /// The HTTP/2 connection requests are multiplexed over, once there is one.
+    multiplexed: Mutex<Option<http2::SendRequest<GatewayBody>>>,
+}
+
+/// A newly made connection, in the version it speaks.
+enum Fresh {
+    Http1(SendRequest<GatewayBody>),
+    Http2(http2::SendRequest<GatewayBody>),
 }
 
 struct IdleConnection {
@@ -69,11 +85,17 @@ impl ConnectionPool {
     /// An empty pool for `origin` (only its scheme and authority are used). Within a tokio
     /// runtime it also starts a task that closes connections idle for [`IDLE_TIMEOUT`], and
     /// ends when the pool is dropped.
-    pub(super) fn new(connector: HttpsConnector<HttpConnector>, origin: Uri) -> Arc<Self> {
+    pub(super) fn new(
+        connector: HttpsConnector<HttpConnector>,
+        origin: Uri,
+        protocol: UpstreamProtocol,
+    ) -> Arc<Self> {
         let pool = Arc::new(ConnectionPool {
             connector,
             origin,
             idle: Mutex::new(Vec::new()),
+            protocol,
+            multiplexed: Mutex::new(None),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(close_expired_while_alive(Arc::downgrade(&pool)));
@@ -89,11 +111,19 @@ impl ConnectionPool {
         self: &Arc<Self>,
         mut request: Request<GatewayBody>,
     ) -> Result<Response<PooledBody>, Unanswered> {
+        if self.protocol != UpstreamProtocol::Http1
+            && let Some(sender) = self.multiplexed()
+        {
+            return self.send_multiplexed(sender, request).await;
+        }
         loop {
             let (mut sender, reused) = match self.checkout().await {
                 Some(sender) => (sender, true),
                 None => match self.connect().await {
-                    Ok(sender) => (sender, false),
+                    Ok(Fresh::Http1(sender)) => (sender, false),
+                    Ok(Fresh::Http2(sender)) => {
+                        return self.send_multiplexed(sender, request).await;
+                    }
                     Err(error) => {
                         return Err(Unanswered {
                             error,
@@ -102,6 +132,10 @@ impl ConnectionPool {
                     }
                 },
             };
+            if self.protocol == UpstreamProtocol::Auto {
+                // `te: trailers` was for HTTP/2 (gRPC); to HTTP/1.1 it is hop-by-hop.
+                request.headers_mut().remove(http::header::TE);
+            }
             match sender.try_send_request(request).await {
                 Ok(response) => {
                     let pool = Arc::downgrade(self);
@@ -141,21 +175,81 @@ impl ConnectionPool {
         }
     }
 
-    /// A new connection, its task spawned.
-    async fn connect(&self) -> Result<SendRequest<GatewayBody>, SendError> {
+    /// The open HTTP/2 connection, if there is one.
+    fn multiplexed(&self) -> Option<http2::SendRequest<GatewayBody>> {
+        let shared = self.lock_multiplexed();
+        shared.as_ref().filter(|s| !s.is_closed()).cloned()
+    }
+
+    /// Sends `request` as a stream of the HTTP/2 connection `sender`: the URI made absolute
+    /// (`:scheme` and `:authority` from the target), no `Host`.
+    async fn send_multiplexed(
+        &self,
+        mut sender: http2::SendRequest<GatewayBody>,
+        mut request: Request<GatewayBody>,
+    ) -> Result<Response<PooledBody>, Unanswered> {
+        let mut parts = std::mem::take(request.uri_mut()).into_parts();
+        parts.scheme = self.origin.scheme().cloned();
+        parts.authority = self.origin.authority().cloned();
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+        request.headers_mut().remove(http::header::HOST);
+        match sender.try_send_request(request).await {
+            Ok(response) => Ok(response.map(|body| PooledBody {
+                body,
+                ended: false,
+                connection: None,
+                in_flight: [None, None],
+            })),
+            Err(mut error) => Err(Unanswered {
+                unsent: error.take_message(),
+                error: SendError::Request(error.into_error()),
+            }),
+        }
+    }
+
+    /// A new connection, its task spawned: HTTP/2 when the protocol says so or ALPN chose
+    /// it (then shared by the requests that follow), else HTTP/1.1.
+    async fn connect(&self) -> Result<Fresh, SendError> {
         let io = self
             .connector
             .clone()
             .call(self.origin.clone())
             .await
             .map_err(SendError::Connect)?;
+        let http2 = match self.protocol {
+            UpstreamProtocol::Http1 => false,
+            UpstreamProtocol::H2 | UpstreamProtocol::H2c => true,
+            UpstreamProtocol::Auto => io.connected().is_negotiated_h2(),
+        };
+        if http2 {
+            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(SendError::Request)?;
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "upstream HTTP/2 connection ended with an error");
+                }
+            });
+            *self.lock_multiplexed() = Some(sender.clone());
+            return Ok(Fresh::Http2(sender));
+        }
         let (sender, connection) = http1::handshake(io).await.map_err(SendError::Request)?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "upstream connection ended with an error");
             }
         });
-        Ok(sender)
+        Ok(Fresh::Http1(sender))
+    }
+
+    fn lock_multiplexed(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Option<http2::SendRequest<GatewayBody>>> {
+        self.multiplexed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Takes a connection back, unless it is closed or the pool is full; closes connections
@@ -288,7 +382,8 @@ mod tests {
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         let connector = HttpsConnector::from((tcp, super::super::plain_only_tls_config()));
-        ConnectionPool::new(connector, format!("http://{addr}").parse().unwrap())
+        let origin = format!("http://{addr}").parse().unwrap();
+        ConnectionPool::new(connector, origin, UpstreamProtocol::Http1)
     }
 
     fn get(addr: std::net::SocketAddr) -> Request<GatewayBody> {
@@ -418,8 +513,11 @@ mod tests {
             let pool = pool_for(addr);
             let mut idle = Vec::new();
             for age in ages {
+                let Ok(Fresh::Http1(sender)) = pool.connect().await else {
+                    panic!("an HTTP/1.1 connection");
+                };
                 idle.push(IdleConnection {
-                    sender: pool.connect().await.unwrap(),
+                    sender,
                     since: now - age,
                 });
             }

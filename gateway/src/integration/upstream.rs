@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap};
+use http::header::{self, HeaderMap, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{Request, Response, Uri};
 use hyper_rustls::{FixedServerNameResolver, HttpsConnector, HttpsConnectorBuilder};
@@ -20,7 +20,7 @@ use super::retry::{RetryBudget, TryFailure, backoff, method_retriable};
 use super::target::{AtInstant, Epoch, InFlight, Target, TryOutcome};
 use super::{Forwarded, add_forwarded, describe_error, join_cookies, strip_hop_by_hop};
 use crate::body::{self, GatewayBody};
-use crate::config::{OutlierDetection, RetryPolicy, Upstream};
+use crate::config::{OutlierDetection, RetryPolicy, Upstream, UpstreamProtocol};
 use crate::exchange::RequestState;
 use crate::gateway_response::GatewayError;
 use crate::metrics::{
@@ -38,6 +38,7 @@ pub struct HttpUpstream {
     /// not, picking a target reads no clock.
     can_fail_targets: bool,
     timeout: Duration,
+    protocol: UpstreamProtocol,
     retries: Option<RetryPolicy>,
     budget: RetryBudget,
     outlier: Option<OutlierDetection>,
@@ -88,7 +89,7 @@ impl HttpUpstream {
             .targets
             .iter()
             .map(|t| {
-                let pool = ConnectionPool::new(connector.clone(), t.url.clone());
+                let pool = ConnectionPool::new(connector.clone(), t.url.clone(), upstream.protocol);
                 Target::new(&upstream.name, t.url.clone(), t.weight, pool)
             })
             .collect();
@@ -108,6 +109,7 @@ impl HttpUpstream {
             epoch: Epoch::new(),
             can_fail_targets: upstream.health_check.is_some() || upstream.outlier.is_some(),
             timeout: upstream.timeout,
+            protocol: upstream.protocol,
             retries: upstream.retries.clone(),
             budget: RetryBudget::new(upstream.retry_budget),
             outlier: upstream.outlier,
@@ -162,6 +164,10 @@ impl HttpUpstream {
         strip_hop_by_hop(&mut headers);
         join_cookies(&mut headers);
         add_forwarded(&mut headers, &forwarded);
+        if self.protocol != UpstreamProtocol::Http1 && accepts_trailers(&request.headers) {
+            // The one `TE` HTTP/2 allows, and gRPC servers expect.
+            headers.insert(header::TE, HeaderValue::from_static("trailers"));
+        }
         let key = KeySource {
             headers: &request.headers,
             client_ip: forwarded.client_ip.as_bytes(),
@@ -465,6 +471,19 @@ impl Tries<'_> {
     }
 }
 
+/// Whether the client's `TE` header accepts trailers.
+fn accepts_trailers(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::TE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| {
+            let token = token.split(';').next().unwrap_or_default().trim();
+            token.eq_ignore_ascii_case("trailers")
+        })
+}
+
 /// The connector every target of `upstream` dials with: TCP with the connect timeout, and
 /// TLS for `https`.
 fn connector(upstream: &Upstream) -> HttpsConnector<HttpConnector> {
@@ -484,7 +503,13 @@ fn connector(upstream: &Upstream) -> HttpsConnector<HttpConnector> {
                 }
                 _ => builder,
             };
-            builder.enable_http1().wrap_connector(tcp)
+            match upstream.protocol {
+                UpstreamProtocol::H2 => builder.enable_http2().wrap_connector(tcp),
+                UpstreamProtocol::Auto => builder.enable_all_versions().wrap_connector(tcp),
+                UpstreamProtocol::Http1 | UpstreamProtocol::H2c => {
+                    builder.enable_http1().wrap_connector(tcp)
+                }
+            }
         }
     }
 }

@@ -142,6 +142,7 @@ async fn echo(
         "path": request.uri().path(),
         "headers": headers,
         "client_cert_cn": client_cert_cn,
+        "version": format!("{:?}", request.version()),
     });
     let response = Response::builder()
         .header("content-type", "application/json")

@@ -124,3 +124,36 @@ async fn server_name_sets_the_name_the_upstream_certificate_is_verified_for() {
     assert_eq!(wrong.status, 502);
     assert_eq!(wrong.json()["type"], "INTEGRATION_FAILURE");
 }
+
+#[tokio::test]
+async fn an_https_upstream_speaks_http2_when_alpn_or_the_config_says_so() {
+    let pki = TestPki::new();
+    let upstream = TlsEchoUpstream::start(&pki, false).await;
+    let dir = scratch_dir();
+    write_atomically(&dir.join("upstream-ca.pem"), pki.ca_pem());
+    let mut config = String::new();
+    for protocol in ["http1", "h2", "auto"] {
+        config.push_str(&format!(
+            "[upstreams.{protocol}]\nurl = \"{}\"\nprotocol = \"{protocol}\"\n\
+             tls = {{ ca = \"upstream-ca.pem\" }}\n\
+             [[routes]]\npath = \"/{protocol}/{{*rest}}\"\n\
+             integration = {{ type = \"http\", upstream = \"{protocol}\" }}\n",
+            upstream.url("")
+        ));
+    }
+    let gateway = TestGateway::start_in(dir, "gateway.toml", &config).await;
+    for (protocol, version) in [
+        ("http1", "HTTP/1.1"),
+        ("h2", "HTTP/2.0"),
+        ("auto", "HTTP/2.0"),
+    ] {
+        for _ in 0..2 {
+            let response = http1().get(&gateway.url(&format!("/{protocol}/x"))).await;
+            assert_eq!(response.status, 200, "{protocol}");
+            let seen = response.json();
+            assert_eq!(seen["version"], version, "{protocol}");
+            assert_eq!(seen["path"], format!("/{protocol}/x"));
+            assert!(seen["headers"].get("host").is_none() || version == "HTTP/1.1");
+        }
+    }
+}

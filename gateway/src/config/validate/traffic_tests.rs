@@ -258,3 +258,25 @@ fn health_checks_and_ejection_are_checked() {
     );
     assert_eq!(outlier[0].0, "upstreams.o.outlier.max_ejection_ms");
 }
+
+#[test]
+fn http2_protocols_match_the_scheme() {
+    let h2 = problems("[upstreams.o]\nurl = \"http://a:1\"\nprotocol = \"h2\"\n");
+    assert_eq!(
+        h2,
+        [(
+            "upstreams.o.protocol".into(),
+            "`protocol = \"h2\"` on an `http` upstream".into()
+        )]
+    );
+    let h2c = problems("[upstreams.o]\nurl = \"https://a:1\"\nprotocol = \"h2c\"\n");
+    assert_eq!(h2c[0].0, "upstreams.o.protocol");
+    let unknown = problems("[upstreams.o]\nurl = \"http://a:1\"\nprotocol = \"http3\"\n");
+    assert_eq!(unknown[0].0, "upstreams.o.protocol");
+    let text = format!("{LISTENER}[upstreams.o]\nurl = \"http://a:1\"\nprotocol = \"h2c\"\n");
+    let config = parse(Path::new("gw.toml"), &text).unwrap();
+    assert_eq!(
+        config.upstreams["o"].protocol,
+        super::super::UpstreamProtocol::H2c
+    );
+}

@@ -6,8 +6,8 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::super::de::toml_key;
-use super::super::model::{Upstream, UpstreamTarget};
-use super::super::surface::UpstreamSection;
+use super::super::model::{Upstream, UpstreamProtocol, UpstreamTarget};
+use super::super::surface::{Protocol, UpstreamSection};
 use super::Checker;
 
 impl Checker<'_> {
@@ -54,6 +54,7 @@ impl Checker<'_> {
                 let key = format!("{prefix}.max_requests");
                 self.number(&s.max_requests, &key, 1024, 1..=1_000_000) as u32
             });
+            let protocol = self.protocol(s, https, &prefix);
             let balance = self.balance(s, &prefix);
             let retries = s
                 .retries
@@ -74,6 +75,7 @@ impl Checker<'_> {
                 Upstream {
                     name: name.clone(),
                     targets,
+                    protocol,
                     balance,
                     connect_timeout: Duration::from_millis(connect),
                     timeout: Duration::from_millis(timeout),
@@ -87,6 +89,32 @@ impl Checker<'_> {
             );
         }
         upstreams
+    }
+
+    /// `protocol`: `h2` needs TLS to negotiate it, `h2c` is the cleartext kind.
+    fn protocol(&mut self, s: &UpstreamSection, https: bool, prefix: &str) -> UpstreamProtocol {
+        let Some(value) = &s.protocol else {
+            return UpstreamProtocol::Http1;
+        };
+        let key = format!("{prefix}.protocol");
+        match (*value.get_ref(), https) {
+            (Protocol::Http1, _) => UpstreamProtocol::Http1,
+            (Protocol::Auto, _) => UpstreamProtocol::Auto,
+            (Protocol::H2, true) => UpstreamProtocol::H2,
+            (Protocol::H2c, false) => UpstreamProtocol::H2c,
+            (Protocol::H2, false) => {
+                let message = "`protocol = \"h2\"` on an `http` upstream".to_owned();
+                let help = "use `\"h2c\"` for HTTP/2 without TLS, or `https://` URLs";
+                self.error(value.span(), &key, message, Some(help.into()));
+                UpstreamProtocol::H2c
+            }
+            (Protocol::H2c, true) => {
+                let message = "`protocol = \"h2c\"` on an `https` upstream".to_owned();
+                let help = "use `\"h2\"` (HTTP/2 over TLS), or `http://` URLs";
+                self.error(value.span(), &key, message, Some(help.into()));
+                UpstreamProtocol::H2
+            }
+        }
     }
 
     /// `url`, or `targets` with their weights: exactly one of the two, every URL valid, one
