@@ -10,6 +10,7 @@ mod conformance;
 mod cors;
 mod edge;
 mod failures;
+mod grpc;
 mod mapping;
 mod metrics;
 mod overload;
