@@ -42,6 +42,10 @@ pub struct Entry<'a> {
     pub api_key_id: Option<&'a str>,
     /// The gateway response type, when the gateway answered itself.
     pub gateway_response: Option<&'a str>,
+    /// The upstream the request was sent to (`null` when no backend was called).
+    pub upstream: Option<&'a str>,
+    /// On a route with a canary: whether the request went to it.
+    pub canary: Option<bool>,
 }
 
 /// An open access log.
@@ -99,6 +103,8 @@ impl AccessLog {
                 "principal" => e.principal.into(),
                 "api_key_id" => e.api_key_id.into(),
                 "gateway_response" => e.gateway_response.into(),
+                "upstream" => e.upstream.into(),
+                "canary" => e.canary.into(),
                 _ => continue,
             };
             line.insert((*field).to_owned(), value);

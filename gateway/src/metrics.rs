@@ -33,6 +33,10 @@ pub const GATEWAY_RESPONSES_TOTAL: &str = "wasmgate_gateway_responses_total";
 /// `unavailable`: refused at once by the circuit breaker or for want of an available target).
 pub const UPSTREAM_ERRORS_TOTAL: &str = "wasmgate_upstream_errors_total";
 
+/// Counter: requests of a route with a canary, by the side they went to, labelled `route`,
+/// `upstream` and `canary` (`true` | `false`).
+pub const CANARY_REQUESTS_TOTAL: &str = "wasmgate_canary_requests_total";
+
 /// Counter: tries sent to one upstream target, labelled `upstream`, `target` (its URL) and
 /// `outcome` (`answered`: a response below 500; `failed`: a 5xx or no response).
 pub const UPSTREAM_TARGET_REQUESTS_TOTAL: &str = "wasmgate_upstream_target_requests_total";

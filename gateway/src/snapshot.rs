@@ -11,7 +11,7 @@ use http::{HeaderName, HeaderValue};
 
 use crate::config::{Config, ConfigError, ConfigErrors, Deprecation, Integration, PluginDef};
 use crate::exchange::Stage;
-use crate::integration::{HttpUpstream, IntegrationRuntime, RouteRetries};
+use crate::integration::{CanarySplit, HttpUpstream, IntegrationRuntime, RouteRetries};
 use crate::metrics::{RouteMetrics, UNMATCHED_ROUTE};
 use crate::plugin::{CompiledPlugin, ConfiguredPlugin, Documents, PluginEngine, PluginLoadError};
 use crate::routing::Router;
@@ -217,7 +217,13 @@ impl Snapshot {
                         upstream,
                         retries,
                         retry_non_idempotent,
+                        canary,
                     } => IntegrationRuntime::Http {
+                        canary: canary.as_ref().map(|split| {
+                            let to = upstreams.get(split.upstream.as_str()).cloned();
+                            let to = to.expect("validated canary upstream");
+                            Box::new(CanarySplit::new(&route.id, upstream, to, split.clone()))
+                        }),
                         upstream: upstreams
                             .get(upstream.as_str())
                             .cloned()

@@ -92,6 +92,12 @@ integration = {{ type = "http", upstream = "echo" }}
     assert!(line["duration_ms"].as_f64().unwrap() >= line["integration_ms"].as_f64().unwrap());
     assert!(line["time"].as_str().unwrap().ends_with('Z'));
     assert_eq!(line["gateway_response"], serde_json::Value::Null);
+    assert_eq!(line["upstream"], "echo");
+    assert_eq!(
+        line["canary"],
+        serde_json::Value::Null,
+        "no canary on the route"
+    );
 
     let line = by_id(&rejected);
     assert_eq!(
@@ -99,6 +105,11 @@ integration = {{ type = "http", upstream = "echo" }}
         (Some("guarded"), Some(401))
     );
     assert_eq!(line["integration_ms"], serde_json::Value::Null);
+    assert_eq!(
+        line["upstream"],
+        serde_json::Value::Null,
+        "refused before the backend"
+    );
     assert!(line["plugin_ms"].as_f64().unwrap() > 0.0);
 
     let line = by_id(&missing);

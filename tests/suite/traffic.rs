@@ -497,3 +497,93 @@ async fn an_h2c_upstream_gets_http2_and_its_trailers_reach_the_client() {
     }
     task.abort();
 }
+
+#[tokio::test]
+async fn a_canary_takes_its_share_a_header_picks_a_side_and_a_reload_moves_the_split() {
+    let (stable, next) = (Backend::start("stable").await, Backend::start("next").await);
+    let config = |percent: u32| {
+        format!(
+            "[upstreams.stable]\nurl = \"{}\"\n[upstreams.next]\nurl = \"{}\"\n\
+             [[routes]]\nid = \"canaried\"\nmethods = [\"GET\"]\npath = \"/c/{{*rest}}\"\n\
+             [routes.integration]\ntype = \"http\"\nupstream = \"stable\"\n\
+             canary = {{ upstream = \"next\", percent = {percent}, header = \"x-canary\" }}\n\
+             [[routes]]\nid = \"sticky\"\nmethods = [\"GET\"]\npath = \"/s/{{*rest}}\"\n\
+             [routes.integration]\ntype = \"http\"\nupstream = \"stable\"\n\
+             canary = {{ upstream = \"next\", percent = 50, sticky = \"header:x-user\" }}\n",
+            stable.url, next.url
+        )
+    };
+    let gateway = TestGateway::start(&config(25)).await;
+    let seen = backends_of(&gateway, "/c/x", 400).await;
+    let to_next = count(&seen, "next");
+    assert_eq!(to_next + count(&seen, "stable"), 400);
+    assert!((50..=150).contains(&to_next), "{to_next} of 400 at 25 %");
+    let samples = scrape(&gateway).await;
+    let counted = key(
+        "wasmgate_canary_requests_total",
+        &[
+            ("route", "canaried"),
+            ("upstream", "next"),
+            ("canary", "true"),
+        ],
+    );
+    assert_eq!(samples[&counted], to_next as f64);
+
+    let client = http1();
+    for (value, side) in [("true", "next"), ("1", "next"), ("false", "stable")] {
+        for _ in 0..5 {
+            let response = client
+                .send(
+                    Method::GET,
+                    &gateway.url("/c/x"),
+                    &[("x-canary", value)],
+                    "",
+                )
+                .await;
+            assert_eq!(
+                response.header("x-backend"),
+                Some(side),
+                "x-canary: {value}"
+            );
+        }
+    }
+    let mut sides = std::collections::BTreeSet::new();
+    for user in 0..20 {
+        let user = format!("user-{user}");
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..4 {
+            let response = client
+                .send(Method::GET, &gateway.url("/s/x"), &[("x-user", &user)], "")
+                .await;
+            seen.insert(response.header("x-backend").unwrap().to_owned());
+        }
+        assert_eq!(seen.len(), 1, "{user} switched sides");
+        sides.extend(seen);
+    }
+    assert_eq!(sides.len(), 2, "users land on both sides");
+
+    // All traffic to the canary by a reload, with requests in flight all along.
+    let load = tokio::spawn({
+        let (client, url) = (client.clone(), gateway.url("/c/x"));
+        async move {
+            let mut statuses = Vec::new();
+            for _ in 0..200 {
+                statuses.push(client.get(&url).await.status.as_u16());
+            }
+            statuses
+        }
+    });
+    gateway.rewrite(&config(100));
+    let started = Instant::now();
+    loop {
+        let recent = backends_of(&gateway, "/c/x", 10).await;
+        if count(&recent, "next") == 10 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the reload never moved the split"
+        );
+    }
+    assert!(load.await.unwrap().iter().all(|&s| s == 200));
+}

@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(
             e.help.as_deref(),
             Some(
-                "expected one of `type`, `upstream`, `status`, `headers`, `body`, `retries`, `retry_non_idempotent`"
+                "expected one of `type`, `upstream`, `status`, `headers`, `body`, `retries`, `retry_non_idempotent`, `canary`"
             )
         );
     }

@@ -185,6 +185,10 @@
 //! # retries = { attempts = 3, on = ["503"] }  # this route's own policy (as the upstream's);
 //! #                                   # on a route taking POST/PATCH/any method it needs
 //! #                                   # retry_non_idempotent = true
+//! # canary = { upstream = "orders-v2", percent = 10, header = "x-canary", cookie = "canary",
+//! #            sticky = "client-ip" }     # a share (0 to 100) to another upstream; a header
+//! #                                   # or cookie `true`/`1`, `false`/`0` picks the side;
+//! #                                   # sticky: client-ip | header:NAME | cookie:NAME
 //! [routes.deprecation]                # optional; RFC 9745 `Deprecation`, RFC 8594 `Sunset`
 //! since = 2025-01-01T00:00:00Z        # a TOML offset date-time or an RFC 3339 string
 //! sunset = 2026-06-30T00:00:00Z       # not before `since`

@@ -94,6 +94,8 @@ pub const ACCESS_LOG_FIELDS: &[&str] = &[
     "principal",
     "api_key_id",
     "gateway_response",
+    "upstream",
+    "canary",
 ];
 
 /// `[record]`: which requests are recorded, where, and what is kept out of the file.
@@ -642,9 +644,30 @@ pub enum Integration {
         retries: Option<RetryPolicy>,
         /// Whether requests with non-idempotent methods (POST, PATCH) are retried too.
         retry_non_idempotent: bool,
+        /// A share of the requests that goes to another upstream.
+        canary: Option<Canary>,
     },
     /// A fixed response from config.
     Mock(MockResponse),
+}
+
+/// A canary release: which of a route's requests go to another upstream.
+///
+/// A request that names a side (`header` or `cookie` set to `true`/`1` or `false`/`0`) goes
+/// there; the others go to the canary with probability `basis_points / 10000` — drawn per
+/// request, or from a hash of the `sticky` key so that a client stays on one side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canary {
+    /// The canary's upstream (a key of `Config::upstreams`).
+    pub upstream: String,
+    /// The share of traffic, in hundredths of a percent (0 to 10000).
+    pub basis_points: u32,
+    /// A request header that picks the side.
+    pub header: Option<HeaderName>,
+    /// A cookie that picks the side.
+    pub cookie: Option<String>,
+    /// What keeps a client on one side.
+    pub sticky: Option<HashOn>,
 }
 
 /// A fixed response from config.

@@ -516,6 +516,24 @@ pub(super) struct IntegrationSection {
     pub(super) retries: Option<Spanned<RetriesSection>>,
     /// `retry_non_idempotent = false` (the default; `http` only): retry POST, PATCH too
     pub(super) retry_non_idempotent: Option<Spanned<bool>>,
+    /// `canary = { upstream = "orders-v2", percent = 10 }` (`http` only)
+    pub(super) canary: Option<Spanned<CanarySection>>,
+}
+
+/// `canary = { … }`: a share of a route's traffic to another upstream.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CanarySection {
+    /// `upstream = "orders-v2"` (required; not the route's own)
+    pub(super) upstream: Spanned<String>,
+    /// `percent = 10` (the default 0; 0 to 100, fractions allowed down to 0.01)
+    pub(super) percent: Option<Spanned<f64>>,
+    /// `header = "x-canary"`: `true`/`1` sends the request to the canary, `false`/`0` not
+    pub(super) header: Option<Spanned<String>>,
+    /// `cookie = "canary"`: as `header`, from a cookie
+    pub(super) cookie: Option<Spanned<String>>,
+    /// `sticky = "client-ip"`, `"header:x-user-id"` or `"cookie:session"`: one client, one side
+    pub(super) sticky: Option<Spanned<String>>,
 }
 
 /// `type = "http"`

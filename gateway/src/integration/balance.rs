@@ -222,7 +222,7 @@ fn walk_ring(ring: &[(u64, u16)], hash: u64, fresh: &dyn Fn(usize) -> bool) -> O
 }
 
 /// The request's hash key, `None` when the request does not carry it.
-fn hash_key(on: &HashOn, key: &KeySource<'_>) -> Option<u64> {
+pub(super) fn hash_key(on: &HashOn, key: &KeySource<'_>) -> Option<u64> {
     match on {
         HashOn::Header(name) => key.headers.get(name).map(|v| stable_hash(v.as_bytes())),
         HashOn::ClientIp => Some(stable_hash(key.client_ip)),

@@ -3,6 +3,7 @@
 //! ejection and a circuit breaker) or a mock response from config.
 
 mod balance;
+mod canary;
 mod health;
 mod pool;
 mod retry;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
+pub use canary::CanarySplit;
 pub use pool::PooledBody;
 pub use target::InFlight;
 pub use upstream::{Answered, HttpUpstream, OutgoingBody, RouteRetries};
@@ -28,6 +30,8 @@ pub enum IntegrationRuntime {
         upstream: Arc<HttpUpstream>,
         /// The route's retry settings.
         retries: RouteRetries,
+        /// The share of requests that goes to a canary upstream instead.
+        canary: Option<Box<CanarySplit>>,
     },
     /// A fixed response.
     Mock(MockResponse),

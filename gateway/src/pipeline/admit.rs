@@ -85,6 +85,7 @@ pub(super) fn admit(
         client,
         integration_time: None,
         gateway_response: None,
+        to_canary: None,
         recording: None,
     };
     (request, admitted)

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::{HeaderValue, Method};
 
 use crate::exchange::Exchange;
+use crate::integration::IntegrationRuntime;
 use crate::otel::RequestSpans;
 use crate::record::Recording;
 use crate::snapshot::{Chains, RouteRuntime, Snapshot};
@@ -74,6 +75,9 @@ pub(super) struct RequestContext {
     pub(super) integration_time: Option<Duration>,
     /// The gateway response type, when the gateway answered the request itself.
     pub(super) gateway_response: Option<&'static str>,
+    /// Whether the request was sent to the canary upstream (`Some(false)`: to the route's
+    /// own); `None` until an `http` integration runs.
+    pub(super) to_canary: Option<bool>,
     /// What the stages did, when `[record]` chose the request (see [`crate::record`]).
     pub(super) recording: Option<Box<Recording>>,
 }
@@ -98,6 +102,23 @@ impl RequestContext {
     /// The matched route.
     pub(super) fn matched_route(&self) -> Option<&RouteRuntime> {
         self.route.map(|index| &self.snapshot.routes[index])
+    }
+
+    /// The upstream the request was sent to, and whether it was the route's canary
+    /// (`None` for a request that reached no `http` integration).
+    pub(super) fn upstream_sent_to(&self) -> Option<(&str, Option<bool>)> {
+        let to_canary = self.to_canary?;
+        let IntegrationRuntime::Http {
+            upstream, canary, ..
+        } = &self.matched_route()?.integration
+        else {
+            return None;
+        };
+        match canary {
+            Some(split) if to_canary => Some((split.upstream.name(), Some(true))),
+            Some(_) => Some((upstream.name(), Some(false))),
+            None => Some((upstream.name(), None)),
+        }
     }
 
     /// The matched route's id.

@@ -137,5 +137,7 @@ fn access_log_entry(request: &RequestContext, bytes_out: u64) -> crate::access_l
         principal: context.get(wasmgate_plugin_contract::context::PRINCIPAL),
         api_key_id: context.get(wasmgate_plugin_contract::context::API_KEY_ID),
         gateway_response: request.gateway_response,
+        upstream: request.upstream_sent_to().map(|(name, _)| name),
+        canary: request.upstream_sent_to().and_then(|(_, canary)| canary),
     }
 }

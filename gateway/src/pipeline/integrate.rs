@@ -25,20 +25,39 @@ use crate::otel::IntegrationRecord;
 /// Calls the matched route's integration. `unbuffered` is the client's body when no plugin
 /// buffered it.
 pub(super) async fn run(request: &mut RequestContext, unbuffered: Option<Incoming>) -> Answer {
-    let integration = &request
-        .matched_route()
-        .expect("the integration runs on a matched route")
-        .integration;
-    let (upstream, retries): (Arc<HttpUpstream>, RouteRetries) = match integration {
+    // The route borrows from its own handle on the snapshot, not from the request.
+    let snapshot = Arc::clone(&request.snapshot);
+    let route = request
+        .route
+        .expect("the integration runs on a matched route");
+    let (upstream, retries) = match &snapshot.routes[route].integration {
         IntegrationRuntime::Mock(mock) => {
             return Answer::buffered(IntegrationRuntime::mock_response(mock));
         }
-        IntegrationRuntime::Http { upstream, retries } => (upstream.clone(), retries.clone()),
+        IntegrationRuntime::Http {
+            upstream,
+            retries,
+            canary,
+        } => match canary {
+            Some(split)
+                if split.chooses_canary(
+                    &request.exchange.request.headers,
+                    request.client.client_ip.as_bytes(),
+                ) =>
+            {
+                request.to_canary = Some(true);
+                (&split.upstream, retries)
+            }
+            _ => {
+                request.to_canary = Some(false);
+                (upstream, retries)
+            }
+        },
     };
     let recording = request.spans.is_recording();
     let hop = request.trace.child();
     let call = recording.then(|| (request.exchange.request.method.clone(), Instant::now()));
-    let result = call_upstream(request, &upstream, &retries, unbuffered, hop.to_header()).await;
+    let result = call_upstream(request, upstream, retries, unbuffered, hop.to_header()).await;
     if let Some((method, start)) = call {
         request.spans.integration(IntegrationRecord {
             span_id: hop.span_id,

@@ -68,6 +68,11 @@ impl Checker<'_> {
             {
                 self.retried_methods(table.span(), &prefix, methods);
             }
+            let primary = s.upstream.as_ref().map(|u| u.get_ref().as_str());
+            let canary = s
+                .canary
+                .as_ref()
+                .map(|c| self.canary(c, &format!("{prefix}.canary"), primary, upstreams));
             let Some(upstream) = &s.upstream else {
                 let message = "an `http` integration needs an `upstream`".to_owned();
                 self.error(table.span(), &prefix, message, Some(defined));
@@ -75,6 +80,7 @@ impl Checker<'_> {
                     upstream: String::new(),
                     retries,
                     retry_non_idempotent,
+                    canary,
                 };
             };
             if !upstreams.contains_key(upstream.get_ref()) {
@@ -90,6 +96,7 @@ impl Checker<'_> {
                 upstream: upstream.get_ref().clone(),
                 retries,
                 retry_non_idempotent,
+                canary,
             };
         }
         for (span, name) in [
@@ -99,6 +106,7 @@ impl Checker<'_> {
                 s.retry_non_idempotent.as_ref().map(Spanned::span),
                 "retry_non_idempotent",
             ),
+            (s.canary.as_ref().map(Spanned::span), "canary"),
         ] {
             if let Some(span) = span {
                 misplaced(self, span, name);

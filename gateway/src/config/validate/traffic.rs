@@ -1,6 +1,7 @@
 //! How an upstream spreads and protects its traffic: `balance` and `hash_on`, `retries` (also
 //! a route's), `retry_budget`, `health_check` and `outlier`.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use http::StatusCode;
@@ -8,13 +9,14 @@ use http::uri::PathAndQuery;
 use toml::Spanned;
 
 use super::super::model::{
-    Balance, HashOn, HealthCheck, OutlierDetection, RetryBudgetSettings, RetryOn, RetryPolicy,
+    Balance, Canary, HashOn, HealthCheck, OutlierDetection, RetryBudgetSettings, RetryOn,
+    RetryPolicy, Upstream,
 };
 use super::super::surface::{
-    Balance as BalanceKind, HealthCheckSection, OutlierSection, RetriesSection, RetryBudgetSection,
-    UpstreamSection,
+    Balance as BalanceKind, CanarySection, HealthCheckSection, OutlierSection, RetriesSection,
+    RetryBudgetSection, UpstreamSection,
 };
-use super::Checker;
+use super::{Checker, listing};
 
 /// The retry conditions that are not a status.
 const RETRY_CONDITIONS: [&str; 4] = ["connect-failure", "refused-stream", "reset", "timeout"];
@@ -47,7 +49,7 @@ impl Checker<'_> {
         }
     }
 
-    fn hash_on(&mut self, value: &Spanned<String>, key: &str) -> Option<HashOn> {
+    pub(super) fn hash_on(&mut self, value: &Spanned<String>, key: &str) -> Option<HashOn> {
         let raw = value.get_ref();
         let help = "use `\"header:<name>\"`, `\"cookie:<name>\"` or `\"client-ip\"`";
         let parsed = match raw.split_once(':') {
@@ -304,9 +306,81 @@ impl Checker<'_> {
 }
 
 /// A cookie name is an HTTP token (RFC 6265 §4.1.1).
-fn is_cookie_name(name: &str) -> bool {
+pub(super) fn is_cookie_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+impl Checker<'_> {
+    /// A route's `canary`: an upstream other than the route's, a percentage, and what may
+    /// pick or pin the side.
+    pub(super) fn canary(
+        &mut self,
+        table: &Spanned<CanarySection>,
+        key: &str,
+        primary: Option<&str>,
+        upstreams: &BTreeMap<String, Upstream>,
+    ) -> Canary {
+        let s = table.get_ref();
+        let upstream = s.upstream.get_ref().clone();
+        let upstream_key = format!("{key}.upstream");
+        if !upstreams.contains_key(&upstream) {
+            let message = format!("unknown canary upstream `{upstream}`");
+            let help = format!(
+                "defined upstreams: {}",
+                listing(upstreams.keys().map(String::as_str))
+            );
+            self.error(s.upstream.span(), &upstream_key, message, Some(help));
+        } else if primary == Some(upstream.as_str()) {
+            let message = format!("the canary upstream `{upstream}` is the route's own");
+            let help = "name the upstream with the new version";
+            self.error(s.upstream.span(), &upstream_key, message, Some(help.into()));
+        }
+        let basis_points = match &s.percent {
+            None => 0,
+            Some(p) if (0.0..=100.0).contains(p.get_ref()) => (p.get_ref() * 100.0).round() as u32,
+            Some(p) => {
+                let message = format!("`percent = {}` is out of range", p.get_ref());
+                let help = "use a value from 0 to 100";
+                self.error(
+                    p.span(),
+                    &format!("{key}.percent"),
+                    message,
+                    Some(help.into()),
+                );
+                0
+            }
+        };
+        let header = s
+            .header
+            .as_ref()
+            .and_then(|h| self.header_name(h, &format!("{key}.header")));
+        let cookie = s.cookie.as_ref().and_then(|c| {
+            if is_cookie_name(c.get_ref()) {
+                return Some(c.get_ref().clone());
+            }
+            let message = format!("invalid cookie name `{}`", c.get_ref());
+            let help = "a cookie name is a token: letters, digits and `-`, `_`, `.`";
+            self.error(
+                c.span(),
+                &format!("{key}.cookie"),
+                message,
+                Some(help.into()),
+            );
+            None
+        });
+        let sticky = s
+            .sticky
+            .as_ref()
+            .and_then(|v| self.hash_on(v, &format!("{key}.sticky")));
+        Canary {
+            upstream,
+            basis_points,
+            header,
+            cookie,
+            sticky,
+        }
+    }
 }

@@ -280,3 +280,41 @@ fn http2_protocols_match_the_scheme() {
         super::super::UpstreamProtocol::H2c
     );
 }
+
+#[test]
+fn a_canary_names_another_known_upstream_and_a_valid_share() {
+    let route = |canary: &str| {
+        format!(
+            "[upstreams.a]\nurl = \"http://a:1\"\n[upstreams.b]\nurl = \"http://b:1\"\n\
+             [[routes]]\npath = \"/x\"\n[routes.integration]\ntype = \"http\"\nupstream = \"a\"\n\
+             canary = {canary}\n"
+        )
+    };
+    let text = format!(
+        "{LISTENER}{}",
+        route(
+            "{ upstream = \"b\", percent = 12.5, header = \"x-canary\", sticky = \"client-ip\" }"
+        )
+    );
+    let config = parse(Path::new("gw.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    let Integration::Http { canary, .. } = &config.routes[0].integration else {
+        panic!("an http route");
+    };
+    let canary = canary.as_ref().unwrap();
+    assert_eq!((canary.upstream.as_str(), canary.basis_points), ("b", 1250));
+    assert_eq!(canary.sticky, Some(HashOn::ClientIp));
+    let unknown = problems(&route("{ upstream = \"c\" }"));
+    assert_eq!(
+        unknown[0],
+        (
+            "routes[0].integration.canary.upstream".into(),
+            "unknown canary upstream `c`".into()
+        )
+    );
+    let itself = problems(&route("{ upstream = \"a\" }"));
+    assert_eq!(itself[0].0, "routes[0].integration.canary.upstream");
+    let share = problems(&route("{ upstream = \"b\", percent = 101 }"));
+    assert_eq!(share[0].0, "routes[0].integration.canary.percent");
+    let sticky = problems(&route("{ upstream = \"b\", sticky = \"random\" }"));
+    assert_eq!(sticky[0].0, "routes[0].integration.canary.sticky");
+}
