@@ -325,7 +325,7 @@ pub(super) struct HealthCheckSection {
     pub(super) path: Spanned<String>,
     /// `interval_ms = 5000` (the default; 100 to 3600000)
     pub(super) interval_ms: Option<Spanned<u64>>,
-    /// `timeout_ms = 1000` (the default; 1 to 60000, below `interval_ms`)
+    /// `timeout_ms = 1000` (the default; 1 to 60000, at most `interval_ms`)
     pub(super) timeout_ms: Option<Spanned<u64>>,
     /// `healthy_threshold = 2` (the default; 1 to 100): passes in a row to come back
     pub(super) healthy_threshold: Option<Spanned<u64>>,

@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 
 use http::{Request, header};
 use http_body_util::BodyExt;
+use tokio::sync::watch;
 
 use super::upstream::HttpUpstream;
 use crate::body;
@@ -17,27 +18,33 @@ const USER_AGENT: &str = "wasmgate-health-check";
 
 /// Starts one checking task per target of `upstream`, within a tokio runtime (none outside
 /// one: `wasmgate check` builds no traffic). Each ends when the upstream is dropped.
-pub(super) fn start(upstream: &Arc<HttpUpstream>, check: &HealthCheck) {
+pub(super) fn start(upstream: &Arc<HttpUpstream>, check: &HealthCheck, stop: watch::Receiver<()>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     for index in 0..upstream.targets.len() {
-        runtime.spawn(check_while_alive(
-            Arc::downgrade(upstream),
-            index,
-            check.clone(),
-        ));
+        let task = check_while_alive(Arc::downgrade(upstream), index, check.clone(), stop.clone());
+        runtime.spawn(task);
     }
 }
 
-/// Checks target `index` every interval while its upstream lives.
-async fn check_while_alive(upstream: Weak<HttpUpstream>, index: usize, check: HealthCheck) {
+/// Checks target `index` every interval while its upstream lives: `stop` ends the task as
+/// soon as the upstream is dropped (its sender goes with it), not at the next tick.
+async fn check_while_alive(
+    upstream: Weak<HttpUpstream>,
+    index: usize,
+    check: HealthCheck,
+    mut stop: watch::Receiver<()>,
+) {
     let mut tick = tokio::time::interval(check.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Passes (positive) or failures (negative) in a row.
     let mut streak: i64 = 0;
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
         let Some(upstream) = upstream.upgrade() else {
             return;
         };

@@ -3,6 +3,7 @@
 //! ejection and a circuit breaker) or a mock response from config.
 
 mod balance;
+mod body_fault;
 mod canary;
 mod health;
 mod pool;

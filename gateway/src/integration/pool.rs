@@ -26,7 +26,7 @@ use hyper::client::conn::http2;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::Connection;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower_service::Service;
 
 use super::target::InFlight;
@@ -35,6 +35,12 @@ use crate::config::UpstreamProtocol;
 
 /// How long a connection may sit idle before the pool closes it.
 pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How often an HTTP/2 connection to a target is pinged.
+const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
+
+/// A ping unanswered for this long closes the connection.
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// At most this many idle connections are kept per upstream; a connection returned to a full
 /// pool is closed.
@@ -114,7 +120,18 @@ impl ConnectionPool {
         if self.protocol != UpstreamProtocol::Http1
             && let Some(sender) = self.multiplexed()
         {
-            return self.send_multiplexed(sender, request).await;
+            match self.send_multiplexed(sender, request).await {
+                // The connection went away (a GOAWAY, a close) before the stream was
+                // opened: a new connection takes the request, as for HTTP/1.1 below.
+                Err(Unanswered {
+                    unsent: Some(unsent),
+                    ..
+                }) => {
+                    self.forget_multiplexed();
+                    request = unsent;
+                }
+                sent => return sent,
+            }
         }
         loop {
             let (mut sender, reused) = match self.checkout().await {
@@ -175,6 +192,16 @@ impl ConnectionPool {
         }
     }
 
+    /// Drops the shared HTTP/2 connection (if any), so that the next request makes a new
+    /// one: a connection that let a try time out may be dead without knowing it. Always
+    /// `false`, for use in a guard.
+    pub(super) fn forget_multiplexed(&self) -> bool {
+        if self.protocol != UpstreamProtocol::Http1 {
+            self.lock_multiplexed().take();
+        }
+        false
+    }
+
     /// The open HTTP/2 connection, if there is one.
     fn multiplexed(&self) -> Option<http2::SendRequest<GatewayBody>> {
         let shared = self.lock_multiplexed();
@@ -224,7 +251,14 @@ impl ConnectionPool {
             UpstreamProtocol::Auto => io.connected().is_negotiated_h2(),
         };
         if http2 {
-            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+            // Pings find a connection a silent network dropped (HTTP/1.1 needs none: a
+            // connection that timed out is never reused).
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .keep_alive_interval(H2_PING_INTERVAL)
+                .keep_alive_timeout(H2_PING_TIMEOUT)
+                .keep_alive_while_idle(true)
+                .handshake(io)
                 .await
                 .map_err(SendError::Request)?;
             tokio::spawn(async move {

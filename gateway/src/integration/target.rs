@@ -187,7 +187,9 @@ impl Candidates for AtInstant<'_> {
     }
 
     fn available(&self, i: usize) -> bool {
-        self.targets[i].available_at(self.now_ms)
+        // A weight of 0 drains a target: it takes no request, not even a retry.
+        let target = &self.targets[i];
+        target.weight > 0 && target.available_at(self.now_ms)
     }
 
     fn load(&self, i: usize) -> f64 {
@@ -204,6 +206,11 @@ impl InFlight {
     /// Counts one more request on `counter`.
     pub(super) fn enter(counter: &Arc<AtomicU32>) -> Self {
         counter.fetch_add(1, Ordering::Relaxed);
+        InFlight(counter.clone())
+    }
+
+    /// Holds a request `counter` already counted.
+    pub(super) fn adopt(counter: &Arc<AtomicU32>) -> Self {
         InFlight(counter.clone())
     }
 }

@@ -13,8 +13,10 @@ use hyper_rustls::{FixedServerNameResolver, HttpsConnector, HttpsConnectorBuilde
 use hyper_util::client::legacy::connect::HttpConnector;
 use metrics::Counter;
 use rustls::pki_types::ServerName;
+use tokio::sync::watch;
 
 use super::balance::{Balancer, KeySource};
+use super::body_fault::{BodyFault, Fault};
 use super::pool::{ConnectionPool, PooledBody, SendError, Unanswered};
 use super::retry::{RetryBudget, TryFailure, backoff, method_retriable};
 use super::target::{AtInstant, Epoch, InFlight, Target, TryOutcome};
@@ -45,6 +47,8 @@ pub struct HttpUpstream {
     max_requests: Option<u32>,
     in_flight: Arc<AtomicU32>,
     metrics: UpstreamMetrics,
+    /// Dropped with the upstream: its health checks stop.
+    _stop_checks: watch::Sender<()>,
 }
 
 struct UpstreamMetrics {
@@ -102,6 +106,7 @@ impl HttpUpstream {
             breaker_open: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label.clone(), "reason" => "max_requests"),
             no_target: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label, "reason" => "no_available_target"),
         };
+        let (stop_checks, stopped) = watch::channel(());
         let this = Arc::new(HttpUpstream {
             name: upstream.name.clone(),
             balancer: Balancer::new(&upstream.balance, &weights, &ids),
@@ -116,9 +121,10 @@ impl HttpUpstream {
             max_requests: upstream.max_requests,
             in_flight: Arc::new(AtomicU32::new(0)),
             metrics,
+            _stop_checks: stop_checks,
         });
         if let Some(check) = &upstream.health_check {
-            super::health::start(&this, check);
+            super::health::start(&this, check, stopped);
         }
         this
     }
@@ -145,13 +151,16 @@ impl HttpUpstream {
         body_limit: u64,
         forwarded: Forwarded<'_>,
     ) -> Result<Answered, GatewayError> {
-        if let Some(max) = self.max_requests
-            && self.in_flight.load(Ordering::Relaxed) >= max
-        {
-            self.metrics.breaker_open.increment(1);
-            return Err(self.unavailable("`max_requests` requests are in flight"));
-        }
-        let held = self.max_requests.map(|_| InFlight::enter(&self.in_flight));
+        let held = match self.max_requests {
+            None => None,
+            Some(max) => match self.admit(max) {
+                Some(held) => Some(held),
+                None => {
+                    self.metrics.breaker_open.increment(1);
+                    return Err(self.unavailable("`max_requests` requests are in flight"));
+                }
+            },
+        };
         let policy = retries
             .policy
             .as_ref()
@@ -168,16 +177,25 @@ impl HttpUpstream {
             // The one `TE` HTTP/2 allows, and gRPC servers expect.
             headers.insert(header::TE, HeaderValue::from_static("trailers"));
         }
-        let key = KeySource {
-            headers: &request.headers,
-            client_ip: forwarded.client_ip.as_bytes(),
+        // A streamed body says when it fails, so that the client's fault (an aborted upload,
+        // a body over the limit) is not taken for the target's.
+        let (body, body_fault) = match body {
+            OutgoingBody::Streaming(streamed) => {
+                let (watched, fault) = BodyFault::watch(streamed);
+                (OutgoingBody::Streaming(watched), Some(fault))
+            }
+            replayable => (replayable, None),
         };
         let tries = Tries {
             upstream: self,
             policy,
             request,
-            key,
+            key: KeySource {
+                headers: &request.headers,
+                client_ip: forwarded.client_ip.as_bytes(),
+            },
             body_limit,
+            body_fault,
             deadline: tokio::time::Instant::now() + self.timeout,
         };
         // The loop is here, not in a function of its own: every future nested in another is
@@ -187,16 +205,11 @@ impl HttpUpstream {
         let mut headers = Some(headers);
         let mut held = held;
         let mut tried: Vec<usize> = Vec::new();
+        let Some(mut index) = self.pick(&tries.key, &tried) else {
+            self.metrics.no_target.increment(1);
+            return Err(self.unavailable("no target is available (health checks or ejections)"));
+        };
         for attempt in 1..=attempts {
-            let now_ms = self.now_ms();
-            let candidates = AtInstant {
-                targets: &self.targets,
-                now_ms,
-            };
-            let Some(index) = self.balancer.pick(&candidates, &tries.key, &tried) else {
-                self.metrics.no_target.increment(1);
-                return Err(self.unavailable("no target is available (health checks or ejections)"));
-            };
             let target = &self.targets[index];
             let last = attempt == attempts;
             let outgoing = match body.take() {
@@ -224,7 +237,7 @@ impl HttpUpstream {
             let try_deadline = tries.try_deadline();
             let sent = tokio::time::timeout_at(try_deadline, target.pool.send(outgoing)).await;
             let elapsed = started.elapsed();
-            let failure = match tries.classify(target, sent, try_deadline) {
+            let (failure, outcome) = match tries.classify(target, sent, try_deadline) {
                 Ok(mut response) => {
                     let status = response.status();
                     let outcome = if status.is_server_error() {
@@ -232,45 +245,71 @@ impl HttpUpstream {
                     } else {
                         TryOutcome::Answered
                     };
-                    tries.count(target, outcome, elapsed, now_ms);
-                    let failure = TryFailure::Status(status);
+                    tries.count(target, outcome, elapsed);
                     // A streamed body went with this try: there is nothing to send again.
-                    if last || body.is_none() || !tries.retries(failure) || !tries.may_retry() {
+                    let next = match last || body.is_none() {
+                        true => None,
+                        false => {
+                            tries.next_try(TryFailure::Status(status), index, &mut tried, attempt)
+                        }
+                    };
+                    let Some(next) = next else {
                         response.body_mut().hold(in_flight, held.take());
                         return Ok(Answered {
                             response,
                             target: index,
                         });
-                    }
+                    };
                     // Dropped unread: its connection closes, the next try gets another.
                     drop(response);
-                    failure
+                    (TryFailure::Status(status), next)
                 }
                 Err((TryError::Request(error), _)) => return Err(error),
                 Err((TryError::Failed(failure, error), unsent)) => {
-                    tries.count(target, TryOutcome::Failed, elapsed, now_ms);
+                    tries.count(target, TryOutcome::Failed, elapsed);
                     if let Some(unsent) = unsent
                         && body.is_none()
                     {
                         body = Some(OutgoingBody::Streaming(unsent));
                     }
-                    if last || body.is_none() || !tries.retries(failure) || !tries.may_retry() {
+                    let next = match last || body.is_none() {
+                        true => None,
+                        false => tries.next_try(failure, index, &mut tried, attempt),
+                    };
+                    let Some(next) = next else {
                         return Err(error);
-                    }
-                    failure
+                    };
+                    (failure, next)
                 }
             };
             drop(in_flight);
-            tried.push(index);
-            self.metrics.retries.increment(1);
-            let wait = backoff(policy.expect("retries need a policy"), attempt);
+            let (next, wait) = outcome;
             tracing::debug!(upstream = self.name, target = %target.base, ?failure, ?wait, "retrying");
-            if tokio::time::Instant::now() + wait >= tries.deadline {
-                return Err(tries.timed_out());
-            }
             tokio::time::sleep(wait).await;
+            self.metrics.retries.increment(1);
+            index = next;
         }
         unreachable!("the last try returns")
+    }
+
+    /// Counts one more request in flight, unless `max` already are (the check and the count
+    /// are one atomic step, so that concurrent requests cannot all slip past the limit).
+    fn admit(&self, max: u32) -> Option<InFlight> {
+        let before = self
+            .in_flight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            });
+        before.ok().map(|_| InFlight::adopt(&self.in_flight))
+    }
+
+    /// A target for the next try, avoiding `tried` while another is available.
+    fn pick(&self, key: &KeySource<'_>, tried: &[usize]) -> Option<usize> {
+        let candidates = AtInstant {
+            targets: &self.targets,
+            now_ms: self.now_ms(),
+        };
+        self.balancer.pick(&candidates, key, tried)
     }
 
     /// The base URL of target `index` (see [`Answered::target`]).
@@ -313,6 +352,8 @@ struct Tries<'a> {
     request: &'a RequestState,
     key: KeySource<'a>,
     body_limit: u64,
+    /// The streamed body's failure, when the body is streamed.
+    body_fault: Option<Arc<BodyFault>>,
     /// When the upstream's timeout runs out, retries included.
     deadline: tokio::time::Instant,
 }
@@ -343,23 +384,42 @@ impl Tries<'_> {
         }
     }
 
-    /// Whether the policy retries `failure`.
-    fn retries(&self, failure: TryFailure) -> bool {
-        self.policy.is_some_and(|p| failure.retried_by(p))
-    }
-
-    /// Takes a retry from the budget, counting when it is spent.
-    fn may_retry(&self) -> bool {
-        let allowed = self.upstream.budget.withdraw();
-        if !allowed {
-            self.upstream.metrics.budget_exhausted.increment(1);
+    /// Whether `failure` of the try number `attempt` on target `index` is retried, and
+    /// where to and after what wait: the policy must retry it, enough of the upstream's
+    /// timeout must be left for another try (its per-try timeout, or a tenth of the
+    /// upstream's), a target must be available, and the budget must allow it — checked in
+    /// that order, so that the budget pays only for retries that happen.
+    fn next_try(
+        &self,
+        failure: TryFailure,
+        index: usize,
+        tried: &mut Vec<usize>,
+        attempt: u32,
+    ) -> Option<(usize, Duration)> {
+        let policy = self.policy.filter(|p| failure.retried_by(p))?;
+        let wait = backoff(policy, attempt);
+        let least = policy.per_try_timeout.unwrap_or(self.upstream.timeout / 10);
+        let left = self
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
+        if left < wait + least {
+            return None;
         }
-        allowed
+        tried.push(index);
+        let next = self.upstream.pick(&self.key, tried)?;
+        if !self.upstream.budget.withdraw() {
+            self.upstream.metrics.budget_exhausted.increment(1);
+            return None;
+        }
+        Some((next, wait))
     }
 
-    fn count(&self, target: &Target, outcome: TryOutcome, elapsed: Duration, now_ms: u64) {
+    /// Records a try's outcome, and counts it towards ejecting the target (at the time it
+    /// ended: a slow failure must not shorten the ejection).
+    fn count(&self, target: &Target, outcome: TryOutcome, elapsed: Duration) {
         target.record(outcome, elapsed);
         if let Some(policy) = &self.upstream.outlier {
+            let now_ms = self.upstream.epoch.now_ms();
             target.count_for_ejection(outcome, policy, now_ms, || {
                 self.upstream.may_eject(policy, now_ms)
             });
@@ -392,10 +452,23 @@ impl Tries<'_> {
         try_deadline: tokio::time::Instant,
     ) -> Result<Response<PooledBody>, (TryError, Option<GatewayBody>)> {
         let upstream = &self.upstream.name;
+        if sent.is_err() {
+            // An HTTP/2 connection that let a try time out may be dead without knowing it.
+            target.pool.forget_multiplexed();
+        }
         let Unanswered { error, unsent } = match sent {
             Ok(Ok(mut response)) => {
                 strip_hop_by_hop(response.headers_mut());
                 return Ok(response);
+            }
+            Ok(Err(_)) if let Some(fault) = self.body_fault.as_ref().and_then(|f| f.get()) => {
+                let error = match fault {
+                    Fault::OverLimit => GatewayError::BodyTooLarge {
+                        limit: self.body_limit,
+                    },
+                    Fault::Read => GatewayError::BodyRead("the request body failed".into()),
+                };
+                return Err((TryError::Request(error), None));
             }
             Ok(Err(unanswered)) => unanswered,
             Err(_) if try_deadline >= self.deadline => {

@@ -209,6 +209,10 @@ fn retry_policies_name_known_failures_and_coherent_timings() {
         "[upstreams.o]\nurl = \"http://a:1\"\nretries = { backoff = { base_ms = 100, max_ms = 10 } }\n",
     );
     assert_eq!(backoff[0].0, "upstreams.o.retries.backoff.max_ms");
+    let per_try = problems(
+        "[upstreams.o]\nurl = \"http://a:1\"\ntimeout_ms = 500\nretries = { per_try_timeout_ms = 500 }\n",
+    );
+    assert_eq!(per_try[0].0, "upstreams.o.retries.per_try_timeout_ms");
     let attempts = problems("[upstreams.o]\nurl = \"http://a:1\"\nretries = { attempts = 0 }\n");
     assert_eq!(attempts[0].0, "upstreams.o.retries.attempts");
     let budget =

@@ -60,6 +60,26 @@ impl Checker<'_> {
                 .retries
                 .as_ref()
                 .map(|r| self.retry_policy(r, &format!("{prefix}.retries")));
+            if let (Some(policy), Some(table)) = (&retries, &s.retries)
+                && policy.per_try_timeout >= Some(Duration::from_millis(timeout))
+            {
+                let key = format!("{prefix}.retries.per_try_timeout_ms");
+                let message = format!(
+                    "`per_try_timeout_ms` is not below the upstream's `timeout_ms = {timeout}`"
+                );
+                let help = "a try must end before the whole call does, or no retry has time";
+                let span = table
+                    .get_ref()
+                    .per_try_timeout_ms
+                    .as_ref()
+                    .map(Spanned::span);
+                self.error(
+                    span.unwrap_or(table.span()),
+                    &key,
+                    message,
+                    Some(help.into()),
+                );
+            }
             let retry_budget = self.retry_budget(s.retry_budget.as_ref(), &prefix);
             let health_check = s
                 .health_check
