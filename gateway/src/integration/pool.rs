@@ -136,7 +136,9 @@ impl ConnectionPool {
         loop {
             let (mut sender, reused) = match self.checkout().await {
                 Some(sender) => (sender, true),
-                None => match self.connect().await {
+                // Boxed: a new connection is rare, and its future (TLS, the HTTP/2
+                // handshake) is large — inline, every send would move it whole.
+                None => match Box::pin(self.connect()).await {
                     Ok(Fresh::Http1(sender)) => (sender, false),
                     Ok(Fresh::Http2(sender)) => {
                         return self.send_multiplexed(sender, request).await;
