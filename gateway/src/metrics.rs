@@ -62,9 +62,17 @@ pub const UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL: &str =
     "wasmgate_upstream_retry_budget_exhausted_total";
 
 /// Counter: requests answered 503 without a try, labelled `upstream` and `reason`
-/// (`max_requests`: the circuit breaker; `no_available_target`: every target unhealthy or
-/// ejected).
+/// (`max_requests` or `max_pending`: the circuit breaker; `no_available_target`: every
+/// target unhealthy or ejected).
 pub const UPSTREAM_UNAVAILABLE_TOTAL: &str = "wasmgate_upstream_unavailable_total";
+
+/// Gauge: connections open to an upstream's targets, labelled `upstream` (only for upstreams
+/// with `max_connections`).
+pub const UPSTREAM_OPEN_CONNECTIONS: &str = "wasmgate_upstream_open_connections";
+
+/// Gauge: requests waiting for a connection to an upstream (within `max_pending`), labelled
+/// `upstream` (only for upstreams with `max_connections`).
+pub const UPSTREAM_PENDING_REQUESTS: &str = "wasmgate_upstream_pending_requests";
 
 /// Gauge: open client connections.
 pub const ACTIVE_CONNECTIONS: &str = "wasmgate_active_connections";

@@ -331,6 +331,80 @@ async fn beyond_max_requests_the_upstream_answers_503_at_once() {
     assert!(samples[&trips] >= 1.0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_max_connections_requests_wait_and_beyond_max_pending_get_503() {
+    let backend = Backend::start("one").await;
+    let gateway = gateway(
+        &format!(
+            "[upstreams.narrow]\nurl = \"{}\"\nmax_connections = 1\nmax_pending = 1\n",
+            backend.url
+        ),
+        &[("narrow", "[\"GET\"]", "")],
+    )
+    .await;
+    let client = http1();
+    let holding = tokio::spawn({
+        let (client, url) = (client.clone(), gateway.url("/narrow/hold"));
+        async move { client.get(&url).await }
+    });
+    backend.state.arrived.notified().await;
+    let open = key(
+        "wasmgate_upstream_open_connections",
+        &[("upstream", "narrow")],
+    );
+    wait_for_metric(&gateway, &open, 1.0).await;
+
+    // The only connection is busy: the next request waits for it…
+    let waiting = tokio::spawn({
+        let (client, url) = (client.clone(), gateway.url("/narrow/x"));
+        async move { client.get(&url).await }
+    });
+    let pending = key(
+        "wasmgate_upstream_pending_requests",
+        &[("upstream", "narrow")],
+    );
+    wait_for_metric(&gateway, &pending, 1.0).await;
+    // …and one more than `max_pending` is refused at once.
+    let refused = client.get(&gateway.url("/narrow/x")).await;
+    assert_eq!(refused.status, 503);
+    assert_eq!(
+        refused.header("x-wasmgate-error"),
+        Some("SERVICE_UNAVAILABLE")
+    );
+    assert_eq!(backend.requests(), 1, "only the held request reached it");
+
+    backend.state.release.notify_one();
+    assert_eq!(holding.await.unwrap().status, 200);
+    let waited = waiting.await.unwrap();
+    assert_eq!(waited.status, 200, "the waiting request got the connection");
+    let samples = scrape(&gateway).await;
+    assert_eq!(samples[&open], 1.0, "it reused the one connection");
+    assert_eq!(samples[&pending], 0.0);
+    let trips = key(
+        "wasmgate_upstream_unavailable_total",
+        &[("upstream", "narrow"), ("reason", "max_pending")],
+    );
+    assert_eq!(samples[&trips], 1.0);
+}
+
+#[tokio::test]
+async fn at_max_connections_an_idle_connection_to_another_target_makes_room() {
+    let (a, b) = (Backend::start("a").await, Backend::start("b").await);
+    let gateway = gateway(
+        &format!(
+            "[upstreams.shared]\ntargets = [{{ url = \"{}\" }}, {{ url = \"{}\" }}]\n\
+             max_connections = 1\nmax_pending = 4\ntimeout_ms = 10000\n",
+            a.url, b.url
+        ),
+        &[("shared", "[\"GET\"]", "")],
+    )
+    .await;
+    // Round robin alternates: each request finds the one connection idle at the other
+    // target, which is closed to make room.
+    let seen = backends_of(&gateway, "/shared/x", 6).await;
+    assert_eq!(seen, ["a", "b", "a", "b", "a", "b"]);
+}
+
 #[tokio::test]
 async fn health_checks_take_a_failing_target_out_and_bring_it_back() {
     let (sick, well) = (Backend::start("sick").await, Backend::start("well").await);

@@ -102,6 +102,10 @@
 //! timeout_ms = 29000                  # the whole backend call, retries included (1 to 3600000)
 //! max_requests = 1024                 # circuit breaker: in flight beyond this → 503 (default:
 //! #                                   # no limit)
+//! max_connections = 256               # open to all targets at once (default: no limit); a
+//! #                                   # request finding none free waits for one…
+//! max_pending = 1024                  # …and beyond this many waiting → 503 (the default;
+//! #                                   # 0 to 1000000; only with max_connections)
 //! retry_budget = { percent = 20, min_per_second = 3 }  # retries ≤ 20 % of requests over
 //! #                                   # 10 s, or 3 per second (the defaults)
 //! [upstreams.orders.retries]          # absent: no retries (a route may set its own)
@@ -111,7 +115,7 @@
 //! per_try_timeout_ms = 1000           # default: none
 //! backoff = { base_ms = 25, max_ms = 250 }  # full jitter below base × 2^(retry-1), capped
 //! [upstreams.orders.health_check]     # absent: no active checks
-//! path = "/healthz"                   # required; 2xx or 3xx passes
+//! path = "/healthz"                   # required; 2xx or 3xx passes (and ends an ejection)
 //! interval_ms = 5000                  # 100 to 3600000
 //! timeout_ms = 1000                   # 1 to 60000, at most interval_ms
 //! healthy_threshold = 2               # passes in a row to come back (1 to 100)

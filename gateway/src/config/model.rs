@@ -263,6 +263,9 @@ pub struct Upstream {
     pub tls: Option<UpstreamTls>,
     /// Circuit breaking: requests in flight beyond which new ones get 503 at once.
     pub max_requests: Option<u32>,
+    /// Circuit breaking: connections open to the targets at once, and requests that may
+    /// wait for one.
+    pub max_connections: Option<ConnectionLimits>,
     /// The retry policy of routes that set none.
     pub retries: Option<RetryPolicy>,
     /// How many retries the upstream takes, whatever the routes' policies say.
@@ -271,6 +274,15 @@ pub struct Upstream {
     pub health_check: Option<HealthCheck>,
     /// Passive ejection of targets that keep failing.
     pub outlier: Option<OutlierDetection>,
+}
+
+/// An upstream's `max_connections` and `max_pending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections open to the upstream's targets at once, all targets together.
+    pub connections: u32,
+    /// Requests waiting for a connection at once; beyond them, 503 at once.
+    pub pending: u32,
 }
 
 /// One target of an upstream.

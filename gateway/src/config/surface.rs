@@ -235,6 +235,11 @@ pub(super) struct UpstreamSection {
     pub(super) timeout_ms: Option<Spanned<u64>>,
     /// `max_requests = 1024` (default: no limit): concurrent requests before 503
     pub(super) max_requests: Option<Spanned<u64>>,
+    /// `max_connections = 256` (default: no limit): connections open to the targets at once
+    pub(super) max_connections: Option<Spanned<u64>>,
+    /// `max_pending = 1024` (the default with `max_connections`): requests waiting for a
+    /// connection before 503
+    pub(super) max_pending: Option<Spanned<u64>>,
     /// `[upstreams.<name>.retries]` (absent: no retries unless a route sets them)
     pub(super) retries: Option<Spanned<RetriesSection>>,
     /// `retry_budget = { percent = 20, min_per_second = 3 }` (the defaults)

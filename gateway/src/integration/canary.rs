@@ -120,6 +120,7 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             tls: None,
             max_requests: None,
+            max_connections: None,
             retries: None,
             retry_budget: crate::config::RetryBudgetSettings {
                 percent: 20,

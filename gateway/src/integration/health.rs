@@ -9,6 +9,7 @@ use http::{Request, header};
 use http_body_util::BodyExt;
 use tokio::sync::watch;
 
+use super::pool::Sender;
 use super::upstream::HttpUpstream;
 use crate::body;
 use crate::config::HealthCheck;
@@ -69,6 +70,9 @@ async fn check_while_alive(
             let state = if healthy { "healthy" } else { "unhealthy" };
             tracing::warn!(upstream = upstream.name(), target = %target.base, "upstream target is {state}");
         }
+        if verdict == Some(true) && target.uneject(upstream.epoch.now_ms()) {
+            tracing::warn!(upstream = upstream.name(), target = %target.base, "upstream target passed its health check: its ejection ends");
+        }
     }
 }
 
@@ -89,7 +93,7 @@ async fn probe(upstream: &HttpUpstream, index: usize, check: &HealthCheck) -> bo
         header::HeaderValue::from_static(USER_AGENT),
     );
     let exchange = async {
-        let response = target.pool.send(request).await.ok()?;
+        let response = target.pool.send(request, Sender::Probe).await.ok()?;
         let status = response.status();
         response.into_body().collect().await.ok()?;
         Some(status.is_success() || status.is_redirection())

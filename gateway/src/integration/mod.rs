@@ -5,6 +5,7 @@
 mod balance;
 mod body_fault;
 mod canary;
+mod connection_limit;
 mod health;
 mod pool;
 mod retry;

@@ -12,6 +12,10 @@
 //!
 //! Over HTTP/2 (`h2`, `h2c`, or `auto` when ALPN settles on `h2`) there is one connection per
 //! target, and every request is a stream on it; a closed one is replaced by the next request.
+//!
+//! With `max_connections`, a new connection needs a place within the upstream's
+//! [`ConnectionLimit`]; without one free, the request waits (one of `max_pending`) for a
+//! connection to come back idle or to close.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
@@ -29,6 +33,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower_service::Service;
 
+use super::connection_limit::{ConnectionLimit, Slot};
 use super::target::InFlight;
 use crate::body::{BoxError, GatewayBody};
 use crate::config::UpstreamProtocol;
@@ -56,6 +61,28 @@ pub(super) struct ConnectionPool {
     protocol: UpstreamProtocol,
     /// The HTTP/2 connection requests are multiplexed over, once there is one.
     multiplexed: Mutex<Option<http2::SendRequest<GatewayBody>>>,
+    /// The upstream's `max_connections` and `max_pending`, when it sets them.
+    limit: Option<Arc<ConnectionLimit>>,
+}
+
+/// Whom a connection is for: a request (within the upstream's connection limit), or a
+/// health check (never refused or kept waiting by the limit: a saturated upstream must not
+/// look unhealthy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sender {
+    /// A client's request.
+    Request,
+    /// An active health check.
+    Probe,
+}
+
+/// A connection to send on.
+enum Acquired {
+    /// An idle keep-alive connection.
+    Idle(SendRequest<GatewayBody>),
+    /// A new one; `pooled` when it may go back to the pool after the response (a probe's
+    /// connection made beyond the limit is not).
+    Fresh { fresh: Fresh, pooled: bool },
 }
 
 /// A newly made connection, in the version it speaks.
@@ -82,6 +109,8 @@ pub(super) struct Unanswered {
 pub(super) enum SendError {
     /// A new connection could not be made (TCP connect, its timeout, the TLS handshake).
     Connect(BoxError),
+    /// `max_connections` are open and `max_pending` requests already wait for one.
+    Overflow,
     /// The connection failed while the request was written or the response head read, or
     /// the request body failed.
     Request(hyper::Error),
@@ -95,6 +124,7 @@ impl ConnectionPool {
         connector: HttpsConnector<HttpConnector>,
         origin: Uri,
         protocol: UpstreamProtocol,
+        limit: Option<Arc<ConnectionLimit>>,
     ) -> Arc<Self> {
         let pool = Arc::new(ConnectionPool {
             connector,
@@ -102,6 +132,7 @@ impl ConnectionPool {
             idle: Mutex::new(Vec::new()),
             protocol,
             multiplexed: Mutex::new(None),
+            limit,
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(close_expired_while_alive(Arc::downgrade(&pool)));
@@ -116,6 +147,7 @@ impl ConnectionPool {
     pub(super) async fn send(
         self: &Arc<Self>,
         mut request: Request<GatewayBody>,
+        sender: Sender,
     ) -> Result<Response<PooledBody>, Unanswered> {
         if self.protocol != UpstreamProtocol::Http1
             && let Some(sender) = self.multiplexed()
@@ -134,34 +166,34 @@ impl ConnectionPool {
             }
         }
         loop {
-            let (mut sender, reused) = match self.checkout().await {
-                Some(sender) => (sender, true),
-                // Boxed: a new connection is rare, and its future (TLS, the HTTP/2
-                // handshake) is large — inline, every send would move it whole.
-                None => match Box::pin(self.connect()).await {
-                    Ok(Fresh::Http1(sender)) => (sender, false),
-                    Ok(Fresh::Http2(sender)) => {
-                        return self.send_multiplexed(sender, request).await;
-                    }
-                    Err(error) => {
-                        return Err(Unanswered {
-                            error,
-                            unsent: Some(request),
-                        });
-                    }
-                },
+            let (mut connection, reused, pooled) = match self.acquire(sender).await {
+                Ok(Acquired::Idle(connection)) => (connection, true, true),
+                Ok(Acquired::Fresh {
+                    fresh: Fresh::Http1(connection),
+                    pooled,
+                }) => (connection, false, pooled),
+                Ok(Acquired::Fresh {
+                    fresh: Fresh::Http2(connection),
+                    ..
+                }) => return self.send_multiplexed(connection, request).await,
+                Err(error) => {
+                    return Err(Unanswered {
+                        error,
+                        unsent: Some(request),
+                    });
+                }
             };
             if self.protocol == UpstreamProtocol::Auto {
                 // `te: trailers` was for HTTP/2 (gRPC); to HTTP/1.1 it is hop-by-hop.
                 request.headers_mut().remove(http::header::TE);
             }
-            match sender.try_send_request(request).await {
+            match connection.try_send_request(request).await {
                 Ok(response) => {
                     let pool = Arc::downgrade(self);
                     return Ok(response.map(move |body| PooledBody {
                         body,
                         ended: false,
-                        connection: Some((sender, pool)),
+                        connection: pooled.then_some((connection, pool)),
                         in_flight: [None, None],
                     }));
                 }
@@ -176,6 +208,46 @@ impl ConnectionPool {
                 },
             }
         }
+    }
+
+    /// An idle connection, or a new one within the upstream's connection limit — waiting,
+    /// as one of its pending requests, while there is no room.
+    async fn acquire(&self, sender: Sender) -> Result<Acquired, SendError> {
+        if let Some(idle) = self.checkout().await {
+            return Ok(Acquired::Idle(idle));
+        }
+        let Some(limit) = &self.limit else {
+            return self.connect_new(None, true).await;
+        };
+        let mut pending = None;
+        loop {
+            let freed = limit.freed();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if let Some(idle) = self.checkout().await {
+                return Ok(Acquired::Idle(idle));
+            }
+            if let Some(slot) = limit.try_open() {
+                return self.connect_new(Some(slot), true).await;
+            }
+            if sender == Sender::Probe {
+                // Checked through a connection of its own, closed after the check.
+                return self.connect_new(None, false).await;
+            }
+            if pending.is_none() {
+                pending = Some(limit.enter_pending().ok_or(SendError::Overflow)?);
+                limit.close_idle_elsewhere(self);
+            }
+            freed.await;
+        }
+    }
+
+    /// A new connection holding `slot` (if any) while it is open. Boxed: a new connection
+    /// is rare, and its future (TLS, the HTTP/2 handshake) is large — inline, every send
+    /// would move it whole.
+    async fn connect_new(&self, slot: Option<Slot>, pooled: bool) -> Result<Acquired, SendError> {
+        let fresh = Box::pin(self.connect(slot, pooled)).await?;
+        Ok(Acquired::Fresh { fresh, pooled })
     }
 
     /// The most recently returned idle connection that is still open, once it is ready for
@@ -238,9 +310,10 @@ impl ConnectionPool {
         }
     }
 
-    /// A new connection, its task spawned: HTTP/2 when the protocol says so or ALPN chose
-    /// it (then shared by the requests that follow), else HTTP/1.1.
-    async fn connect(&self) -> Result<Fresh, SendError> {
+    /// A new connection, its task spawned (holding `slot` until the connection ends):
+    /// HTTP/2 when the protocol says so or ALPN chose it (then, when `shared`, used by the
+    /// requests that follow), else HTTP/1.1.
+    async fn connect(&self, slot: Option<Slot>, shared: bool) -> Result<Fresh, SendError> {
         let io = self
             .connector
             .clone()
@@ -264,15 +337,19 @@ impl ConnectionPool {
                 .await
                 .map_err(SendError::Request)?;
             tokio::spawn(async move {
+                let _slot = slot;
                 if let Err(error) = connection.await {
                     tracing::debug!(%error, "upstream HTTP/2 connection ended with an error");
                 }
             });
-            *self.lock_multiplexed() = Some(sender.clone());
+            if shared {
+                *self.lock_multiplexed() = Some(sender.clone());
+            }
             return Ok(Fresh::Http2(sender));
         }
         let (sender, connection) = http1::handshake(io).await.map_err(SendError::Request)?;
         tokio::spawn(async move {
+            let _slot = slot;
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "upstream connection ended with an error");
             }
@@ -300,6 +377,20 @@ impl ConnectionPool {
         if idle.len() < MAX_IDLE {
             idle.push(IdleConnection { sender, since: now });
         }
+        drop(idle);
+        if let Some(limit) = &self.limit {
+            limit.wake_waiting();
+        }
+    }
+
+    /// Closes the connection idle the longest, if one is; whether one was.
+    pub(super) fn close_longest_idle(&self) -> bool {
+        let mut idle = self.lock_idle();
+        if idle.is_empty() {
+            return false;
+        }
+        idle.remove(0);
+        true
     }
 
     /// How many connections are idle.
@@ -419,7 +510,7 @@ mod tests {
         tcp.enforce_http(false);
         let connector = HttpsConnector::from((tcp, super::super::plain_only_tls_config()));
         let origin = format!("http://{addr}").parse().unwrap();
-        ConnectionPool::new(connector, origin, UpstreamProtocol::Http1)
+        ConnectionPool::new(connector, origin, UpstreamProtocol::Http1, None)
     }
 
     fn get(addr: std::net::SocketAddr) -> Request<GatewayBody> {
@@ -470,7 +561,7 @@ mod tests {
         let (addr, accepted) = http_server(5).await;
         let pool = pool_for(addr);
         for _ in 0..3 {
-            let response = pool.send(get(addr)).await.unwrap();
+            let response = pool.send(get(addr), Sender::Request).await.unwrap();
             let body = response.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(body.len(), 5);
         }
@@ -482,11 +573,15 @@ mod tests {
     async fn a_body_dropped_half_read_takes_its_connection_with_it() {
         let (addr, accepted) = http_server(1024 * 1024).await;
         let pool = pool_for(addr);
-        let mut body = pool.send(get(addr)).await.unwrap().into_body();
+        let mut body = pool
+            .send(get(addr), Sender::Request)
+            .await
+            .unwrap()
+            .into_body();
         body.frame().await.unwrap().unwrap();
         drop(body);
         assert_eq!(pool.idle_count(), 0);
-        let response = pool.send(get(addr)).await.unwrap();
+        let response = pool.send(get(addr), Sender::Request).await.unwrap();
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(body.len(), 1024 * 1024);
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
@@ -510,7 +605,7 @@ mod tests {
         .await;
         let pool = pool_for(addr);
         for _ in 0..5 {
-            let response = pool.send(get(addr)).await.unwrap();
+            let response = pool.send(get(addr), Sender::Request).await.unwrap();
             let body = response.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(&body[..], b"ok");
         }
@@ -524,7 +619,10 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap();
-        let failed = pool_for(addr).send(get(addr)).await.unwrap_err();
+        let failed = pool_for(addr)
+            .send(get(addr), Sender::Request)
+            .await
+            .unwrap_err();
         assert!(matches!(failed.error, SendError::Connect(_)), "{failed:?}");
         assert!(
             failed.unsent.is_some(),
@@ -549,7 +647,7 @@ mod tests {
             let pool = pool_for(addr);
             let mut idle = Vec::new();
             for age in ages {
-                let Ok(Fresh::Http1(sender)) = pool.connect().await else {
+                let Ok(Fresh::Http1(sender)) = pool.connect(None, true).await else {
                     panic!("an HTTP/1.1 connection");
                 };
                 idle.push(IdleConnection {

@@ -1,7 +1,7 @@
 //! Retries: which failures a policy retries, the backoff between tries, and the budget that
 //! keeps retries a bounded share of an upstream's traffic.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
@@ -64,20 +64,57 @@ const WINDOW_SECONDS: usize = 10;
 /// The retry budget of one upstream: retries may be `percent` % of the requests of the last
 /// [`WINDOW_SECONDS`] seconds, or `min_per_second` per second, whichever is more.
 ///
-/// Counted in one-second buckets of atomics: a request costs one clock read and one atomic
-/// add; only a retry sums the window.
+/// Counted in one-second buckets, each one atomic word holding its second and its counts: a
+/// request costs one clock read and one atomic update; only a retry sums the window. A
+/// bucket's reset for a new second and its counts change in one step, so the budget holds
+/// exactly even when concurrent requests cross a second's edge.
 pub(super) struct RetryBudget {
     settings: RetryBudgetSettings,
     epoch: Instant,
-    buckets: [Bucket; WINDOW_SECONDS],
+    buckets: [AtomicU64; WINDOW_SECONDS],
 }
 
-#[derive(Default)]
+/// One bucket's word: the second it counts (since the epoch, modulo 2^24), then its requests
+/// and its retries (20 bits each, saturating).
+#[derive(Clone, Copy)]
 struct Bucket {
-    /// The second (since `epoch`) this bucket counts; an older one is reset on first use.
-    second: AtomicU64,
-    requests: AtomicU32,
-    retries: AtomicU32,
+    second: u64,
+    requests: u64,
+    retries: u64,
+}
+
+const COUNT_BITS: u32 = 20;
+const COUNT_MAX: u64 = (1 << COUNT_BITS) - 1;
+const SECOND_MASK: u64 = (1 << 24) - 1;
+
+impl Bucket {
+    fn unpack(word: u64) -> Bucket {
+        Bucket {
+            second: word >> (2 * COUNT_BITS),
+            requests: (word >> COUNT_BITS) & COUNT_MAX,
+            retries: word & COUNT_MAX,
+        }
+    }
+
+    fn pack(self) -> u64 {
+        (self.second & SECOND_MASK) << (2 * COUNT_BITS)
+            | self.requests.min(COUNT_MAX) << COUNT_BITS
+            | self.retries.min(COUNT_MAX)
+    }
+
+    /// This bucket as of `second`: itself, or empty when it counted an older second.
+    fn at(word: u64, second: u64) -> Bucket {
+        let bucket = Bucket::unpack(word);
+        if bucket.second == second {
+            bucket
+        } else {
+            Bucket {
+                second,
+                requests: 0,
+                retries: 0,
+            }
+        }
+    }
 }
 
 impl RetryBudget {
@@ -92,50 +129,56 @@ impl RetryBudget {
 
     /// Counts a request (its first try).
     pub(super) fn deposit(&self) {
-        self.current().requests.fetch_add(1, Ordering::Relaxed);
+        let now = self.second();
+        let _ = self
+            .bucket(now)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |word| {
+                let mut bucket = Bucket::at(word, now);
+                bucket.requests += 1;
+                Some(bucket.pack())
+            });
     }
 
-    /// Takes one retry from the budget; `false` when it is spent.
+    /// Takes one retry from the budget; `false` when it is spent. The check and the count
+    /// are one atomic step on this second's bucket, so that concurrent retries cannot all
+    /// slip past the last one allowed.
     pub(super) fn withdraw(&self) -> bool {
         let now = self.second();
-        let (mut requests, mut retries) = (0u64, 0u64);
+        let current = self.bucket(now);
+        let (mut earlier_requests, mut earlier_retries) = (0u64, 0u64);
         for bucket in &self.buckets {
-            if now.saturating_sub(bucket.second.load(Ordering::Relaxed)) < WINDOW_SECONDS as u64 {
-                requests += u64::from(bucket.requests.load(Ordering::Relaxed));
-                retries += u64::from(bucket.retries.load(Ordering::Relaxed));
+            if std::ptr::eq(bucket, current) {
+                continue;
+            }
+            let counted = Bucket::unpack(bucket.load(Ordering::Relaxed));
+            if now.wrapping_sub(counted.second) & SECOND_MASK < WINDOW_SECONDS as u64 {
+                earlier_requests += counted.requests;
+                earlier_retries += counted.retries;
             }
         }
-        let by_share = requests * u64::from(self.settings.percent) / 100;
         let floor = u64::from(self.settings.min_per_second) * WINDOW_SECONDS as u64;
-        if retries >= by_share.max(floor) {
-            return false;
-        }
-        self.current().retries.fetch_add(1, Ordering::Relaxed);
-        true
+        let percent = u64::from(self.settings.percent);
+        current
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |word| {
+                let mut bucket = Bucket::at(word, now);
+                let by_share = (earlier_requests + bucket.requests) * percent / 100;
+                let allowed = by_share.max(floor);
+                (earlier_retries + bucket.retries < allowed).then(|| {
+                    bucket.retries += 1;
+                    bucket.pack()
+                })
+            })
+            .is_ok()
     }
 
+    /// The current second since the epoch (modulo 2^24), offset by a window so that the
+    /// zeroed buckets of a new budget count as old.
     fn second(&self) -> u64 {
-        // Offset by a window, so that the zeroed buckets of a new budget count as old.
-        self.epoch.elapsed().as_secs() + WINDOW_SECONDS as u64
+        (self.epoch.elapsed().as_secs() + WINDOW_SECONDS as u64) & SECOND_MASK
     }
 
-    /// The bucket of this second, reset if it last counted an older second.
-    fn current(&self) -> &Bucket {
-        let now = self.second();
-        let bucket = &self.buckets[now as usize % WINDOW_SECONDS];
-        let seen = bucket.second.load(Ordering::Relaxed);
-        if seen != now
-            && bucket
-                .second
-                .compare_exchange(seen, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            // Counts that land between the exchange and these stores are lost: a few
-            // requests at a second's edge, which a budget can afford.
-            bucket.requests.store(0, Ordering::Relaxed);
-            bucket.retries.store(0, Ordering::Relaxed);
-        }
-        bucket
+    fn bucket(&self, second: u64) -> &AtomicU64 {
+        &self.buckets[second as usize % WINDOW_SECONDS]
     }
 }
 

@@ -109,6 +109,20 @@ impl Target {
         changed
     }
 
+    /// Ends an ejection early, as a passing active health check does (Envoy's
+    /// `successful_active_health_check_uneject_host`): the check has just seen the target
+    /// answer. Returns whether it was ejected at `now_ms`.
+    pub(super) fn uneject(&self, now_ms: u64) -> bool {
+        if !self.ejected_at(now_ms) {
+            return false;
+        }
+        self.outlier.ejected_until_ms.store(0, Ordering::Relaxed);
+        self.outlier
+            .consecutive_failures
+            .store(0, Ordering::Relaxed);
+        true
+    }
+
     /// Records a try's outcome and how long its response head took.
     pub(super) fn record(&self, outcome: TryOutcome, elapsed: Duration) {
         match outcome {

@@ -17,7 +17,8 @@ use tokio::sync::watch;
 
 use super::balance::{Balancer, KeySource};
 use super::body_fault::{BodyFault, Fault};
-use super::pool::{ConnectionPool, PooledBody, SendError, Unanswered};
+use super::connection_limit::ConnectionLimit;
+use super::pool::{ConnectionPool, PooledBody, SendError, Sender, Unanswered};
 use super::retry::{RetryBudget, TryFailure, backoff, method_retriable};
 use super::target::{AtInstant, Epoch, InFlight, Target, TryOutcome};
 use super::{Forwarded, add_forwarded, describe_error, join_cookies, strip_hop_by_hop};
@@ -55,6 +56,7 @@ struct UpstreamMetrics {
     retries: Counter,
     budget_exhausted: Counter,
     breaker_open: Counter,
+    pending_full: Counter,
     no_target: Counter,
 }
 
@@ -89,14 +91,25 @@ impl HttpUpstream {
     /// tokio runtime, active health checks start with it and end when it is dropped.
     pub fn new(upstream: &Upstream) -> Arc<Self> {
         let connector = connector(upstream);
+        let limit = upstream
+            .max_connections
+            .map(|limits| ConnectionLimit::new(&upstream.name, limits.connections, limits.pending));
         let targets: Vec<Target> = upstream
             .targets
             .iter()
             .map(|t| {
-                let pool = ConnectionPool::new(connector.clone(), t.url.clone(), upstream.protocol);
+                let pool = ConnectionPool::new(
+                    connector.clone(),
+                    t.url.clone(),
+                    upstream.protocol,
+                    limit.clone(),
+                );
                 Target::new(&upstream.name, t.url.clone(), t.weight, pool)
             })
             .collect();
+        if let Some(limit) = &limit {
+            limit.share_with(targets.iter().map(|t| Arc::downgrade(&t.pool)).collect());
+        }
         let weights: Vec<u32> = targets.iter().map(|t| t.weight).collect();
         let ids: Vec<String> = targets.iter().map(|t| t.base.to_string()).collect();
         let label = upstream.name.clone();
@@ -104,6 +117,7 @@ impl HttpUpstream {
             retries: metrics::counter!(UPSTREAM_RETRIES_TOTAL, "upstream" => label.clone()),
             budget_exhausted: metrics::counter!(UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL, "upstream" => label.clone()),
             breaker_open: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label.clone(), "reason" => "max_requests"),
+            pending_full: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label.clone(), "reason" => "max_pending"),
             no_target: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label, "reason" => "no_available_target"),
         };
         let (stop_checks, stopped) = watch::channel(());
@@ -235,7 +249,9 @@ impl HttpUpstream {
             let in_flight = InFlight::enter(&target.in_flight);
             let started = Instant::now();
             let try_deadline = tries.try_deadline();
-            let sent = tokio::time::timeout_at(try_deadline, target.pool.send(outgoing)).await;
+            let sent =
+                tokio::time::timeout_at(try_deadline, target.pool.send(outgoing, Sender::Request))
+                    .await;
             let elapsed = started.elapsed();
             let (failure, outcome) = match tries.classify(target, sent, try_deadline) {
                 Ok(mut response) => {
@@ -264,7 +280,7 @@ impl HttpUpstream {
                     drop(response);
                     (TryFailure::Status(status), next)
                 }
-                Err((TryError::Request(error), _)) => return Err(error),
+                Err((TryError::Request(error) | TryError::Shed(error), _)) => return Err(error),
                 Err((TryError::Failed(failure, error), unsent)) => {
                     tries.count(target, TryOutcome::Failed, elapsed);
                     if let Some(unsent) = unsent
@@ -364,6 +380,8 @@ enum TryError {
     Failed(TryFailure, GatewayError),
     /// The request's body is at fault: no retry, and the target is not blamed.
     Request(GatewayError),
+    /// The upstream is at its connection limits: no retry, and no target is blamed.
+    Shed(GatewayError),
 }
 
 impl Tries<'_> {
@@ -490,24 +508,33 @@ impl Tries<'_> {
                 return Err((TryError::Failed(TryFailure::Timeout, error), None));
             }
         };
-        let failure = match &error {
+        let (failure, reason) = match &error {
+            SendError::Overflow => {
+                self.upstream.metrics.pending_full.increment(1);
+                let reason = "`max_connections` are open and `max_pending` requests wait";
+                return Err((TryError::Shed(self.upstream.unavailable(reason)), None));
+            }
             SendError::Request(e) if body::exceeded_limit(e) => {
                 let error = GatewayError::BodyTooLarge {
                     limit: self.body_limit,
                 };
                 return Err((TryError::Request(error), None));
             }
-            SendError::Connect(_) => TryFailure::ConnectFailure,
-            SendError::Request(_) if unsent.is_some() => TryFailure::Refused,
-            SendError::Request(_) => TryFailure::Reset,
-        };
-        let reason = match &error {
-            SendError::Connect(e) => format!(
-                "cannot connect to {}: {}",
-                target.base,
-                describe_error(&**e)
+            SendError::Connect(e) => (
+                TryFailure::ConnectFailure,
+                format!(
+                    "cannot connect to {}: {}",
+                    target.base,
+                    describe_error(&**e)
+                ),
             ),
-            SendError::Request(e) => format!("{}: {}", target.base, describe_error(e)),
+            SendError::Request(e) => {
+                let failure = match unsent.is_some() {
+                    true => TryFailure::Refused,
+                    false => TryFailure::Reset,
+                };
+                (failure, format!("{}: {}", target.base, describe_error(e)))
+            }
         };
         let error = GatewayError::Upstream {
             upstream: upstream.clone(),

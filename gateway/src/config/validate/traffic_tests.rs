@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use super::super::{Balance, ConfigError, ConfigErrors, HashOn, Integration, parse};
+use super::super::{
+    Balance, ConfigError, ConfigErrors, ConnectionLimits, HashOn, Integration, parse,
+};
 
 const LISTENER: &str = "[[listeners]]\naddress = \"127.0.0.1:8080\"\n";
 
@@ -27,6 +29,7 @@ fn builds_a_pool_with_its_policies() {
         "{LISTENER}[upstreams.orders]\n\
          targets = [{{ url = \"http://10.0.0.1:9000\", weight = 3 }}, {{ url = \"http://10.0.0.2:9000/base/\" }}]\n\
          balance = \"hash\"\nhash_on = \"cookie:session\"\nmax_requests = 100\n\
+         max_connections = 8\nmax_pending = 0\n\
          retry_budget = {{ percent = 10 }}\n\
          [upstreams.orders.retries]\nattempts = 3\non = [\"connect-failure\", \"reset\", \"timeout\", \"503\"]\n\
          per_try_timeout_ms = 500\nbackoff = {{ base_ms = 10, max_ms = 40 }}\n\
@@ -55,6 +58,13 @@ fn builds_a_pool_with_its_policies() {
         Balance::Hash(HashOn::Cookie("session".into()))
     );
     assert_eq!(orders.max_requests, Some(100));
+    assert_eq!(
+        orders.max_connections,
+        Some(ConnectionLimits {
+            connections: 8,
+            pending: 0
+        })
+    );
     assert_eq!(
         (
             orders.retry_budget.percent,
@@ -110,6 +120,7 @@ fn a_single_url_is_a_pool_of_one_with_default_policies() {
     assert_eq!(o.balance, Balance::RoundRobin);
     assert!(o.retries.is_none() && o.health_check.is_none() && o.outlier.is_none());
     assert_eq!(o.max_requests, None);
+    assert_eq!(o.max_connections, None);
 }
 
 #[test]
@@ -321,4 +332,27 @@ fn a_canary_names_another_known_upstream_and_a_valid_share() {
     assert_eq!(share[0].0, "routes[0].integration.canary.percent");
     let sticky = problems(&route("{ upstream = \"b\", sticky = \"random\" }"));
     assert_eq!(sticky[0].0, "routes[0].integration.canary.sticky");
+}
+
+#[test]
+fn connection_limits_default_their_queue_and_need_each_other() {
+    let pending_default =
+        format!("{LISTENER}[upstreams.o]\nurl = \"http://127.0.0.1:9\"\nmax_connections = 4\n");
+    let config = parse(Path::new("gw.toml"), &pending_default).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.upstreams["o"].max_connections,
+        Some(ConnectionLimits {
+            connections: 4,
+            pending: 1024
+        })
+    );
+    let alone = problems("[upstreams.o]\nurl = \"http://127.0.0.1:9\"\nmax_pending = 4\n");
+    assert_eq!(alone.len(), 1, "{alone:?}");
+    assert_eq!(alone[0].0, "upstreams.o.max_pending");
+    assert!(
+        alone[0].1.contains("without `max_connections`"),
+        "{alone:?}"
+    );
+    let zero = problems("[upstreams.o]\nurl = \"http://127.0.0.1:9\"\nmax_connections = 0\n");
+    assert_eq!(zero[0].0, "upstreams.o.max_connections");
 }

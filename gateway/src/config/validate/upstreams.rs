@@ -6,7 +6,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::super::de::toml_key;
-use super::super::model::{Upstream, UpstreamProtocol, UpstreamTarget};
+use super::super::model::{ConnectionLimits, Upstream, UpstreamProtocol, UpstreamTarget};
 use super::super::surface::{Protocol, UpstreamSection};
 use super::Checker;
 
@@ -54,6 +54,7 @@ impl Checker<'_> {
                 let key = format!("{prefix}.max_requests");
                 self.number(&s.max_requests, &key, 1024, 1..=1_000_000) as u32
             });
+            let max_connections = self.connection_limits(s, &prefix);
             let protocol = self.protocol(s, https, &prefix);
             let balance = self.balance(s, &prefix);
             let retries = s
@@ -101,6 +102,7 @@ impl Checker<'_> {
                     timeout: Duration::from_millis(timeout),
                     tls,
                     max_requests,
+                    max_connections,
                     retries,
                     retry_budget,
                     health_check,
@@ -109,6 +111,27 @@ impl Checker<'_> {
             );
         }
         upstreams
+    }
+
+    /// `max_connections` and `max_pending`: the second only with the first.
+    fn connection_limits(&mut self, s: &UpstreamSection, prefix: &str) -> Option<ConnectionLimits> {
+        let pending_key = format!("{prefix}.max_pending");
+        if s.max_connections.is_none() {
+            if let Some(pending) = &s.max_pending {
+                let message = "`max_pending` without `max_connections`".to_owned();
+                let help = "requests wait for a connection only when `max_connections` bounds \
+                            them: set it, or remove `max_pending`";
+                self.error(pending.span(), &pending_key, message, Some(help.into()));
+            }
+            return None;
+        }
+        let connections_key = format!("{prefix}.max_connections");
+        let connections = self.number(&s.max_connections, &connections_key, 1024, 1..=1_000_000);
+        let pending = self.number(&s.max_pending, &pending_key, 1024, 0..=1_000_000);
+        Some(ConnectionLimits {
+            connections: connections as u32,
+            pending: pending as u32,
+        })
     }
 
     /// `protocol`: `h2` needs TLS to negotiate it, `h2c` is the cleartext kind.
