@@ -13,6 +13,7 @@ mod failures;
 mod grpc;
 mod mapping;
 mod metrics;
+mod outages;
 mod overload;
 mod plugin_fixtures;
 mod plugin_kit;
