@@ -405,6 +405,44 @@ async fn at_max_connections_an_idle_connection_to_another_target_makes_room() {
     assert_eq!(seen, ["a", "b", "a", "b", "a", "b"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_waiting_for_a_connection_gets_the_slot_of_one_gone_idle_elsewhere() {
+    let (a, b) = (Backend::start("a").await, Backend::start("b").await);
+    let gateway = gateway(
+        &format!(
+            "[upstreams.one_slot]\ntargets = [{{ url = \"{}\" }}, {{ url = \"{}\" }}]\n\
+             max_connections = 1\ntimeout_ms = 10000\n",
+            a.url, b.url
+        ),
+        &[("one_slot", "[\"GET\"]", "")],
+    )
+    .await;
+    let client = http1();
+    // Round robin: the held request takes the one slot at `a`…
+    let holding = tokio::spawn({
+        let (client, url) = (client.clone(), gateway.url("/one_slot/hold"));
+        async move { client.get(&url).await }
+    });
+    a.state.arrived.notified().await;
+    // …and the next, for `b`, waits; nothing is idle to close yet.
+    let waiting = tokio::spawn({
+        let (client, url) = (client.clone(), gateway.url("/one_slot/x"));
+        async move { client.get(&url).await }
+    });
+    let pending = key(
+        "wasmgate_upstream_pending_requests",
+        &[("upstream", "one_slot")],
+    );
+    wait_for_metric(&gateway, &pending, 1.0).await;
+    // Released, `a`'s connection goes idle and wakes the waiting request, which closes it
+    // and takes its slot (left idle, it would hold the slot for 90 s).
+    a.state.release.notify_one();
+    assert_eq!(holding.await.unwrap().status, 200);
+    let waited = waiting.await.unwrap();
+    assert_eq!(waited.status, 200);
+    assert_eq!(waited.header("x-backend"), Some("b"));
+}
+
 #[tokio::test]
 async fn health_checks_take_a_failing_target_out_and_bring_it_back() {
     let (sick, well) = (Backend::start("sick").await, Backend::start("well").await);

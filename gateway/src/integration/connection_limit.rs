@@ -5,7 +5,7 @@
 //! one of the pending — until a connection to its target comes back idle or one anywhere in
 //! the upstream closes. Beyond `max_pending` waiting, a request is refused at once (503),
 //! as Envoy's `max_pending_requests` does. Connections idle at other targets hold slots a
-//! waiting request could use, so the first wait closes the longest-idle one of them.
+//! waiting request could use, so each wait closes the longest-idle one of them.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock, Weak};

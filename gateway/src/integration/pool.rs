@@ -236,8 +236,10 @@ impl ConnectionPool {
             }
             if pending.is_none() {
                 pending = Some(limit.enter_pending().ok_or(SendError::Overflow)?);
-                limit.close_idle_elsewhere(self);
             }
+            // Every wake-up may be a connection gone idle at another target: each would
+            // hold its slot while this request waits, so one is closed per wait.
+            limit.close_idle_elsewhere(self);
             freed.await;
         }
     }
