@@ -68,24 +68,14 @@ impl ConnectionLimit {
     /// A place for one more connection, unless `max_connections` are open (the check and
     /// the count are one atomic step).
     pub(super) fn try_open(self: &Arc<Self>) -> Option<Slot> {
-        let max = self.max_connections;
-        self.open
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()?;
+        count_one_below(&self.open, self.max_connections).then_some(())?;
         self.open_gauge.increment(1.0);
         Some(Slot(self.clone()))
     }
 
     /// Counts a request as waiting for a connection, unless `max_pending` already are.
     pub(super) fn enter_pending(&self) -> Option<Pending<'_>> {
-        let max = self.max_pending;
-        self.pending
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()?;
+        count_one_below(&self.pending, self.max_pending).then_some(())?;
         self.pending_gauge.increment(1.0);
         Some(Pending(self))
     }
@@ -115,6 +105,16 @@ impl ConnectionLimit {
             .filter(|pool| !std::ptr::eq(&**pool, except))
             .any(|pool| pool.close_longest_idle())
     }
+}
+
+/// Adds one to `counter` unless it already reads `max`, in one atomic step (so that
+/// concurrent callers cannot all slip past the limit); whether it did.
+pub(super) fn count_one_below(counter: &AtomicU32, max: u32) -> bool {
+    counter
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .is_ok()
 }
 
 impl Drop for Slot {

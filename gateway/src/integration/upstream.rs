@@ -2,7 +2,7 @@
 //! makes — with retries, the retry budget, outlier ejection and the circuit breaker.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use super::balance::{Balancer, KeySource};
 use super::body_fault::{BodyFault, Fault};
-use super::connection_limit::ConnectionLimit;
+use super::connection_limit::{ConnectionLimit, count_one_below};
 use super::pool::{ConnectionPool, PooledBody, SendError, Sender, Unanswered};
 use super::retry::{RetryBudget, TryFailure, backoff, method_retriable};
 use super::target::{AtInstant, Epoch, InFlight, Target, TryOutcome};
@@ -311,12 +311,7 @@ impl HttpUpstream {
     /// Counts one more request in flight, unless `max` already are (the check and the count
     /// are one atomic step, so that concurrent requests cannot all slip past the limit).
     fn admit(&self, max: u32) -> Option<InFlight> {
-        let before = self
-            .in_flight
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < max).then_some(n + 1)
-            });
-        before.ok().map(|_| InFlight::adopt(&self.in_flight))
+        count_one_below(&self.in_flight, max).then(|| InFlight::adopt(&self.in_flight))
     }
 
     /// A target for the next try, avoiding `tried` while another is available.
