@@ -46,6 +46,8 @@ pub struct Entry<'a> {
     pub upstream: Option<&'a str>,
     /// On a route with a canary: whether the request went to it.
     pub canary: Option<bool>,
+    /// The stage that served the request (`prod`, `prod/canary`), when the config has stages.
+    pub stage: Option<&'a str>,
 }
 
 /// An open access log.
@@ -105,6 +107,7 @@ impl AccessLog {
                 "gateway_response" => e.gateway_response.into(),
                 "upstream" => e.upstream.into(),
                 "canary" => e.canary.into(),
+                "stage" => e.stage.into(),
                 _ => continue,
             };
             line.insert((*field).to_owned(), value);

@@ -191,7 +191,12 @@ fn arm_recording(reloader: &Reloader, query: Option<&str>) -> Response<Full<Byte
     let Some(count) = count else {
         return bad(format!("`count` is a number from 1 to {MAX_ARMED}"));
     };
-    let routes: Vec<&str> = snapshot.routes.iter().map(|r| r.id.as_str()).collect();
+    let routes: Vec<&str> = snapshot
+        .config
+        .routes
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
     let Some(route) = route else {
         return bad("name the route: `?route=ID` (ids are in `GET /config`)".into());
     };
@@ -230,7 +235,8 @@ fn active_config(reloader: &Reloader) -> serde_json::Value {
         "source": snapshot.config.source.display().to_string(),
         "sha256": snapshot.config.source_digest,
         "loaded_at_unix_ms": loaded_at_ms,
-        "routes": snapshot.routes.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        "routes": snapshot.config.routes.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        "stages": snapshot.config.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
         "plugins": plugins,
     })
 }

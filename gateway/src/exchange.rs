@@ -62,6 +62,8 @@ impl ContextBag {
     pub const API_VERSION: &'static str = wasmgate_plugin_contract::context::API_VERSION;
     /// The W3C trace id of the request (from the client's `traceparent`, or generated).
     pub const TRACE_ID: &'static str = wasmgate_plugin_contract::context::TRACE_ID;
+    /// The stage serving the request, when the config declares stages.
+    pub const STAGE: &'static str = wasmgate_plugin_contract::context::STAGE;
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&str> {

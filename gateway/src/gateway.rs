@@ -44,7 +44,7 @@ pub struct CheckReport {
 pub async fn check(path: &Path) -> Result<CheckReport, ConfigErrors> {
     let (snapshot, _engine) = load(path).await?;
     Ok(CheckReport {
-        routes: snapshot.routes.len(),
+        routes: snapshot.routes_per_deployment,
         plugins: snapshot
             .plugins
             .values()
@@ -138,7 +138,7 @@ impl RunningGateway {
         let reload_settings = config.reload.clone();
         tracing::info!(
             generation = snapshot.generation,
-            routes = snapshot.routes.len(),
+            routes = snapshot.routes_per_deployment,
             plugins = snapshot.plugins.len(),
             "config loaded"
         );

@@ -94,6 +94,14 @@ pub enum GatewayError {
         /// Why.
         reason: &'static str,
     },
+    /// The route's throttle in its stage is out of requests (answered 429 with `Retry-After`).
+    #[error("throttled in stage `{}`", stage.as_deref().unwrap_or_default())]
+    Throttled {
+        /// The deployment whose throttle refused the request.
+        stage: Option<std::sync::Arc<str>>,
+        /// When the throttle has room again.
+        retry_after: std::time::Duration,
+    },
     /// The backend did not answer within the integration timeout.
     #[error("upstream `{upstream}` did not answer within {timeout_ms} ms")]
     UpstreamTimeout {
@@ -118,6 +126,7 @@ impl GatewayError {
             GatewayError::UpstreamUnavailable { .. } => SERVICE_UNAVAILABLE,
             GatewayError::Upstream { .. } => INTEGRATION_FAILURE,
             GatewayError::UpstreamTimeout { .. } => INTEGRATION_TIMEOUT,
+            GatewayError::Throttled { .. } => errors::plugins::THROTTLED,
         }
     }
 
@@ -140,6 +149,13 @@ impl GatewayError {
                 response
                     .headers
                     .insert(RETRY_AFTER, HeaderValue::from_static(SHED_RETRY_AFTER_SECS));
+            }
+            GatewayError::Throttled { retry_after, .. } => {
+                // Whole seconds, rounded up: a client that waits that long finds room.
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                response
+                    .headers
+                    .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
             }
             _ => {}
         }

@@ -39,6 +39,7 @@ pub mod reload;
 pub mod routing;
 mod server;
 pub mod snapshot;
+pub mod stages;
 pub mod store;
 pub mod tls;
 pub mod tracecontext;

@@ -37,6 +37,10 @@ pub const UPSTREAM_ERRORS_TOTAL: &str = "wasmgate_upstream_errors_total";
 /// `upstream` and `canary` (`true` | `false`).
 pub const CANARY_REQUESTS_TOTAL: &str = "wasmgate_canary_requests_total";
 
+/// Counter: requests of a stage with a canary, by the side they went to, labelled `stage` and
+/// `canary` (`true` | `false`).
+pub const STAGE_CANARY_REQUESTS_TOTAL: &str = "wasmgate_stage_canary_requests_total";
+
 /// Counter: tries sent to one upstream target, labelled `upstream`, `target` (its URL) and
 /// `outcome` (`answered`: a response below 500; `failed`: a 5xx or no response).
 pub const UPSTREAM_TARGET_REQUESTS_TOTAL: &str = "wasmgate_upstream_target_requests_total";

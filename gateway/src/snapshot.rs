@@ -2,6 +2,7 @@
 //! upstream clients of one config generation. Built off the request path, fully validated,
 //! then swapped in whole; a request loads it once and keeps it to the end.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::integration::{CanarySplit, HttpUpstream, IntegrationRuntime, RouteRet
 use crate::metrics::{RouteMetrics, UNMATCHED_ROUTE};
 use crate::plugin::{CompiledPlugin, ConfiguredPlugin, Documents, PluginEngine, PluginLoadError};
 use crate::routing::Router;
+use crate::stages::{RouteThrottle, StageSelector};
 use crate::store::SharedStore;
 
 /// The plugins of one route (global chain first), split by the stage they run at.
@@ -68,6 +70,10 @@ pub struct RouteRuntime {
     pub deprecation_headers: Vec<(HeaderName, HeaderValue)>,
     /// Its request metrics, as handles.
     pub metrics: RouteMetrics,
+    /// The deployment serving it (`prod`, `prod/canary`), when the config has stages.
+    pub stage: Option<Arc<str>>,
+    /// Its request rate limit in its stage.
+    pub throttle: Option<Arc<RouteThrottle>>,
 }
 
 /// One generation of the gateway's configuration, ready to serve.
@@ -80,8 +86,16 @@ pub struct Snapshot {
     pub config: Config,
     /// Route matching.
     pub router: Router,
-    /// Routes by index (as in the config).
+    /// Routes by index: the config's routes as each deployment serves them, deployment after
+    /// deployment (route `r` of deployment `d` is at `d * routes_per_deployment + r`).
     pub routes: Vec<RouteRuntime>,
+    /// The number of routes in the config.
+    pub routes_per_deployment: usize,
+    /// Assigns requests to stages (`None`: the config has no stages or domains).
+    pub stages: Option<StageSelector>,
+    /// Every upstream pool, by name (kept across reloads while its definition is unchanged,
+    /// with its connections, health and ejections).
+    pub upstreams: BTreeMap<String, Arc<HttpUpstream>>,
     /// The global chain alone, for requests no route matches.
     pub global: Chains,
     /// The request metrics of requests no route matched.
@@ -196,22 +210,49 @@ impl Snapshot {
             }
         };
 
-        let upstreams: BTreeMap<&str, Arc<HttpUpstream>> = config
+        let upstreams: BTreeMap<String, Arc<HttpUpstream>> = config
             .upstreams
             .iter()
-            .map(|(name, upstream)| (name.as_str(), HttpUpstream::new(upstream)))
+            .map(|(name, upstream)| {
+                let unchanged = previous
+                    .and_then(|p| p.upstreams.get(name))
+                    .filter(|kept| kept.definition() == upstream);
+                let pool = unchanged
+                    .cloned()
+                    .unwrap_or_else(|| HttpUpstream::new(upstream));
+                (name.clone(), pool)
+            })
             .collect();
-        let chain_of = |names: &mut dyn Iterator<Item = &String>| -> Vec<Arc<ConfiguredPlugin>> {
+        let chain_of = |names: &mut dyn Iterator<Item = Cow<'_, str>>| {
             names
-                .filter_map(|name| plugins.get(name).cloned())
-                .collect()
+                .filter_map(|name| plugins.get(name.as_ref()).cloned())
+                .collect::<Vec<_>>()
         };
-        let global = Chains::new(&chain_of(&mut config.global_chain.iter()));
-        let routes = config
-            .routes
-            .iter()
-            .map(|route| {
-                let names = &mut config.global_chain.iter().chain(route.plugins.iter());
+        let deployments = config.deployments();
+        let first = &deployments[0];
+        let global = Chains::new(&chain_of(
+            &mut config
+                .global_chain
+                .iter()
+                .map(|n| config.plugin_in(n, first)),
+        ));
+        // Throttles by (stage, route index): a stage's canary shares its stage's buckets.
+        let mut throttles: BTreeMap<(&str, usize), Arc<RouteThrottle>> = BTreeMap::new();
+        let mut routes = Vec::with_capacity(config.routes.len() * deployments.len());
+        for deployment in &deployments {
+            for (index, route) in config.routes.iter().enumerate() {
+                let names = &mut config
+                    .global_chain
+                    .iter()
+                    .chain(route.plugins.iter())
+                    .map(|name| config.plugin_in(name, deployment));
+                let upstream_of = |name: &str| {
+                    let name = config.upstream_in(name, deployment);
+                    upstreams
+                        .get(name.as_ref())
+                        .cloned()
+                        .expect("validated upstream")
+                };
                 let integration = match &route.integration {
                     Integration::Http {
                         upstream,
@@ -220,14 +261,10 @@ impl Snapshot {
                         canary,
                     } => IntegrationRuntime::Http {
                         canary: canary.as_ref().map(|split| {
-                            let to = upstreams.get(split.upstream.as_str()).cloned();
-                            let to = to.expect("validated canary upstream");
+                            let to = upstream_of(&split.upstream);
                             Box::new(CanarySplit::new(&route.id, upstream, to, split.clone()))
                         }),
-                        upstream: upstreams
-                            .get(upstream.as_str())
-                            .cloned()
-                            .expect("validated upstream"),
+                        upstream: upstream_of(upstream),
                         retries: RouteRetries {
                             policy: retries.clone(),
                             non_idempotent: *retry_non_idempotent,
@@ -235,27 +272,44 @@ impl Snapshot {
                     },
                     Integration::Mock(mock) => IntegrationRuntime::Mock(mock.clone()),
                 };
-                RouteRuntime {
+                let throttle = deployment.stage.and_then(|stage| {
+                    let limit = stage.throttle_of(&route.id)?;
+                    let key = (stage.name.as_str(), index);
+                    let shared = throttles
+                        .entry(key)
+                        .or_insert_with(|| Arc::new(RouteThrottle::new(limit)));
+                    Some(shared.clone())
+                });
+                routes.push(RouteRuntime {
                     id: route.id.clone(),
-                    metrics: RouteMetrics::new(&route.id),
+                    stage: deployment.name.as_deref().map(Arc::from),
+                    metrics: RouteMetrics::new(&route.id, deployment.name.as_deref()),
                     chains: Chains::new(&chain_of(names)),
                     integration,
+                    throttle,
                     deprecation_headers: route
                         .deprecation
                         .as_ref()
                         .map(deprecation_headers)
                         .unwrap_or_default(),
-                }
-            })
-            .collect();
+                });
+            }
+        }
+        drop(throttles);
+        drop(deployments);
+        let stages = StageSelector::new(&config);
+        let routes_per_deployment = config.routes.len();
         Ok(Snapshot {
             generation,
             loaded_at: SystemTime::now(),
             config,
             router,
+            routes_per_deployment,
             routes,
+            stages,
+            upstreams,
             global,
-            unmatched_metrics: RouteMetrics::new(UNMATCHED_ROUTE),
+            unmatched_metrics: RouteMetrics::new(UNMATCHED_ROUTE, None),
             plugins,
             store,
             access_log,

@@ -91,6 +91,17 @@ fn check_accepts_the_traffic_example() {
 }
 
 #[test]
+fn check_accepts_the_stages_example_with_a_plugin_instance_per_stage() {
+    let stdout = check_example("examples/stages/gateway.toml", "2 routes, 3 plugins");
+    for instance in ["stamp@dev", "stamp@prod", "stamp@prod/canary"] {
+        assert!(
+            stdout.contains(&format!("plugin {instance}: sha256 ")),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
 fn check_refuses_a_broken_config_with_the_reason() {
     let path = scratch_config(
         "broken",

@@ -95,3 +95,10 @@ fn parse_labels(body: &str, line: &str) -> Vec<(String, String)> {
     }
     labels
 }
+
+/// The samples of `gateway`'s `/metrics` page on its admin listener.
+pub async fn scrape(gateway: &crate::TestGateway) -> Samples {
+    let page = crate::http1().get(&gateway.admin_url("/metrics")).await;
+    assert_eq!(page.status, 200, "GET /metrics");
+    parse(std::str::from_utf8(&page.body).expect("a UTF-8 metrics page"))
+}

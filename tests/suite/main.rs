@@ -22,6 +22,7 @@ mod record_replay;
 mod reload;
 mod routing;
 mod shared_store;
+mod stages;
 mod tracing_export;
 mod traffic;
 mod validation;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use wasmgate_tests::prometheus::{self, key};
+use wasmgate_tests::prometheus::{key, scrape};
 use wasmgate_tests::{TestGateway, http1};
 
 /// A `test-backend` process.
@@ -103,11 +103,6 @@ async fn load(
         seen.extend(task.await.expect("a client task"));
     }
     seen
-}
-
-async fn scrape(gateway: &TestGateway) -> prometheus::Samples {
-    let page = http1().get(&gateway.admin_url("/metrics")).await;
-    prometheus::parse(std::str::from_utf8(&page.body).unwrap())
 }
 
 /// Waits (at most 10 s) until the metric `series` reads `value`; how long that took.

@@ -2,7 +2,7 @@
 //! gateway sheds the request with 503 `SERVICE_UNAVAILABLE` and `Retry-After` — counted as
 //! shed, never as a plugin failure — and idle instance pools shrink back after a burst.
 
-use wasmgate_tests::prometheus::{self, key};
+use wasmgate_tests::prometheus::{key, scrape};
 use wasmgate_tests::{TestGateway, http1, plugin_path};
 
 /// A mock route behind `misbehave` pausing `pause_ms` in a host call per request, with at
@@ -25,11 +25,6 @@ integration = {{ type = "mock", status = 200, body = "served" }}
         misbehave = plugin_path("misbehave"),
     ))
     .await
-}
-
-async fn scrape(gateway: &TestGateway) -> prometheus::Samples {
-    let page = http1().get(&gateway.admin_url("/metrics")).await;
-    prometheus::parse(std::str::from_utf8(&page.body).unwrap())
 }
 
 /// Waits (at most 10 s) until `plugin` has `busy` instances in a call.

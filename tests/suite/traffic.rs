@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Method, Response};
 use http_body_util::Full;
 use tokio::sync::Notify;
-use wasmgate_tests::prometheus::{self, key};
+use wasmgate_tests::prometheus::{key, scrape};
 use wasmgate_tests::{TestGateway, http1, loopback};
 
 /// A backend that answers `/…` with its name and a settable status, `/healthz` with another
@@ -105,11 +105,6 @@ async fn gateway(upstreams: &str, routes: &[(&str, &str, &str)]) -> TestGateway 
         ));
     }
     TestGateway::start(&config).await
-}
-
-async fn scrape(gateway: &TestGateway) -> prometheus::Samples {
-    let page = http1().get(&gateway.admin_url("/metrics")).await;
-    prometheus::parse(std::str::from_utf8(&page.body).unwrap())
 }
 
 /// Waits (at most 10 s) until the metric `series` reads `value`.
@@ -702,4 +697,51 @@ async fn a_canary_takes_its_share_a_header_picks_a_side_and_a_reload_moves_the_s
         );
     }
     assert!(load.await.unwrap().iter().all(|&s| s == 200));
+}
+
+#[tokio::test]
+async fn a_reload_keeps_an_unchanged_upstream_with_its_ejections_and_renews_a_changed_one() {
+    let (broken, fine) = (Backend::start("broken").await, Backend::start("fine").await);
+    broken.answer(500);
+    let config = |base_ejection_ms: u32, mocks: &[&str]| {
+        let mut config = format!(
+            "[upstreams.remembered]\ntargets = [{{ url = \"{}\" }}, {{ url = \"{}\" }}]\n\
+             outlier = {{ consecutive_failures = 1, base_ejection_ms = {base_ejection_ms} }}\n\
+             [[routes]]\nmethods = [\"GET\"]\npath = \"/remembered/{{*rest}}\"\n\
+             [routes.integration]\ntype = \"http\"\nupstream = \"remembered\"\n",
+            broken.url, fine.url
+        );
+        for path in mocks {
+            config.push_str(&format!(
+                "[[routes]]\npath = \"{path}\"\nintegration = {{ type = \"mock\" }}\n"
+            ));
+        }
+        config
+    };
+    // Waits until the reload that added the mock route `path` is serving.
+    let reloaded = |gateway: &TestGateway, path: &str| {
+        let (client, url) = (http1(), gateway.url(path));
+        async move {
+            let started = Instant::now();
+            while client.get(&url).await.status != 200 {
+                assert!(started.elapsed() < Duration::from_secs(10), "no reload");
+            }
+        }
+    };
+    let gateway = TestGateway::start(&config(60_000, &[])).await;
+    backends_of(&gateway, "/remembered/x", 10).await;
+    assert_eq!(broken.requests(), 1, "ejected after its first failure");
+
+    // Another route changes; the upstream does not: the target stays ejected.
+    gateway.rewrite(&config(60_000, &["/one"]));
+    reloaded(&gateway, "/one").await;
+    let seen = backends_of(&gateway, "/remembered/x", 10).await;
+    assert_eq!(count(&seen, "fine"), 10, "{seen:?}");
+    assert_eq!(broken.requests(), 1);
+
+    // The upstream changes: a new pool, which has not seen the target fail.
+    gateway.rewrite(&config(50_000, &["/one", "/two"]));
+    reloaded(&gateway, "/two").await;
+    backends_of(&gateway, "/remembered/x", 10).await;
+    assert_eq!(broken.requests(), 2, "tried once more, then ejected again");
 }

@@ -205,7 +205,35 @@
 //! status = 200                        # 100 to 599; default 200
 //! headers = { content-type = "application/json" }
 //! body = '{"ok":true}'                # default empty
+//!
+//! [stages.prod]                       # optional; name: lower-case letters, digits, `_`, `-`.
+//!                                     # With stages, every request is in the one whose
+//!                                     # hosts and base path take it (an exact host beats a
+//!                                     # wildcard beats none, then the longest base path), or
+//!                                     # it is answered 404
+//! hosts = ["api.example.com"]         # absent: any host
+//! base_path = "/prod"                 # absent: none; stripped before routing
+//! variables = { backend = "http://10.0.0.1:8080" }  # `${stage.backend}` in upstream URLs
+//!                                     # and plugin config strings (so mapper templates);
+//!                                     # every stage must define what they read
+//! throttle = { rate = 1000, burst = 2000 }  # each route's requests per second in the stage
+//!                                     # (1 to 1000000; burst default: rate); over it: 429
+//!                                     # THROTTLED with Retry-After
+//! [stages.prod.route_throttle]
+//! "GET /orders/{id}" = { rate = 50 }  # one route's own limit, by route id
+//! [stages.prod.canary]                # a share of the stage served with other variables
+//! percent = 10                        # as a route canary: percent, header, cookie, sticky
+//! variables = { backend = "http://10.0.0.2:8080" }  # overrides of the stage's
+//!
+//! [domains."api.example.com"]         # a custom domain (or "*.example.com")
+//! base_path = "/orders"               # its requests must start with it; stripped before the
+//!                                     # stages' base paths and routing
 //! ```
+//!
+//! An upstream or plugin that reads stage variables has one instance per stage (and stage
+//! canary), named `NAME@STAGE` (`orders@prod`, `orders@prod/canary`) in metrics and logs. Route
+//! metrics of a config with stages carry a `stage` label, the access log a `stage` field and
+//! plugins the context key `gateway.stage`.
 //!
 //! Two routes may not match the same (host, version, path template, method); a route without
 //! `methods` overlaps every route on its template. Templates the router cannot tell apart

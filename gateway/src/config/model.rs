@@ -5,6 +5,7 @@
 //! chains, upstream names in routes, path templates, durations) and resolves file paths relative
 //! to the config file. Anything that holds one of these can rely on it being coherent.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
@@ -54,6 +55,150 @@ pub struct Config {
     pub global_chain: Vec<String>,
     /// Routes, in config order.
     pub routes: Vec<Route>,
+    /// Stages, in name order (empty: every request is served outside any stage).
+    pub stages: Vec<StageDef>,
+    /// Custom domains that mount the API under a base path.
+    pub domains: Vec<DomainMount>,
+    /// Upstreams and plugins whose definition reads stage variables: each has one instance
+    /// per deployment, named [`staged_name`]`(name, deployment)` in `upstreams` and `plugins`.
+    pub staged: StagedNames,
+}
+
+impl Config {
+    /// The deployments requests are served by: one per stage and one per stage canary, in
+    /// that order (stage `i` is deployment `i`); a single unnamed one when there are no
+    /// stages.
+    pub fn deployments(&self) -> Vec<Deployment<'_>> {
+        deployments(&self.stages)
+    }
+
+    /// The name of the upstream `name` as deployment `deployment` uses it.
+    pub fn upstream_in<'a>(&self, name: &'a str, deployment: &Deployment<'_>) -> Cow<'a, str> {
+        match &deployment.name {
+            Some(key) if self.staged.upstreams.contains(name) => staged_name(name, key).into(),
+            _ => name.into(),
+        }
+    }
+
+    /// The name of the plugin `name` as deployment `deployment` uses it.
+    pub fn plugin_in<'a>(&self, name: &'a str, deployment: &Deployment<'_>) -> Cow<'a, str> {
+        match &deployment.name {
+            Some(key) if self.staged.plugins.contains(name) => staged_name(name, key).into(),
+            _ => name.into(),
+        }
+    }
+}
+
+/// The deployments of `stages` (see [`Config::deployments`]).
+pub fn deployments(stages: &[StageDef]) -> Vec<Deployment<'_>> {
+    if stages.is_empty() {
+        return vec![Deployment {
+            name: None,
+            stage: None,
+            canary: false,
+            variables: None,
+        }];
+    }
+    let primaries = stages.iter().map(|stage| Deployment {
+        name: Some(stage.name.clone()),
+        stage: Some(stage),
+        canary: false,
+        variables: Some(&stage.variables),
+    });
+    let canaries = stages.iter().filter_map(|stage| {
+        let canary = stage.canary.as_ref()?;
+        Some(Deployment {
+            name: Some(format!("{}/canary", stage.name)),
+            stage: Some(stage),
+            canary: true,
+            variables: Some(&canary.variables),
+        })
+    });
+    primaries.chain(canaries).collect()
+}
+
+/// The instance of the staged upstream or plugin `name` in the deployment named `deployment`:
+/// `orders@prod`, `orders@prod/canary` (user names cannot hold `@`).
+pub fn staged_name(name: &str, deployment: &str) -> String {
+    format!("{name}@{deployment}")
+}
+
+/// One set of stage variables requests are served with: a stage, or its canary.
+#[derive(Debug, Clone)]
+pub struct Deployment<'a> {
+    /// `prod` or `prod/canary`; `None` without stages.
+    pub name: Option<String>,
+    /// The stage.
+    pub stage: Option<&'a StageDef>,
+    /// Whether this is the stage's canary.
+    pub canary: bool,
+    /// The variables `${stage.NAME}` reads (the canary's: the stage's with its overrides).
+    pub variables: Option<&'a BTreeMap<String, String>>,
+}
+
+/// Names of the upstreams and plugins that have one instance per deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StagedNames {
+    /// Upstreams whose target URLs read stage variables.
+    pub upstreams: BTreeSet<String>,
+    /// Plugins whose config reads stage variables.
+    pub plugins: BTreeSet<String>,
+}
+
+/// `[stages.NAME]`: one deployment stage of the API (`dev`, `prod`), with its variables, how
+/// requests are assigned to it, and its throttling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageDef {
+    /// The stage's name (the `stage` metrics label and context value).
+    pub name: String,
+    /// Hosts whose requests are in the stage (lower-case names or `*.suffix` patterns);
+    /// empty: any host.
+    pub hosts: Vec<String>,
+    /// A path prefix selecting the stage, stripped before routing (`/dev`, no trailing `/`).
+    pub base_path: Option<String>,
+    /// The values of `${stage.NAME}`.
+    pub variables: BTreeMap<String, String>,
+    /// Each route's request rate limit in this stage, unless `route_throttle` names it.
+    pub throttle: Option<Throttle>,
+    /// Limits of single routes, by route id.
+    pub route_throttle: BTreeMap<String, Throttle>,
+    /// A share of the stage's requests served with other variables.
+    pub canary: Option<StageCanary>,
+}
+
+impl StageDef {
+    /// The limit of route `route` in this stage.
+    pub fn throttle_of(&self, route: &str) -> Option<Throttle> {
+        self.route_throttle.get(route).copied().or(self.throttle)
+    }
+}
+
+/// A stage canary: which requests are served with the canary's variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageCanary {
+    /// Which requests go to the canary.
+    pub split: TrafficSplit,
+    /// The stage's variables with the canary's overrides.
+    pub variables: BTreeMap<String, String>,
+}
+
+/// A request rate limit: a token bucket refilled at `rate_per_second`, holding `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Requests per second, sustained.
+    pub rate_per_second: u32,
+    /// Requests at once, after a quiet spell.
+    pub burst: u32,
+}
+
+/// `[domains."api.example.com"]`: a custom domain whose requests carry a base path, stripped
+/// before stage selection and routing (AWS's base path mappings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainMount {
+    /// The domain, lower-case: a name or a `*.suffix` pattern.
+    pub host: String,
+    /// The base path (`/orders`, no trailing `/`).
+    pub base_path: String,
 }
 
 /// Where access log lines go.
@@ -96,6 +241,7 @@ pub const ACCESS_LOG_FIELDS: &[&str] = &[
     "gateway_response",
     "upstream",
     "canary",
+    "stage",
 ];
 
 /// `[record]`: which requests are recorded, where, and what is kept out of the file.
@@ -243,7 +389,7 @@ pub struct Versioning {
 }
 
 /// A named backend: a pool of one or more targets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Upstream {
     /// The upstream's name in config.
     pub name: String,
@@ -286,7 +432,7 @@ pub struct ConnectionLimits {
 }
 
 /// One target of an upstream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstreamTarget {
     /// The base URL: scheme, authority and an optional base path prepended to the request
     /// path. The base path has no trailing `/`; `url.path()` is `/` when there is none.
@@ -404,14 +550,25 @@ pub struct OutlierDetection {
 }
 
 /// How an `https` upstream is verified and what the gateway presents to it.
+///
+/// Two are equal when they were built from the same files (by content) and server name.
 #[derive(Debug, Clone)]
 pub struct UpstreamTls {
     /// Trusted roots (the system's or a configured CA) and the gateway's client certificate,
     /// if any.
     pub client_config: Arc<rustls::ClientConfig>,
+    /// SHA-256 of the CA, client certificate and key files it was built from, in that order
+    /// (empty for one not configured).
+    pub files_digest: [String; 3],
     /// The name sent as SNI and verified against the certificate, when it is not the URL's
     /// host.
     pub server_name: Option<String>,
+}
+
+impl PartialEq for UpstreamTls {
+    fn eq(&self, other: &Self) -> bool {
+        self.files_digest == other.files_digest && self.server_name == other.server_name
+    }
 }
 
 /// What happens to a request when a plugin fails (traps, hits its deadline or memory cap).
@@ -664,14 +821,21 @@ pub enum Integration {
 }
 
 /// A canary release: which of a route's requests go to another upstream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canary {
+    /// The canary's upstream (a key of `Config::upstreams`).
+    pub upstream: String,
+    /// Which requests go to it.
+    pub split: TrafficSplit,
+}
+
+/// Which requests of a canary release go to the canary.
 ///
 /// A request that names a side (`header` or `cookie` set to `true`/`1` or `false`/`0`) goes
 /// there; the others go to the canary with probability `basis_points / 10000` — drawn per
 /// request, or from a hash of the `sticky` key so that a client stays on one side.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Canary {
-    /// The canary's upstream (a key of `Config::upstreams`).
-    pub upstream: String,
+pub struct TrafficSplit {
     /// The share of traffic, in hundredths of a percent (0 to 10000).
     pub basis_points: u32,
     /// A request header that picks the side.

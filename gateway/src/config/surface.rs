@@ -55,6 +55,71 @@ pub(super) struct ConfigFile {
     /// `[[routes]]`
     #[serde(default)]
     pub(super) routes: Vec<RouteSection>,
+    /// `[stages.prod]`
+    #[serde(default)]
+    pub(super) stages: BTreeMap<String, Spanned<StageSection>>,
+    /// `[domains."api.example.com"]`
+    #[serde(default)]
+    pub(super) domains: BTreeMap<String, Spanned<DomainSection>>,
+}
+
+/// `[stages.<name>]`: a deployment stage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StageSection {
+    /// `hosts = ["api.example.com", "*.prod.example.com"]`: requests for these hosts are in the
+    /// stage (absent: any host)
+    pub(super) hosts: Option<Vec<Spanned<String>>>,
+    /// `base_path = "/prod"`: requests under this path are in the stage; it is stripped before
+    /// routing
+    pub(super) base_path: Option<Spanned<String>>,
+    /// `variables = { backend = "http://10.0.0.1:8080" }`: read as `${stage.backend}` in
+    /// upstream URLs and plugin config strings
+    #[serde(default)]
+    pub(super) variables: BTreeMap<String, Spanned<String>>,
+    /// `throttle = { rate = 1000, burst = 2000 }`: each route's request rate limit in the stage
+    pub(super) throttle: Option<Spanned<ThrottleSection>>,
+    /// `[stages.prod.route_throttle]` `"GET /orders/{id}" = { rate = 50 }`: limits of single
+    /// routes, by route id
+    #[serde(default)]
+    pub(super) route_throttle: BTreeMap<String, Spanned<ThrottleSection>>,
+    /// `[stages.prod.canary]`
+    pub(super) canary: Option<Spanned<StageCanarySection>>,
+}
+
+/// `throttle = { rate = 1000, burst = 2000 }`: a token bucket.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ThrottleSection {
+    /// `rate = 1000`: requests per second (1 to 1000000)
+    pub(super) rate: Spanned<u64>,
+    /// `burst = 2000`: requests at once (the default: `rate`; 1 to 1000000)
+    pub(super) burst: Option<Spanned<u64>>,
+}
+
+/// `[stages.<name>.canary]`: a share of the stage's requests served with other variables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StageCanarySection {
+    /// `percent = 10` (the default 0; 0 to 100, fractions allowed down to 0.01)
+    pub(super) percent: Option<Spanned<f64>>,
+    /// `header = "x-canary"`: `true`/`1` sends the request to the canary, `false`/`0` not
+    pub(super) header: Option<Spanned<String>>,
+    /// `cookie = "canary"`: as `header`, from a cookie
+    pub(super) cookie: Option<Spanned<String>>,
+    /// `sticky = "client-ip"`, `"header:x-user-id"` or `"cookie:session"`: one client, one side
+    pub(super) sticky: Option<Spanned<String>>,
+    /// `variables = { backend = "http://10.0.0.2:8080" }`: overrides of the stage's variables
+    #[serde(default)]
+    pub(super) variables: BTreeMap<String, Spanned<String>>,
+}
+
+/// `[domains."<host>"]`: a custom domain that serves the API under a base path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DomainSection {
+    /// `base_path = "/orders"`: requests for the domain must start with it; it is stripped
+    pub(super) base_path: Spanned<String>,
 }
 
 /// `[gateway]`: request handling settings. All optional.

@@ -9,6 +9,7 @@ mod plugins;
 mod record;
 mod routes;
 mod settings;
+mod stages;
 mod store;
 mod template;
 mod time;
@@ -24,7 +25,7 @@ use http::HeaderName;
 use toml::Spanned;
 
 use super::error::{ConfigError, ConfigErrors, Locator};
-use super::model::{Config, DocumentSource};
+use super::model::{Config, DocumentSource, StagedNames, deployments};
 use super::surface::ConfigFile;
 
 const MIB: u64 = 1024 * 1024;
@@ -50,12 +51,20 @@ pub(super) fn validate(
     let reload = c.reload(&file.reload);
     let access_log = c.access_log(&file.access_log);
     let engine = c.engine(&file.engine);
-    let upstreams = c.upstreams(&file.upstreams);
+    let stages = c.stages(&file.stages);
+    let domains = c.domains(&file.domains);
+    let deployments = deployments(&stages);
+    let (mut upstreams, staged_upstreams) = c.upstreams(&file.upstreams, &deployments);
     let store = c.store(&file.store);
     let tracing = c.tracing(&file.tracing);
-    let plugins = c.plugins(&file.plugins, &engine);
+    let mut plugins = c.plugins(&file.plugins, &engine);
     let global_chain = c.global_chain(&file.chain.plugins, &plugins);
     let routes = c.routes(&file.routes, &upstreams, &plugins, &global_chain);
+    c.stage_route_ids(&file.stages, &routes);
+    let staged_plugins = c.stage_plugins(&mut plugins, &deployments);
+    // The staged upstreams' own names served the routes' checks; requests use the instances.
+    upstreams.retain(|name, _| !staged_upstreams.contains(name));
+    drop(deployments);
     let versioning = c.versioning(&file.versioning, &routes);
     let record = file.record.as_ref().map(|r| c.record(r, &routes));
     let mut watched_files: Vec<PathBuf> = plugins.values().map(|p| p.path.clone()).collect();
@@ -74,6 +83,10 @@ pub(super) fn validate(
         let mut errors = c.errors;
         // File order; errors about the file as a whole first.
         errors.sort_by_key(|e| (e.line, e.column));
+        // A value checked once per stage fails alike in each.
+        errors.dedup_by(|a, b| {
+            (a.line, a.column, &a.key, &a.message) == (b.line, b.column, &b.key, &b.message)
+        });
         return Err(ConfigErrors(errors));
     }
     Ok(Config {
@@ -94,6 +107,12 @@ pub(super) fn validate(
         plugins,
         global_chain,
         routes,
+        stages,
+        domains,
+        staged: StagedNames {
+            upstreams: staged_upstreams,
+            plugins: staged_plugins,
+        },
     })
 }
 
@@ -174,6 +193,8 @@ fn listing<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
         .join(", ")
 }
 
+#[cfg(test)]
+mod stages_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

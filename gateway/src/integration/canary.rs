@@ -1,5 +1,5 @@
-//! Canary releases: which side of a route's split a request goes to — the route's upstream
-//! or the canary's.
+//! Canary releases: which side of a split a request goes to — a route's upstream or the
+//! canary's, a stage's variables or its canary's.
 
 use std::sync::Arc;
 
@@ -9,36 +9,35 @@ use metrics::Counter;
 
 use super::balance::{KeySource, hash_key};
 use super::upstream::HttpUpstream;
-use crate::config::Canary;
+use crate::config::{Canary, TrafficSplit};
 use crate::metrics::CANARY_REQUESTS_TOTAL;
 
 /// A route's canary: its upstream and how requests are split.
 pub struct CanarySplit {
     /// The canary's upstream pool.
     pub upstream: Arc<HttpUpstream>,
-    split: Canary,
+    split: TrafficSplit,
     to_canary: Counter,
     to_primary: Counter,
 }
 
 impl CanarySplit {
-    /// The split of route `route` between `primary` and `upstream` (counted per side).
-    pub fn new(route: &str, primary: &str, upstream: Arc<HttpUpstream>, split: Canary) -> Self {
+    /// The split of route `route` between `primary` and `canary`'s upstream (counted per
+    /// side).
+    pub fn new(route: &str, primary: &str, upstream: Arc<HttpUpstream>, canary: Canary) -> Self {
         let side = |upstream: &str, canary: &'static str| metrics::counter!(CANARY_REQUESTS_TOTAL, "route" => route.to_owned(), "upstream" => upstream.to_owned(), "canary" => canary);
         CanarySplit {
             to_canary: side(upstream.name(), "true"),
             to_primary: side(primary, "false"),
             upstream,
-            split,
+            split: canary.split,
         }
     }
 
-    /// Whether the request with `headers` from `client_ip` goes to the canary: the side its
-    /// header or cookie names, else its share — drawn, or from its sticky key.
+    /// Whether the request with `headers` from `client_ip` goes to the canary (see
+    /// [`picks_canary`]).
     pub fn chooses_canary(&self, headers: &HeaderMap, client_ip: &[u8]) -> bool {
-        let canary = self
-            .named_side(headers)
-            .unwrap_or_else(|| self.by_share(headers, client_ip));
+        let canary = picks_canary(&self.split, headers, client_ip);
         if canary {
             self.to_canary.increment(1);
         } else {
@@ -46,39 +45,43 @@ impl CanarySplit {
         }
         canary
     }
+}
 
-    /// `true`/`1` or `false`/`0` in the split's header, else its cookie.
-    fn named_side(&self, headers: &HeaderMap) -> Option<bool> {
-        let from_header = self
-            .split
-            .header
-            .as_ref()
-            .and_then(|name| headers.get(name))
-            .and_then(|value| side(value.as_bytes()));
-        from_header.or_else(|| {
-            let name = self.split.cookie.as_deref()?;
-            headers
-                .get_all(COOKIE)
-                .iter()
-                .flat_map(|line| line.as_bytes().split(|&b| b == b';'))
-                .find_map(|pair| {
-                    let (n, value) = pair.trim_ascii().split_once_byte(b'=')?;
-                    (n == name.as_bytes()).then(|| side(value)).flatten()
-                })
-        })
-    }
+/// Whether `split` sends the request with `headers` from `client_ip` to the canary: the side
+/// its header or cookie names, else its share — drawn, or from its sticky key.
+pub fn picks_canary(split: &TrafficSplit, headers: &HeaderMap, client_ip: &[u8]) -> bool {
+    named_side(split, headers).unwrap_or_else(|| by_share(split, headers, client_ip))
+}
 
-    fn by_share(&self, headers: &HeaderMap, client_ip: &[u8]) -> bool {
-        let points = u64::from(self.split.basis_points);
-        let key = KeySource { headers, client_ip };
-        let draw = self
-            .split
-            .sticky
-            .as_ref()
-            .and_then(|on| hash_key(on, &key))
-            .unwrap_or_else(|| fastrand::u64(..));
-        draw % 10_000 < points
-    }
+/// `true`/`1` or `false`/`0` in the split's header, else its cookie.
+fn named_side(split: &TrafficSplit, headers: &HeaderMap) -> Option<bool> {
+    let from_header = split
+        .header
+        .as_ref()
+        .and_then(|name| headers.get(name))
+        .and_then(|value| side(value.as_bytes()));
+    from_header.or_else(|| {
+        let name = split.cookie.as_deref()?;
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .flat_map(|line| line.as_bytes().split(|&b| b == b';'))
+            .find_map(|pair| {
+                let (n, value) = pair.trim_ascii().split_once_byte(b'=')?;
+                (n == name.as_bytes()).then(|| side(value)).flatten()
+            })
+    })
+}
+
+fn by_share(split: &TrafficSplit, headers: &HeaderMap, client_ip: &[u8]) -> bool {
+    let points = u64::from(split.basis_points);
+    let key = KeySource { headers, client_ip };
+    let draw = split
+        .sticky
+        .as_ref()
+        .and_then(|on| hash_key(on, &key))
+        .unwrap_or_else(|| fastrand::u64(..));
+    draw % 10_000 < points
 }
 
 /// A side named in a header or cookie value.
@@ -131,10 +134,12 @@ mod tests {
         };
         let canary = Canary {
             upstream: "v2".into(),
-            basis_points,
-            header: Some(http::HeaderName::from_static("x-canary")),
-            cookie: Some("canary".into()),
-            sticky,
+            split: TrafficSplit {
+                basis_points,
+                header: Some(http::HeaderName::from_static("x-canary")),
+                cookie: Some("canary".into()),
+                sticky,
+            },
         };
         CanarySplit::new("r", "v1", HttpUpstream::new(&upstream), canary)
     }

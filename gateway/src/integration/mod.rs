@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-pub use canary::CanarySplit;
+pub use canary::{CanarySplit, picks_canary};
 pub use pool::PooledBody;
 pub use target::InFlight;
 pub use upstream::{Answered, HttpUpstream, OutgoingBody, RouteRetries};

@@ -33,6 +33,9 @@ use crate::metrics::{
 /// An upstream: its targets with their connection pools, and what protects them.
 pub struct HttpUpstream {
     name: String,
+    /// What it was built from: a reload with the same definition keeps this upstream, its
+    /// connections, health and ejections.
+    definition: Upstream,
     pub(super) targets: Vec<Target>,
     balancer: Balancer,
     /// The clock of outlier ejections.
@@ -123,6 +126,7 @@ impl HttpUpstream {
         let (stop_checks, stopped) = watch::channel(());
         let this = Arc::new(HttpUpstream {
             name: upstream.name.clone(),
+            definition: upstream.clone(),
             balancer: Balancer::new(&upstream.balance, &weights, &ids),
             targets,
             epoch: Epoch::new(),
@@ -146,6 +150,11 @@ impl HttpUpstream {
     /// The upstream's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The definition it was built from.
+    pub fn definition(&self) -> &Upstream {
+        &self.definition
     }
 
     /// The integration timeout: the whole call, retries included.

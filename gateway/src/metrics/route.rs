@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
-use metrics::{Counter, Histogram};
+use metrics::{Counter, Histogram, Label};
 
 use super::{
     GATEWAY_DURATION, INTEGRATION_DURATION, METHOD_LABELS, REQUEST_DURATION, REQUESTS_TOTAL,
@@ -18,6 +18,7 @@ pub const UNMATCHED_ROUTE: &str = "_unmatched";
 /// The request metrics of one route (or of the unmatched requests), built with the snapshot.
 pub struct RouteMetrics {
     route: String,
+    stage: Option<String>,
     requests: [[OnceLock<Counter>; STATUS_LABELS.len()]; METHOD_LABELS.len()],
     duration: OnceLock<Histogram>,
     integration: OnceLock<Histogram>,
@@ -25,11 +26,13 @@ pub struct RouteMetrics {
 }
 
 impl RouteMetrics {
-    /// The metrics of the route with id `route` (registered lazily: a route that never serves
-    /// a request exports no series).
-    pub fn new(route: &str) -> Self {
+    /// The metrics of the route with id `route` in stage `stage` (registered lazily: a route
+    /// that never serves a request exports no series). Series of a route in a stage have a
+    /// `stage` label too.
+    pub fn new(route: &str, stage: Option<&str>) -> Self {
         RouteMetrics {
             route: route.to_owned(),
+            stage: stage.map(str::to_owned),
             requests: Default::default(),
             duration: OnceLock::new(),
             integration: OnceLock::new(),
@@ -49,7 +52,13 @@ impl RouteMetrics {
         let (m, s) = (method_index(method), status_index(status));
         self.requests[m][s]
             .get_or_init(|| {
-                metrics::counter!(REQUESTS_TOTAL, "route" => self.route.clone(), "method" => METHOD_LABELS[m], "status" => STATUS_LABELS[s])
+                let mut labels = vec![
+                    Label::new("route", self.route.clone()),
+                    Label::from_static_parts("method", METHOD_LABELS[m]),
+                    Label::from_static_parts("status", STATUS_LABELS[s]),
+                ];
+                labels.extend(self.stage_label());
+                metrics::counter!(REQUESTS_TOTAL, labels)
             })
             .increment(1);
         self.histogram(&self.duration, REQUEST_DURATION)
@@ -64,6 +73,15 @@ impl RouteMetrics {
     }
 
     fn histogram<'a>(&self, slot: &'a OnceLock<Histogram>, name: &'static str) -> &'a Histogram {
-        slot.get_or_init(|| metrics::histogram!(name, "route" => self.route.clone()))
+        slot.get_or_init(|| {
+            let mut labels = vec![Label::new("route", self.route.clone())];
+            labels.extend(self.stage_label());
+            metrics::histogram!(name, labels)
+        })
+    }
+
+    fn stage_label(&self) -> Option<Label> {
+        let stage = self.stage.as_ref()?;
+        Some(Label::new("stage", stage.clone()))
     }
 }

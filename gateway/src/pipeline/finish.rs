@@ -139,5 +139,8 @@ fn access_log_entry(request: &RequestContext, bytes_out: u64) -> crate::access_l
         gateway_response: request.gateway_response,
         upstream: request.upstream_sent_to().map(|(name, _)| name),
         canary: request.upstream_sent_to().and_then(|(_, canary)| canary),
+        stage: request
+            .matched_route()
+            .and_then(|route| route.stage.as_deref()),
     }
 }

@@ -59,7 +59,10 @@ pub async fn handle(
     let answer = match routed {
         Routed::Found(found) => {
             route::enter(&mut request, found);
-            serve_route(&mut request, body).await
+            match route::throttle(&request) {
+                Ok(()) => serve_route(&mut request, body).await,
+                Err(throttled) => rescue(throttled, &mut request),
+            }
         }
         Routed::Preflight { target, allow } => preflight(&mut request, target, allow).await,
         Routed::Refused(error) => rescue(error, &mut request),

@@ -28,25 +28,48 @@ pub(super) enum Routed {
     Refused(GatewayError),
 }
 
-/// Looks the request up in the snapshot's router.
+/// Assigns the request to its deployment (see [`crate::stages`]) and looks it up in the
+/// snapshot's router.
 pub(super) fn route(request: &RequestContext) -> Routed {
     let exchange = &request.exchange.request;
-    let router = &request.snapshot.router;
+    let snapshot = &request.snapshot;
+    let host = request.client.host.as_ref().map(HeaderValue::as_bytes);
+    let refused = || {
+        Routed::Refused(GatewayError::NoRoute {
+            method: exchange.method.clone(),
+            path: exchange.path.clone(),
+        })
+    };
+    let (deployment, path) = match &snapshot.stages {
+        None => (0, exchange.path.as_str()),
+        Some(stages) => {
+            let client_ip = request.client.client_ip.as_bytes();
+            match stages.assign(host, &exchange.path, &exchange.headers, client_ip) {
+                Some(assigned) => (assigned.deployment, assigned.path),
+                None => return refused(),
+            }
+        }
+    };
+    let offset = deployment * snapshot.routes_per_deployment;
     let lookup = |method: &Method| {
-        router.lookup(
+        let found = snapshot.router.lookup(
             method,
-            &exchange.path,
-            request.client.host.as_ref().map(HeaderValue::as_bytes),
+            path,
+            host,
             &exchange.headers,
             exchange.query.as_deref(),
-        )
+        );
+        match found {
+            RouteMatch::Found(mut found) => {
+                found.route += offset;
+                RouteMatch::Found(found)
+            }
+            other => other,
+        }
     };
     match lookup(&exchange.method) {
         RouteMatch::Found(found) => Routed::Found(found),
-        RouteMatch::NotFound => Routed::Refused(GatewayError::NoRoute {
-            method: exchange.method.clone(),
-            path: exchange.path.clone(),
-        }),
+        RouteMatch::NotFound => refused(),
         RouteMatch::MethodNotAllowed { allow } => {
             let preflight_target = preflight_method(request).map(|method| lookup(&method));
             match preflight_target {
@@ -59,6 +82,22 @@ pub(super) fn route(request: &RequestContext) -> Routed {
             }
         }
     }
+}
+
+/// The route's throttle in its stage: `Err` (429) when its bucket is empty.
+pub(super) fn throttle(request: &RequestContext) -> Result<(), GatewayError> {
+    let Some(route) = request.matched_route() else {
+        return Ok(());
+    };
+    let Some(throttle) = &route.throttle else {
+        return Ok(());
+    };
+    throttle
+        .admit()
+        .map_err(|retry_after| GatewayError::Throttled {
+            stage: route.stage.clone(),
+            retry_after,
+        })
 }
 
 /// The method a CORS preflight asks about.
@@ -79,6 +118,11 @@ pub(super) fn enter(request: &mut RequestContext, found: Matched) {
     exchange
         .context
         .insert(ContextBag::ROUTE_ID, route.id.clone());
+    if let Some(stage) = &route.stage {
+        exchange
+            .context
+            .insert(ContextBag::STAGE, stage.to_string());
+    }
     if let Some(version) = found.version {
         exchange.context.insert(ContextBag::API_VERSION, version);
     }
@@ -99,6 +143,11 @@ pub(super) fn enter_preflight(request: &mut RequestContext, target: Matched) {
     exchange
         .context
         .insert(ContextBag::ROUTE_ID, route.id.clone());
+    if let Some(stage) = &route.stage {
+        exchange
+            .context
+            .insert(ContextBag::STAGE, stage.to_string());
+    }
     exchange.request.path_params = target.params;
     request.route = Some(target.route);
     start_recording(request);

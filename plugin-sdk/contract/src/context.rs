@@ -14,6 +14,9 @@ pub const CLIENT_IP: &str = "gateway.client-ip";
 pub const API_VERSION: &str = "gateway.api-version";
 /// The W3C trace id of the request.
 pub const TRACE_ID: &str = "gateway.trace-id";
+/// The stage serving the request (`prod`, or `prod/canary` for its canary), when the config
+/// declares stages.
+pub const STAGE: &str = "gateway.stage";
 
 /// TLS listeners: the protocol, `TLSv1.2` or `TLSv1.3`.
 pub const TLS_PROTOCOL: &str = "gateway.tls.protocol";

@@ -47,7 +47,10 @@ impl Checker<'_> {
             // A list of bad methods is not "any method": don't report overlaps from it.
             let methods_ok = self.errors.len() == errors_before;
             let version = s.version.as_ref().map(|v| self.version(v, &prefix));
-            let host = s.host.as_ref().map(|h| self.host(h, &prefix));
+            let host = s
+                .host
+                .as_ref()
+                .map(|h| self.host(h, &format!("{prefix}.host")));
             let path = s.path.get_ref().clone();
             let path_ok = match template::check(&path) {
                 Ok(()) => true,
@@ -144,8 +147,9 @@ impl Checker<'_> {
         v.clone()
     }
 
-    /// A route's host: a name or a wildcard over its subdomains, lower-cased.
-    fn host(&mut self, host: &Spanned<String>, prefix: &str) -> String {
+    /// A host a route, stage or domain names: a name or a wildcard over its subdomains,
+    /// lower-cased.
+    pub(super) fn host(&mut self, host: &Spanned<String>, key: &str) -> String {
         let written = host.get_ref().to_ascii_lowercase();
         // Requests may name a host with its trailing dot (`example.com.`): the same host.
         let pattern = written.strip_suffix('.').unwrap_or(&written).to_owned();
@@ -163,7 +167,7 @@ impl Checker<'_> {
                         of a name (any depth), without a scheme, port or path";
             self.error(
                 host.span(),
-                &format!("{prefix}.host"),
+                key,
                 format!("invalid host `{}`", host.get_ref()),
                 Some(help.into()),
             );

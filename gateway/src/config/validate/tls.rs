@@ -169,9 +169,20 @@ impl Checker<'_> {
             }
             valid.then(|| name.get_ref().clone())
         });
+        let digest = |value: Option<&Spanned<String>>| {
+            let path = value.map(|v| self.base_dir.join(v.get_ref()));
+            path.and_then(|p| crate::file_digest::file_digest(&p))
+                .unwrap_or_default()
+        };
+        let files_digest = [
+            digest(s.and_then(|s| s.ca.as_ref())),
+            digest(s.and_then(|s| s.client_cert.as_ref())),
+            digest(s.and_then(|s| s.client_key.as_ref())),
+        ];
         match tls::upstream_client_config(roots, client_certificate) {
             Ok(config) => Some(UpstreamTls {
                 client_config: Arc::new(config),
+                files_digest,
                 server_name,
             }),
             Err(error) => {

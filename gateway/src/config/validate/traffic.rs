@@ -10,13 +10,25 @@ use toml::Spanned;
 
 use super::super::model::{
     Balance, Canary, HashOn, HealthCheck, OutlierDetection, RetryBudgetSettings, RetryOn,
-    RetryPolicy, Upstream,
+    RetryPolicy, TrafficSplit, Upstream,
 };
 use super::super::surface::{
     Balance as BalanceKind, CanarySection, HealthCheckSection, OutlierSection, RetriesSection,
     RetryBudgetSection, UpstreamSection,
 };
 use super::{Checker, listing};
+
+/// The keys of a traffic split, as written.
+pub(super) struct SplitKeys<'a> {
+    /// `percent = 10`
+    pub(super) percent: Option<&'a Spanned<f64>>,
+    /// `header = "x-canary"`
+    pub(super) header: Option<&'a Spanned<String>>,
+    /// `cookie = "canary"`
+    pub(super) cookie: Option<&'a Spanned<String>>,
+    /// `sticky = "client-ip"`
+    pub(super) sticky: Option<&'a Spanned<String>>,
+}
 
 /// The retry conditions that are not a status.
 const RETRY_CONDITIONS: [&str; 4] = ["connect-failure", "refused-stream", "reset", "timeout"];
@@ -338,6 +350,20 @@ impl Checker<'_> {
             let help = "name the upstream with the new version";
             self.error(s.upstream.span(), &upstream_key, message, Some(help.into()));
         }
+        let split = self.traffic_split(
+            SplitKeys {
+                percent: s.percent.as_ref(),
+                header: s.header.as_ref(),
+                cookie: s.cookie.as_ref(),
+                sticky: s.sticky.as_ref(),
+            },
+            key,
+        );
+        Canary { upstream, split }
+    }
+
+    /// A canary's `percent`, `header`, `cookie` and `sticky`.
+    pub(super) fn traffic_split(&mut self, s: SplitKeys<'_>, key: &str) -> TrafficSplit {
         let basis_points = match &s.percent {
             None => 0,
             Some(p) if (0.0..=100.0).contains(p.get_ref()) => (p.get_ref() * 100.0).round() as u32,
@@ -355,9 +381,8 @@ impl Checker<'_> {
         };
         let header = s
             .header
-            .as_ref()
             .and_then(|h| self.header_name(h, &format!("{key}.header")));
-        let cookie = s.cookie.as_ref().and_then(|c| {
+        let cookie = s.cookie.and_then(|c| {
             if is_cookie_name(c.get_ref()) {
                 return Some(c.get_ref().clone());
             }
@@ -373,10 +398,8 @@ impl Checker<'_> {
         });
         let sticky = s
             .sticky
-            .as_ref()
             .and_then(|v| self.hash_on(v, &format!("{key}.sticky")));
-        Canary {
-            upstream,
+        TrafficSplit {
             basis_points,
             header,
             cookie,

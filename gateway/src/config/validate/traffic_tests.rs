@@ -10,10 +10,10 @@ use super::super::{
     Balance, ConfigError, ConfigErrors, ConnectionLimits, HashOn, Integration, parse,
 };
 
-const LISTENER: &str = "[[listeners]]\naddress = \"127.0.0.1:8080\"\n";
+pub(super) const LISTENER: &str = "[[listeners]]\naddress = \"127.0.0.1:8080\"\n";
 
 /// Every error for `LISTENER` + `text`, as `(key, message)`.
-fn problems(text: &str) -> Vec<(String, String)> {
+pub(super) fn problems(text: &str) -> Vec<(String, String)> {
     match parse(Path::new("gw.toml"), &format!("{LISTENER}{text}")) {
         Ok(_) => panic!("expected errors for:\n{text}"),
         Err(ConfigErrors(errors)) => errors
@@ -316,8 +316,11 @@ fn a_canary_names_another_known_upstream_and_a_valid_share() {
         panic!("an http route");
     };
     let canary = canary.as_ref().unwrap();
-    assert_eq!((canary.upstream.as_str(), canary.basis_points), ("b", 1250));
-    assert_eq!(canary.sticky, Some(HashOn::ClientIp));
+    assert_eq!(
+        (canary.upstream.as_str(), canary.split.basis_points),
+        ("b", 1250)
+    );
+    assert_eq!(canary.split.sticky, Some(HashOn::ClientIp));
     let unknown = problems(&route("{ upstream = \"c\" }"));
     assert_eq!(
         unknown[0],

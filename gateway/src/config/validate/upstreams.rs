@@ -1,116 +1,152 @@
 //! `[upstreams.<name>]`: named backends and their URLs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use toml::Spanned;
 
 use super::super::de::toml_key;
-use super::super::model::{ConnectionLimits, Upstream, UpstreamProtocol, UpstreamTarget};
+use super::super::model::{
+    ConnectionLimits, Deployment, Upstream, UpstreamProtocol, UpstreamTarget, staged_name,
+};
 use super::super::surface::{Protocol, UpstreamSection};
 use super::Checker;
+use super::stages::{reads_stage_variables, substitute};
 
 impl Checker<'_> {
+    /// `[upstreams]`, and the names of those whose target URLs read stage variables: each of
+    /// these is checked once per deployment and kept as one instance per deployment (named
+    /// [`staged_name`]) and, for the routes' checks, under its own name with the first
+    /// deployment's values.
     pub(super) fn upstreams(
         &mut self,
         sections: &BTreeMap<String, Spanned<UpstreamSection>>,
-    ) -> BTreeMap<String, Upstream> {
+        deployments: &[Deployment<'_>],
+    ) -> (BTreeMap<String, Upstream>, BTreeSet<String>) {
         let mut upstreams = BTreeMap::new();
+        let mut staged = BTreeSet::new();
+        let unstaged = Deployment {
+            name: None,
+            stage: None,
+            canary: false,
+            variables: None,
+        };
         for (name, section) in sections {
-            let prefix = format!("upstreams.{}", toml_key(name));
-            let s = section.get_ref();
-            let targets = self.targets(s, section.span(), &prefix);
-            let connect = self.number(
-                &s.connect_timeout_ms,
-                &format!("{prefix}.connect_timeout_ms"),
-                1000,
-                1..=600_000,
-            );
-            let timeout = self.number(
-                &s.timeout_ms,
-                &format!("{prefix}.timeout_ms"),
-                29_000,
-                1..=3_600_000,
-            );
-            let https = targets
-                .first()
-                .is_some_and(|t| t.url.scheme_str() == Some("https"));
-            let tls = if https {
-                self.upstream_tls(&prefix, s.tls.as_ref(), section.span())
-            } else {
-                if let Some(table) = &s.tls {
-                    let message = "`tls` settings on an `http` upstream".to_owned();
-                    let help = "use `https://` URLs, or remove the `tls` table";
-                    self.error(
-                        table.span(),
-                        &format!("{prefix}.tls"),
-                        message,
-                        Some(help.into()),
-                    );
+            if !reads_stage_variables_in(section.get_ref()) {
+                upstreams.insert(name.clone(), self.upstream(name, section, &unstaged));
+                continue;
+            }
+            staged.insert(name.clone());
+            for deployment in deployments {
+                let mut upstream = self.upstream(name, section, deployment);
+                if !upstreams.contains_key(name) {
+                    upstreams.insert(name.clone(), upstream.clone());
                 }
-                None
-            };
-            let max_requests = s.max_requests.as_ref().map(|_| {
-                let key = format!("{prefix}.max_requests");
-                self.number(&s.max_requests, &key, 1024, 1..=1_000_000) as u32
-            });
-            let max_connections = self.connection_limits(s, &prefix);
-            let protocol = self.protocol(s, https, &prefix);
-            let balance = self.balance(s, &prefix);
-            let retries = s
-                .retries
-                .as_ref()
-                .map(|r| self.retry_policy(r, &format!("{prefix}.retries")));
-            if let (Some(policy), Some(table)) = (&retries, &s.retries)
-                && policy.per_try_timeout >= Some(Duration::from_millis(timeout))
-            {
-                let key = format!("{prefix}.retries.per_try_timeout_ms");
-                let message = format!(
-                    "`per_try_timeout_ms` is not below the upstream's `timeout_ms = {timeout}`"
-                );
-                let help = "a try must end before the whole call does, or no retry has time";
-                let span = table
-                    .get_ref()
-                    .per_try_timeout_ms
-                    .as_ref()
-                    .map(Spanned::span);
+                if let Some(deployment_name) = &deployment.name {
+                    upstream.name = staged_name(name, deployment_name);
+                    upstreams.insert(upstream.name.clone(), upstream);
+                }
+            }
+        }
+        (upstreams, staged)
+    }
+
+    /// One `[upstreams.<name>]`, its URLs read with `deployment`'s stage variables.
+    fn upstream(
+        &mut self,
+        name: &str,
+        section: &Spanned<UpstreamSection>,
+        deployment: &Deployment<'_>,
+    ) -> Upstream {
+        let prefix = format!("upstreams.{}", toml_key(name));
+        let s = section.get_ref();
+        let targets = self.targets(s, section.span(), &prefix, deployment);
+        let connect = self.number(
+            &s.connect_timeout_ms,
+            &format!("{prefix}.connect_timeout_ms"),
+            1000,
+            1..=600_000,
+        );
+        let timeout = self.number(
+            &s.timeout_ms,
+            &format!("{prefix}.timeout_ms"),
+            29_000,
+            1..=3_600_000,
+        );
+        let https = targets
+            .first()
+            .is_some_and(|t| t.url.scheme_str() == Some("https"));
+        let tls = if https {
+            self.upstream_tls(&prefix, s.tls.as_ref(), section.span())
+        } else {
+            if let Some(table) = &s.tls {
+                let message = "`tls` settings on an `http` upstream".to_owned();
+                let help = "use `https://` URLs, or remove the `tls` table";
                 self.error(
-                    span.unwrap_or(table.span()),
-                    &key,
+                    table.span(),
+                    &format!("{prefix}.tls"),
                     message,
                     Some(help.into()),
                 );
             }
-            let retry_budget = self.retry_budget(s.retry_budget.as_ref(), &prefix);
-            let health_check = s
-                .health_check
+            None
+        };
+        let max_requests = s.max_requests.as_ref().map(|_| {
+            let key = format!("{prefix}.max_requests");
+            self.number(&s.max_requests, &key, 1024, 1..=1_000_000) as u32
+        });
+        let max_connections = self.connection_limits(s, &prefix);
+        let protocol = self.protocol(s, https, &prefix);
+        let balance = self.balance(s, &prefix);
+        let retries = s
+            .retries
+            .as_ref()
+            .map(|r| self.retry_policy(r, &format!("{prefix}.retries")));
+        if let (Some(policy), Some(table)) = (&retries, &s.retries)
+            && policy.per_try_timeout >= Some(Duration::from_millis(timeout))
+        {
+            let key = format!("{prefix}.retries.per_try_timeout_ms");
+            let message = format!(
+                "`per_try_timeout_ms` is not below the upstream's `timeout_ms = {timeout}`"
+            );
+            let help = "a try must end before the whole call does, or no retry has time";
+            let span = table
+                .get_ref()
+                .per_try_timeout_ms
                 .as_ref()
-                .map(|h| self.health_check(h, &format!("{prefix}.health_check")));
-            let outlier = s
-                .outlier
-                .as_ref()
-                .map(|o| self.outlier(o, &format!("{prefix}.outlier")));
-            // Kept even when invalid, so routes naming it get no spurious "unknown upstream".
-            upstreams.insert(
-                name.clone(),
-                Upstream {
-                    name: name.clone(),
-                    targets,
-                    protocol,
-                    balance,
-                    connect_timeout: Duration::from_millis(connect),
-                    timeout: Duration::from_millis(timeout),
-                    tls,
-                    max_requests,
-                    max_connections,
-                    retries,
-                    retry_budget,
-                    health_check,
-                    outlier,
-                },
+                .map(Spanned::span);
+            self.error(
+                span.unwrap_or(table.span()),
+                &key,
+                message,
+                Some(help.into()),
             );
         }
-        upstreams
+        let retry_budget = self.retry_budget(s.retry_budget.as_ref(), &prefix);
+        let health_check = s
+            .health_check
+            .as_ref()
+            .map(|h| self.health_check(h, &format!("{prefix}.health_check")));
+        let outlier = s
+            .outlier
+            .as_ref()
+            .map(|o| self.outlier(o, &format!("{prefix}.outlier")));
+        // Kept even when invalid, so routes naming it get no spurious "unknown upstream".
+        Upstream {
+            name: name.to_owned(),
+            targets,
+            protocol,
+            balance,
+            connect_timeout: Duration::from_millis(connect),
+            timeout: Duration::from_millis(timeout),
+            tls,
+            max_requests,
+            max_connections,
+            retries,
+            retry_budget,
+            health_check,
+            outlier,
+        }
     }
 
     /// `max_connections` and `max_pending`: the second only with the first.
@@ -167,10 +203,11 @@ impl Checker<'_> {
         s: &UpstreamSection,
         span: std::ops::Range<usize>,
         prefix: &str,
+        deployment: &Deployment<'_>,
     ) -> Vec<UpstreamTarget> {
         let list = match (&s.url, &s.targets) {
             (Some(url), None) => {
-                let url = self.upstream_url(url, &format!("{prefix}.url"));
+                let url = self.upstream_url(url, &format!("{prefix}.url"), deployment);
                 return vec![UpstreamTarget {
                     url: url.unwrap_or_default(),
                     weight: 1,
@@ -212,7 +249,7 @@ impl Checker<'_> {
         for (i, t) in list.get_ref().iter().enumerate() {
             let key = format!("{prefix}.targets[{i}]");
             let weight = self.number(&t.weight, &format!("{key}.weight"), 1, 0..=1000) as u32;
-            let Some(url) = self.upstream_url(&t.url, &format!("{key}.url")) else {
+            let Some(url) = self.upstream_url(&t.url, &format!("{key}.url"), deployment) else {
                 continue;
             };
             let this = url.scheme_str().unwrap_or_default().to_owned();
@@ -247,8 +284,24 @@ impl Checker<'_> {
         targets
     }
 
-    fn upstream_url(&mut self, value: &Spanned<String>, key: &str) -> Option<http::Uri> {
-        let raw = value.get_ref();
+    fn upstream_url(
+        &mut self,
+        value: &Spanned<String>,
+        key: &str,
+        deployment: &Deployment<'_>,
+    ) -> Option<http::Uri> {
+        let raw = match substitute(value.get_ref(), deployment) {
+            Ok(raw) => raw,
+            Err(unresolved) => {
+                // A canary's variables include its stage's: report the stage only.
+                if !deployment.canary {
+                    let (message, help) = unresolved.explain(deployment);
+                    self.error(value.span(), key, message, Some(help));
+                }
+                return None;
+            }
+        };
+        let raw = raw.as_ref();
         let example = "e.g. `http://127.0.0.1:9000` or `https://orders.internal/api`";
         let problem = match raw.parse::<http::Uri>() {
             Err(e) => Some((
@@ -306,4 +359,16 @@ fn port_ok(authority: &str) -> bool {
     after_host
         .rsplit_once(':')
         .is_none_or(|(_, port)| port.parse::<u16>().is_ok_and(|p| p != 0))
+}
+
+/// Whether an upstream's target URLs read stage variables.
+fn reads_stage_variables_in(s: &UpstreamSection) -> bool {
+    let listed = s
+        .targets
+        .iter()
+        .flat_map(|list| list.get_ref().iter().map(|t| &t.url));
+    s.url
+        .iter()
+        .chain(listed)
+        .any(|url| reads_stage_variables(url.get_ref()))
 }
