@@ -70,6 +70,10 @@ pub const UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL: &str =
 /// target unhealthy or ejected).
 pub const UPSTREAM_UNAVAILABLE_TOTAL: &str = "wasmgate_upstream_unavailable_total";
 
+/// Counter: DNS discovery rounds that failed to resolve a target's host name (the upstream
+/// keeps its targets), labelled `upstream`.
+pub const UPSTREAM_DNS_FAILURES_TOTAL: &str = "wasmgate_upstream_dns_failures_total";
+
 /// Gauge: connections open to an upstream's targets, labelled `upstream` (only for upstreams
 /// with `max_connections`).
 pub const UPSTREAM_OPEN_CONNECTIONS: &str = "wasmgate_upstream_open_connections";

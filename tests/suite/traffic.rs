@@ -745,3 +745,49 @@ async fn a_reload_keeps_an_unchanged_upstream_with_its_ejections_and_renews_a_ch
     backends_of(&gateway, "/remembered/x", 10).await;
     assert_eq!(broken.requests(), 2, "tried once more, then ejected again");
 }
+
+#[tokio::test]
+async fn dns_discovery_makes_each_address_of_a_name_a_target_and_keeps_the_name_as_host() {
+    let upstream = wasmgate_tests::EchoUpstream::start().await;
+    let port = upstream.address.port();
+    let gateway = gateway(
+        &format!(
+            "[upstreams.discovered]\nurl = \"http://localhost:{port}\"\ndns_refresh_ms = 100\n"
+        ),
+        &[("discovered", "[\"GET\"]", "")],
+    )
+    .await;
+    // `localhost` is 127.0.0.1 here (/etc/hosts): once resolved, that address is the target.
+    let series = key(
+        "wasmgate_upstream_target_requests_total",
+        &[
+            ("upstream", "discovered"),
+            ("target", &format!("http://127.0.0.1:{port}/")),
+            ("outcome", "answered"),
+        ],
+    );
+    let client = http1();
+    let started = Instant::now();
+    loop {
+        let response = client.get(&gateway.url("/discovered/x")).await;
+        assert_eq!(response.status, 200);
+        let host = response.json()["headers"]["host"][0].clone();
+        assert_eq!(
+            host,
+            format!("localhost:{port}"),
+            "the name, not the address"
+        );
+        if scrape(&gateway).await.contains_key(&series) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the name was never resolved into a target"
+        );
+    }
+    let failures = key(
+        "wasmgate_upstream_dns_failures_total",
+        &[("upstream", "discovered")],
+    );
+    assert_eq!(scrape(&gateway).await.get(&failures), Some(&0.0));
+}

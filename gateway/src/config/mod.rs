@@ -106,6 +106,9 @@
 //! #                                   # request finding none free waits for one…
 //! max_pending = 1024                  # …and beyond this many waiting → 503 (the default;
 //! #                                   # 0 to 1000000; only with max_connections)
+//! # dns_refresh_ms = 5000             # DNS discovery: resolve the targets' host names this
+//! #                                   # often, each address a target (100 to 3600000; absent:
+//! #                                   # a name is resolved at each connect, one target)
 //! retry_budget = { percent = 20, min_per_second = 3 }  # retries ≤ 20 % of requests over
 //! #                                   # 10 s, or 3 per second (the defaults)
 //! [upstreams.orders.retries]          # absent: no retries (a route may set its own)

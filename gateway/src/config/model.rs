@@ -420,6 +420,10 @@ pub struct Upstream {
     pub health_check: Option<HealthCheck>,
     /// Passive ejection of targets that keep failing.
     pub outlier: Option<OutlierDetection>,
+    /// DNS discovery: how often the targets' host names are resolved again; each address
+    /// they resolve to is a target of its own (`None`: a name is resolved at each connect,
+    /// and is one target whatever its addresses).
+    pub dns_refresh: Option<Duration>,
 }
 
 /// An upstream's `max_connections` and `max_pending`.

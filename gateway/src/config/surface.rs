@@ -305,6 +305,9 @@ pub(super) struct UpstreamSection {
     /// `max_pending = 1024` (the default with `max_connections`): requests waiting for a
     /// connection before 503
     pub(super) max_pending: Option<Spanned<u64>>,
+    /// `dns_refresh_ms = 5000` (absent: names are resolved at each connect): resolve the
+    /// targets' host names this often, every address a target of its own (100 to 3600000)
+    pub(super) dns_refresh_ms: Option<Spanned<u64>>,
     /// `[upstreams.<name>.retries]` (absent: no retries unless a route sets them)
     pub(super) retries: Option<Spanned<RetriesSection>>,
     /// `retry_budget = { percent = 20, min_per_second = 3 }` (the defaults)

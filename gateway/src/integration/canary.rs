@@ -108,30 +108,10 @@ impl SplitOnceByte for [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{HashOn, Upstream};
+    use crate::config::HashOn;
 
     fn split(basis_points: u32, sticky: Option<HashOn>) -> CanarySplit {
-        let upstream = Upstream {
-            name: "v2".into(),
-            targets: vec![crate::config::UpstreamTarget {
-                url: "http://127.0.0.1:1".parse().unwrap(),
-                weight: 1,
-            }],
-            protocol: crate::config::UpstreamProtocol::Http1,
-            balance: crate::config::Balance::RoundRobin,
-            connect_timeout: std::time::Duration::from_secs(1),
-            timeout: std::time::Duration::from_secs(1),
-            tls: None,
-            max_requests: None,
-            max_connections: None,
-            retries: None,
-            retry_budget: crate::config::RetryBudgetSettings {
-                percent: 20,
-                min_per_second: 3,
-            },
-            health_check: None,
-            outlier: None,
-        };
+        let upstream = super::super::test_upstream("v2", "http://127.0.0.1:1");
         let canary = Canary {
             upstream: "v2".into(),
             split: TrafficSplit {

@@ -8,7 +8,7 @@
 //! waiting request could use, so each wait closes the longest-idle one of them.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use metrics::Gauge;
 use tokio::sync::Notify;
@@ -24,8 +24,9 @@ pub(super) struct ConnectionLimit {
     pending: AtomicU32,
     /// Woken when a connection closes or goes back idle while requests wait.
     freed: Notify,
-    /// The upstream's pools, for closing an idle connection at another target.
-    pools: OnceLock<Vec<Weak<ConnectionPool>>>,
+    /// The upstream's pools, for closing an idle connection at another target (replaced
+    /// when DNS discovery changes the targets).
+    pools: Mutex<Vec<Weak<ConnectionPool>>>,
     open_gauge: Gauge,
     pending_gauge: Gauge,
 }
@@ -54,15 +55,16 @@ impl ConnectionLimit {
             open: AtomicU32::new(0),
             pending: AtomicU32::new(0),
             freed: Notify::new(),
-            pools: OnceLock::new(),
+            pools: Mutex::new(Vec::new()),
             open_gauge,
             pending_gauge,
         })
     }
 
-    /// Tells the limit which pools share it (once, when the upstream is built).
+    /// Tells the limit which pools share it (when the upstream is built, and whenever its
+    /// targets change).
     pub(super) fn share_with(&self, pools: Vec<Weak<ConnectionPool>>) {
-        let _ = self.pools.set(pools);
+        *self.pools.lock().unwrap_or_else(|e| e.into_inner()) = pools;
     }
 
     /// A place for one more connection, unless `max_connections` are open (the check and
@@ -96,12 +98,13 @@ impl ConnectionLimit {
     /// Closes the longest-idle connection of a pool other than `except`, so that its slot
     /// frees (when its task ends, which wakes the waiting); `false` when none is idle.
     pub(super) fn close_idle_elsewhere(&self, except: &ConnectionPool) -> bool {
-        let Some(pools) = self.pools.get() else {
-            return false;
+        // Upgraded first: a pool is not dropped with the lock held.
+        let pools: Vec<Arc<ConnectionPool>> = {
+            let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+            pools.iter().filter_map(Weak::upgrade).collect()
         };
         pools
-            .iter()
-            .filter_map(Weak::upgrade)
+            .into_iter()
             .filter(|pool| !std::ptr::eq(&**pool, except))
             .any(|pool| pool.close_longest_idle())
     }

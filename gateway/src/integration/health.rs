@@ -10,6 +10,7 @@ use http_body_util::BodyExt;
 use tokio::sync::watch;
 
 use super::pool::Sender;
+use super::target::Target;
 use super::upstream::HttpUpstream;
 use crate::body;
 use crate::config::HealthCheck;
@@ -17,23 +18,34 @@ use crate::config::HealthCheck;
 /// The `User-Agent` of health checks, so backends can tell them from traffic.
 const USER_AGENT: &str = "wasmgate-health-check";
 
-/// Starts one checking task per target of `upstream`, within a tokio runtime (none outside
-/// one: `wasmgate check` builds no traffic). Each ends when the upstream is dropped.
-pub(super) fn start(upstream: &Arc<HttpUpstream>, check: &HealthCheck, stop: watch::Receiver<()>) {
+/// Starts one checking task per target in `targets` of `upstream`, within a tokio runtime
+/// (none outside one: `wasmgate check` builds no traffic). Each ends when the upstream is
+/// dropped, or when its target is (DNS discovery no longer finds its address).
+pub(super) fn start(
+    upstream: &Arc<HttpUpstream>,
+    targets: &[Arc<Target>],
+    check: &HealthCheck,
+    stop: watch::Receiver<()>,
+) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
-    for index in 0..upstream.targets.len() {
-        let task = check_while_alive(Arc::downgrade(upstream), index, check.clone(), stop.clone());
+    for target in targets {
+        let task = check_while_alive(
+            Arc::downgrade(upstream),
+            Arc::downgrade(target),
+            check.clone(),
+            stop.clone(),
+        );
         runtime.spawn(task);
     }
 }
 
-/// Checks target `index` every interval while its upstream lives: `stop` ends the task as
+/// Checks `target` every interval while it and its upstream live: `stop` ends the task as
 /// soon as the upstream is dropped (its sender goes with it), not at the next tick.
 async fn check_while_alive(
     upstream: Weak<HttpUpstream>,
-    index: usize,
+    target: Weak<Target>,
     check: HealthCheck,
     mut stop: watch::Receiver<()>,
 ) {
@@ -46,17 +58,16 @@ async fn check_while_alive(
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let Some(upstream) = upstream.upgrade() else {
+        let (Some(upstream), Some(target)) = (upstream.upgrade(), target.upgrade()) else {
             return;
         };
-        let passed = probe(&upstream, index, &check).await;
+        let passed = probe(&target, &check).await;
         streak = match (passed, streak) {
             (true, s) if s > 0 => s + 1,
             (true, _) => 1,
             (false, s) if s < 0 => s - 1,
             (false, _) => -1,
         };
-        let target = &upstream.targets[index];
         let verdict = if streak >= i64::from(check.healthy_threshold) {
             Some(true)
         } else if -streak >= i64::from(check.unhealthy_threshold) {
@@ -68,17 +79,16 @@ async fn check_while_alive(
             && target.set_healthy(healthy)
         {
             let state = if healthy { "healthy" } else { "unhealthy" };
-            tracing::warn!(upstream = upstream.name(), target = %target.base, "upstream target is {state}");
+            tracing::warn!(upstream = upstream.name(), target = %target.label, "upstream target is {state}");
         }
         if verdict == Some(true) && target.uneject(upstream.epoch.now_ms()) {
-            tracing::warn!(upstream = upstream.name(), target = %target.base, "upstream target passed its health check: its ejection ends");
+            tracing::warn!(upstream = upstream.name(), target = %target.label, "upstream target passed its health check: its ejection ends");
         }
     }
 }
 
 /// One check: a 2xx or 3xx answer, its body read to the end, within the timeout.
-async fn probe(upstream: &HttpUpstream, index: usize, check: &HealthCheck) -> bool {
-    let target = &upstream.targets[index];
+async fn probe(target: &Target, check: &HealthCheck) -> bool {
     let base_path = target.base.path().trim_end_matches('/');
     let Ok(uri) = format!("{base_path}{}", check.path).parse::<http::Uri>() else {
         return false;

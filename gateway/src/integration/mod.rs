@@ -6,6 +6,7 @@ mod balance;
 mod body_fault;
 mod canary;
 mod connection_limit;
+mod discovery;
 mod health;
 mod pool;
 mod retry;
@@ -204,6 +205,34 @@ fn add_forwarded(headers: &mut HeaderMap, forwarded: &Forwarded<'_>) {
         Some(host) => headers.insert(X_FORWARDED_HOST, host.clone()),
         None => headers.remove(X_FORWARDED_HOST),
     };
+}
+
+/// A one-target upstream `name` at `url` with no policies, for unit tests.
+#[cfg(test)]
+fn test_upstream(name: &str, url: &str) -> crate::config::Upstream {
+    use std::time::Duration;
+    crate::config::Upstream {
+        name: name.into(),
+        targets: vec![crate::config::UpstreamTarget {
+            url: url.parse().expect("a test URL"),
+            weight: 1,
+        }],
+        protocol: crate::config::UpstreamProtocol::Http1,
+        balance: crate::config::Balance::RoundRobin,
+        connect_timeout: Duration::from_secs(1),
+        timeout: Duration::from_secs(1),
+        tls: None,
+        max_requests: None,
+        max_connections: None,
+        retries: None,
+        retry_budget: crate::config::RetryBudgetSettings {
+            percent: 20,
+            min_per_second: 3,
+        },
+        health_check: None,
+        outlier: None,
+        dns_refresh: None,
+    }
 }
 
 #[cfg(test)]

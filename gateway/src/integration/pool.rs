@@ -30,6 +30,8 @@ use hyper::client::conn::http2;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::Connection;
 use hyper_util::client::legacy::connect::HttpConnector;
+
+use super::discovery::TargetResolver;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower_service::Service;
 
@@ -53,7 +55,7 @@ pub(super) const MAX_IDLE: usize = 1024;
 
 /// The idle keep-alive connections to one upstream origin, and the connector for new ones.
 pub(super) struct ConnectionPool {
-    connector: HttpsConnector<HttpConnector>,
+    connector: HttpsConnector<HttpConnector<TargetResolver>>,
     /// `scheme://authority` of the upstream: what the connector dials.
     origin: Uri,
     /// Idle connections, the most recently returned last.
@@ -121,7 +123,7 @@ impl ConnectionPool {
     /// runtime it also starts a task that closes connections idle for [`IDLE_TIMEOUT`], and
     /// ends when the pool is dropped.
     pub(super) fn new(
-        connector: HttpsConnector<HttpConnector>,
+        connector: HttpsConnector<HttpConnector<TargetResolver>>,
         origin: Uri,
         protocol: UpstreamProtocol,
         limit: Option<Arc<ConnectionLimit>>,
@@ -500,6 +502,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use http_body_util::BodyExt;
+    use hyper_util::client::legacy::connect::dns::GaiResolver;
     use hyper_util::rt::TokioIo;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
@@ -508,7 +511,8 @@ mod tests {
 
     /// A pool for `http://{addr}`, dialled as the gateway dials a plain upstream.
     fn pool_for(addr: std::net::SocketAddr) -> Arc<ConnectionPool> {
-        let mut tcp = HttpConnector::new();
+        let system = TargetResolver::System(GaiResolver::new());
+        let mut tcp = HttpConnector::new_with_resolver(system);
         tcp.enforce_http(false);
         let connector = HttpsConnector::from((tcp, super::super::plain_only_tls_config()));
         let origin = format!("http://{addr}").parse().unwrap();

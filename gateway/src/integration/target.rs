@@ -20,6 +20,9 @@ use crate::metrics::{
 pub(super) struct Target {
     /// The base URL (scheme, authority, base path without a trailing `/`).
     pub(super) base: Uri,
+    /// What metrics and the hash ring call it: the base URL, with the address it connects
+    /// to for a target DNS discovery found.
+    pub(super) label: String,
     /// The `Host` header requests to it carry: the URL's authority.
     pub(super) host: Option<HeaderValue>,
     /// Its share of the traffic.
@@ -61,9 +64,16 @@ pub(super) enum TryOutcome {
 }
 
 impl Target {
-    /// A target for `base` of upstream `upstream`, healthy until checks say otherwise.
-    pub(super) fn new(upstream: &str, base: Uri, weight: u32, pool: Arc<ConnectionPool>) -> Self {
-        let (name, label) = (upstream.to_owned(), base.to_string());
+    /// A target for `base` of upstream `upstream`, called `label`, healthy until checks say
+    /// otherwise.
+    pub(super) fn new(
+        upstream: &str,
+        base: Uri,
+        label: String,
+        weight: u32,
+        pool: Arc<ConnectionPool>,
+    ) -> Self {
+        let name = upstream.to_owned();
         let labels = [("upstream", name.clone()), ("target", label.clone())];
         let requests = |outcome: &'static str| metrics::counter!(UPSTREAM_TARGET_REQUESTS_TOTAL, "upstream" => name.clone(), "target" => label.clone(), "outcome" => outcome);
         let metrics = TargetMetrics {
@@ -79,6 +89,7 @@ impl Target {
                 .authority()
                 .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok()),
             base,
+            label,
             weight,
             pool,
             in_flight: Arc::new(AtomicU32::new(0)),
@@ -191,7 +202,7 @@ impl Epoch {
 
 /// An upstream's targets as the balancer sees them at one instant.
 pub(super) struct AtInstant<'a> {
-    pub(super) targets: &'a [Target],
+    pub(super) targets: &'a [Arc<Target>],
     pub(super) now_ms: u64,
 }
 

@@ -5,19 +5,24 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{Request, Response, Uri};
 use hyper_rustls::{FixedServerNameResolver, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::GaiResolver;
 use metrics::Counter;
 use rustls::pki_types::ServerName;
 use tokio::sync::watch;
 
-use super::balance::{Balancer, KeySource};
+use super::balance::KeySource;
 use super::body_fault::{BodyFault, Fault};
 use super::connection_limit::{ConnectionLimit, count_one_below};
+use super::discovery::{
+    TargetKey, TargetResolver, TargetSet, Targets, discover_while_alive, with_address,
+};
 use super::pool::{ConnectionPool, PooledBody, SendError, Sender, Unanswered};
 use super::retry::{RetryBudget, TryFailure, backoff, method_retriable};
 use super::target::{AtInstant, Epoch, InFlight, Target, TryOutcome};
@@ -27,7 +32,8 @@ use crate::config::{OutlierDetection, RetryPolicy, Upstream, UpstreamProtocol};
 use crate::exchange::RequestState;
 use crate::gateway_response::GatewayError;
 use crate::metrics::{
-    UPSTREAM_RETRIES_TOTAL, UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL, UPSTREAM_UNAVAILABLE_TOTAL,
+    UPSTREAM_DNS_FAILURES_TOTAL, UPSTREAM_RETRIES_TOTAL, UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL,
+    UPSTREAM_UNAVAILABLE_TOTAL,
 };
 
 /// An upstream: its targets with their connection pools, and what protects them.
@@ -36,8 +42,9 @@ pub struct HttpUpstream {
     /// What it was built from: a reload with the same definition keeps this upstream, its
     /// connections, health and ejections.
     definition: Upstream,
-    pub(super) targets: Vec<Target>,
-    balancer: Balancer,
+    pub(super) targets: Targets,
+    /// The connection limits its targets' pools share.
+    limit: Option<Arc<ConnectionLimit>>,
     /// The clock of outlier ejections.
     pub(super) epoch: Epoch,
     /// Whether a target can become unavailable (health checks or outlier ejection): when
@@ -51,8 +58,10 @@ pub struct HttpUpstream {
     max_requests: Option<u32>,
     in_flight: Arc<AtomicU32>,
     metrics: UpstreamMetrics,
-    /// Dropped with the upstream: its health checks stop.
+    /// Dropped with the upstream: its health checks and DNS discovery stop.
     _stop_checks: watch::Sender<()>,
+    /// What tasks started later (checks of discovered targets) wait on to stop.
+    stopped: watch::Receiver<()>,
 }
 
 struct UpstreamMetrics {
@@ -61,6 +70,7 @@ struct UpstreamMetrics {
     breaker_open: Counter,
     pending_full: Counter,
     no_target: Counter,
+    discovery_failures: Counter,
 }
 
 /// What a route adds to its upstream's policy.
@@ -93,42 +103,42 @@ impl HttpUpstream {
     /// The pool of `upstream`: a connection pool per target, over TLS for `https`. Within a
     /// tokio runtime, active health checks start with it and end when it is dropped.
     pub fn new(upstream: &Upstream) -> Arc<Self> {
-        let connector = connector(upstream);
         let limit = upstream
             .max_connections
             .map(|limits| ConnectionLimit::new(&upstream.name, limits.connections, limits.pending));
-        let targets: Vec<Target> = upstream
-            .targets
-            .iter()
-            .map(|t| {
-                let pool = ConnectionPool::new(
-                    connector.clone(),
-                    t.url.clone(),
-                    upstream.protocol,
-                    limit.clone(),
-                );
-                Target::new(&upstream.name, t.url.clone(), t.weight, pool)
+        let entries: Vec<(TargetKey, Arc<Target>)> = (0..upstream.targets.len())
+            .map(|configured| {
+                let key = TargetKey {
+                    configured,
+                    address: None,
+                };
+                (key, build_target(upstream, &limit, key))
             })
             .collect();
+        let set = TargetSet::new(&upstream.balance, entries);
         if let Some(limit) = &limit {
-            limit.share_with(targets.iter().map(|t| Arc::downgrade(&t.pool)).collect());
+            limit.share_with(pools_of(&set));
         }
-        let weights: Vec<u32> = targets.iter().map(|t| t.weight).collect();
-        let ids: Vec<String> = targets.iter().map(|t| t.base.to_string()).collect();
         let label = upstream.name.clone();
         let metrics = UpstreamMetrics {
             retries: metrics::counter!(UPSTREAM_RETRIES_TOTAL, "upstream" => label.clone()),
             budget_exhausted: metrics::counter!(UPSTREAM_RETRY_BUDGET_EXHAUSTED_TOTAL, "upstream" => label.clone()),
             breaker_open: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label.clone(), "reason" => "max_requests"),
             pending_full: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label.clone(), "reason" => "max_pending"),
-            no_target: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label, "reason" => "no_available_target"),
+            no_target: metrics::counter!(UPSTREAM_UNAVAILABLE_TOTAL, "upstream" => label.clone(), "reason" => "no_available_target"),
+            discovery_failures: metrics::counter!(UPSTREAM_DNS_FAILURES_TOTAL, "upstream" => label),
         };
         let (stop_checks, stopped) = watch::channel(());
+        let initial = set.targets.clone();
+        let targets = match upstream.dns_refresh {
+            None => Targets::Fixed(set),
+            Some(_) => Targets::Discovered(ArcSwap::from_pointee(set)),
+        };
         let this = Arc::new(HttpUpstream {
             name: upstream.name.clone(),
             definition: upstream.clone(),
-            balancer: Balancer::new(&upstream.balance, &weights, &ids),
             targets,
+            limit,
             epoch: Epoch::new(),
             can_fail_targets: upstream.health_check.is_some() || upstream.outlier.is_some(),
             timeout: upstream.timeout,
@@ -140,11 +150,64 @@ impl HttpUpstream {
             in_flight: Arc::new(AtomicU32::new(0)),
             metrics,
             _stop_checks: stop_checks,
+            stopped: stopped.clone(),
         });
         if let Some(check) = &upstream.health_check {
-            super::health::start(&this, check, stopped);
+            super::health::start(&this, &initial, check, stopped.clone());
+        }
+        if let (Some(refresh), Ok(runtime)) =
+            (upstream.dns_refresh, tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(discover_while_alive(
+                Arc::downgrade(&this),
+                refresh,
+                stopped,
+            ));
         }
         this
+    }
+
+    /// Replaces the target set with one of the targets `keys` name, when they differ from the
+    /// current ones: a target found again is kept as it is (connections, health, ejection).
+    pub(super) fn rediscovered(self: &Arc<Self>, keys: Vec<TargetKey>) {
+        let Targets::Discovered(current) = &self.targets else {
+            return;
+        };
+        let old = current.load_full();
+        if old.keys == keys {
+            return;
+        }
+        let entries: Vec<(TargetKey, Arc<Target>)> = keys
+            .iter()
+            .map(|key| {
+                let kept = old.keys.iter().position(|k| k == key);
+                let target = match kept {
+                    Some(i) => old.targets[i].clone(),
+                    None => build_target(&self.definition, &self.limit, *key),
+                };
+                (*key, target)
+            })
+            .collect();
+        let fresh: Vec<Arc<Target>> = entries
+            .iter()
+            .filter(|(key, _)| !old.keys.contains(key))
+            .map(|(_, target)| target.clone())
+            .collect();
+        let set = TargetSet::new(&self.definition.balance, entries);
+        let labels: Vec<&str> = set.targets.iter().map(|t| t.label.as_str()).collect();
+        tracing::info!(upstream = self.name, targets = ?labels, "DNS discovery changed the upstream's targets");
+        if let Some(limit) = &self.limit {
+            limit.share_with(pools_of(&set));
+        }
+        current.store(Arc::new(set));
+        if let Some(check) = &self.definition.health_check {
+            super::health::start(self, &fresh, check, self.stopped.clone());
+        }
+    }
+
+    /// Counts a resolution that failed (the targets stay as they were).
+    pub(super) fn count_discovery_failure(&self) {
+        self.metrics.discovery_failures.increment(1);
     }
 
     /// The upstream's name.
@@ -209,8 +272,10 @@ impl HttpUpstream {
             }
             replayable => (replayable, None),
         };
+        let targets = self.targets.current();
         let tries = Tries {
             upstream: self,
+            targets: &targets,
             policy,
             request,
             key: KeySource {
@@ -228,12 +293,12 @@ impl HttpUpstream {
         let mut headers = Some(headers);
         let mut held = held;
         let mut tried: Vec<usize> = Vec::new();
-        let Some(mut index) = self.pick(&tries.key, &tried) else {
+        let Some(mut index) = self.pick(tries.targets, &tries.key, &tried) else {
             self.metrics.no_target.increment(1);
             return Err(self.unavailable("no target is available (health checks or ejections)"));
         };
         for attempt in 1..=attempts {
-            let target = &self.targets[index];
+            let target = &*tries.targets.targets[index];
             let last = attempt == attempts;
             let outgoing = match body.take() {
                 Some(OutgoingBody::Replayable(bytes)) => {
@@ -323,18 +388,21 @@ impl HttpUpstream {
         count_one_below(&self.in_flight, max).then(|| InFlight::adopt(&self.in_flight))
     }
 
-    /// A target for the next try, avoiding `tried` while another is available.
-    fn pick(&self, key: &KeySource<'_>, tried: &[usize]) -> Option<usize> {
+    /// A target of `set` for the next try, avoiding `tried` while another is available.
+    fn pick(&self, set: &TargetSet, key: &KeySource<'_>, tried: &[usize]) -> Option<usize> {
         let candidates = AtInstant {
-            targets: &self.targets,
+            targets: &set.targets,
             now_ms: self.now_ms(),
         };
-        self.balancer.pick(&candidates, key, tried)
+        set.balancer.pick(&candidates, key, tried)
     }
 
-    /// The base URL of target `index` (see [`Answered::target`]).
-    pub fn target_url(&self, index: usize) -> &Uri {
-        &self.targets[index].base
+    /// What target `index` (see [`Answered::target`]) is called in metrics: its base URL, or
+    /// for a target DNS discovery found, the address it connects to. `None` when discovery
+    /// replaced the targets since.
+    pub fn target_label(&self, index: usize) -> Option<String> {
+        let set = self.targets.current();
+        set.targets.get(index).map(|target| target.label.clone())
     }
 
     fn unavailable(&self, reason: &'static str) -> GatewayError {
@@ -346,13 +414,13 @@ impl HttpUpstream {
 
     /// Whether one more target may be ejected: at most `max_ejected_percent` of the targets
     /// are ejected at once, and one of two or more always may be (a single target never is).
-    fn may_eject(&self, policy: &OutlierDetection, now_ms: u64) -> bool {
-        let n = self.targets.len();
+    fn may_eject(&self, set: &TargetSet, policy: &OutlierDetection, now_ms: u64) -> bool {
+        let n = set.targets.len();
         if n < 2 || policy.max_ejected_percent == 0 {
             return false;
         }
         let allowed = (n * policy.max_ejected_percent as usize / 100).max(1);
-        let ejected = self.targets.iter().filter(|t| t.ejected_at(now_ms)).count();
+        let ejected = set.targets.iter().filter(|t| t.ejected_at(now_ms)).count();
         ejected < allowed
     }
 
@@ -368,6 +436,8 @@ impl HttpUpstream {
 /// One request's tries.
 struct Tries<'a> {
     upstream: &'a HttpUpstream,
+    /// The targets as they were when the request started.
+    targets: &'a TargetSet,
     policy: Option<&'a RetryPolicy>,
     request: &'a RequestState,
     key: KeySource<'a>,
@@ -428,7 +498,7 @@ impl Tries<'_> {
             return None;
         }
         tried.push(index);
-        let next = self.upstream.pick(&self.key, tried)?;
+        let next = self.upstream.pick(self.targets, &self.key, tried)?;
         if !self.upstream.budget.withdraw() {
             self.upstream.metrics.budget_exhausted.increment(1);
             return None;
@@ -443,7 +513,7 @@ impl Tries<'_> {
         if let Some(policy) = &self.upstream.outlier {
             let now_ms = self.upstream.epoch.now_ms();
             target.count_for_ejection(outcome, policy, now_ms, || {
-                self.upstream.may_eject(policy, now_ms)
+                self.upstream.may_eject(self.targets, policy, now_ms)
             });
         }
     }
@@ -590,8 +660,11 @@ fn accepts_trailers(headers: &HeaderMap) -> bool {
 
 /// The connector every target of `upstream` dials with: TCP with the connect timeout, and
 /// TLS for `https`.
-fn connector(upstream: &Upstream) -> HttpsConnector<HttpConnector> {
-    let mut tcp = HttpConnector::new();
+fn connector(
+    upstream: &Upstream,
+    resolver: TargetResolver,
+) -> HttpsConnector<HttpConnector<TargetResolver>> {
+    let mut tcp = HttpConnector::new_with_resolver(resolver);
     tcp.set_connect_timeout(Some(upstream.connect_timeout));
     tcp.set_nodelay(true);
     tcp.enforce_http(false);
@@ -616,4 +689,44 @@ fn connector(upstream: &Upstream) -> HttpsConnector<HttpConnector> {
             }
         }
     }
+}
+
+/// The target `key` names, with a connection pool of its own.
+fn build_target(
+    upstream: &Upstream,
+    limit: &Option<Arc<ConnectionLimit>>,
+    key: TargetKey,
+) -> Arc<Target> {
+    let configured = &upstream.targets[key.configured];
+    let (resolver, label) = match key.address {
+        Some(address) => (
+            TargetResolver::Pinned(address),
+            with_address(&configured.url, address),
+        ),
+        None => (
+            TargetResolver::System(GaiResolver::new()),
+            configured.url.to_string(),
+        ),
+    };
+    let pool = ConnectionPool::new(
+        connector(upstream, resolver),
+        configured.url.clone(),
+        upstream.protocol,
+        limit.clone(),
+    );
+    Arc::new(Target::new(
+        &upstream.name,
+        configured.url.clone(),
+        label,
+        configured.weight,
+        pool,
+    ))
+}
+
+/// The connection pools of `set`'s targets, for the connection limit.
+fn pools_of(set: &TargetSet) -> Vec<std::sync::Weak<ConnectionPool>> {
+    set.targets
+        .iter()
+        .map(|target| Arc::downgrade(&target.pool))
+        .collect()
 }

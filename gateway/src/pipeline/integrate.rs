@@ -114,7 +114,9 @@ async fn call_upstream(
         .send(retries, &exchange.request, outgoing_body, limit, forwarded)
         .await
         .inspect_err(|error| count_upstream_error(upstream, error))?;
-    let target = recording.then(|| upstream.target_url(target).clone());
+    let target = recording
+        .then(|| upstream.target_label(target)?.parse().ok())
+        .flatten();
     request.integration_time = Some(started.elapsed());
     let (parts, incoming) = response.into_parts();
     let mut state = ResponseState {

@@ -359,3 +359,28 @@ fn connection_limits_default_their_queue_and_need_each_other() {
     let zero = problems("[upstreams.o]\nurl = \"http://127.0.0.1:9\"\nmax_connections = 0\n");
     assert_eq!(zero[0].0, "upstreams.o.max_connections");
 }
+
+#[test]
+fn dns_discovery_needs_a_host_name_to_resolve() {
+    let text = format!(
+        "{LISTENER}[upstreams.named]\n\
+         targets = [{{ url = \"http://orders.internal:8080\" }}, {{ url = \"http://10.0.0.9\" }}]\n\
+         dns_refresh_ms = 2500\n"
+    );
+    let config = parse(Path::new("gw.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.upstreams["named"].dns_refresh,
+        Some(Duration::from_millis(2500))
+    );
+    assert_eq!(
+        problems("[upstreams.literal]\nurl = \"http://[::1]:8080\"\ndns_refresh_ms = 1000\n"),
+        [(
+            "upstreams.literal.dns_refresh_ms".to_owned(),
+            "`dns_refresh_ms` on an upstream whose targets are all IP addresses".to_owned()
+        )]
+    );
+    assert_eq!(
+        problems("[upstreams.fast]\nurl = \"http://a.internal\"\ndns_refresh_ms = 10\n")[0].0,
+        "upstreams.fast.dns_refresh_ms"
+    );
+}

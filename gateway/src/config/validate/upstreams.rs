@@ -123,6 +123,7 @@ impl Checker<'_> {
             );
         }
         let retry_budget = self.retry_budget(s.retry_budget.as_ref(), &prefix);
+        let dns_refresh = self.dns_refresh(s, &targets, &prefix);
         let health_check = s
             .health_check
             .as_ref()
@@ -146,7 +147,34 @@ impl Checker<'_> {
             retry_budget,
             health_check,
             outlier,
+            dns_refresh,
         }
+    }
+
+    /// `dns_refresh_ms`: only for targets that name a host to resolve.
+    fn dns_refresh(
+        &mut self,
+        s: &UpstreamSection,
+        targets: &[UpstreamTarget],
+        prefix: &str,
+    ) -> Option<Duration> {
+        let value = s.dns_refresh_ms.as_ref()?;
+        let key = format!("{prefix}.dns_refresh_ms");
+        let ms = self.number(&s.dns_refresh_ms, &key, 5000, 100..=3_600_000);
+        let names_a_host = targets.iter().any(|t| {
+            let host = t.url.host().unwrap_or_default();
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_err()
+        });
+        if !targets.is_empty() && !names_a_host {
+            let message =
+                "`dns_refresh_ms` on an upstream whose targets are all IP addresses".to_owned();
+            let help = "DNS discovery resolves host names (`http://orders.internal:8080`):                         name one, or remove `dns_refresh_ms`";
+            self.error(value.span(), &key, message, Some(help.into()));
+        }
+        Some(Duration::from_millis(ms))
     }
 
     /// `max_connections` and `max_pending`: the second only with the first.
