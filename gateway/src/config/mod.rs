@@ -216,9 +216,9 @@
 //!                                     # it is answered 404
 //! hosts = ["api.example.com"]         # absent: any host
 //! base_path = "/prod"                 # absent: none; stripped before routing
-//! variables = { backend = "http://10.0.0.1:8080" }  # `${stage.backend}` in upstream URLs
-//!                                     # and plugin config strings (so mapper templates);
-//!                                     # every stage must define what they read
+//! variables = { backend = "http://10.0.0.1:8080" }  # `${stage.backend}` in upstream URLs,
+//!                                     # plugin paths and plugin config strings (so mapper
+//!                                     # templates); every stage must define what they read
 //! throttle = { rate = 1000, burst = 2000 }  # each route's requests per second in the stage
 //!                                     # (1 to 1000000; burst default: rate); over it: 429
 //!                                     # THROTTLED with Retry-After

@@ -319,8 +319,9 @@ impl Checker<'_> {
         domains
     }
 
-    /// Plugins whose config reads stage variables become one instance per deployment, named
-    /// [`staged_name`]; returns their names.
+    /// Plugins whose component path or config reads stage variables become one instance per
+    /// deployment, named [`staged_name`]; returns their names. (A stage canary can so run
+    /// another build of a plugin: `path = "plugins/${stage.auth_build}.wasm"`.)
     pub(super) fn stage_plugins(
         &mut self,
         plugins: &mut BTreeMap<String, PluginDef>,
@@ -328,42 +329,68 @@ impl Checker<'_> {
     ) -> BTreeSet<String> {
         let staged: BTreeSet<String> = plugins
             .values()
-            .filter(|p| json_reads_stage_variables(&p.config))
+            .filter(|p| {
+                reads_stage_variables(&p.path.to_string_lossy())
+                    || json_reads_stage_variables(&p.config)
+            })
             .map(|p| p.name.clone())
             .collect();
         for name in &staged {
             let def = plugins.remove(name).expect("a staged plugin is defined");
             for deployment in deployments {
-                let mut instance = def.clone();
-                let mut failure = None;
-                substitute_json(
-                    &mut instance.config,
-                    deployment,
-                    &mut String::new(),
-                    &mut failure,
-                );
-                if let Some((path, unresolved)) = failure {
-                    // A canary's variables include its stage's: report the stage only.
-                    if !deployment.canary {
-                        let (message, help) = unresolved.explain(deployment);
-                        let mut origin = def.config_origin.clone();
-                        origin.key = format!("{}{path}", origin.key);
-                        self.errors.push(ConfigError::at(
-                            &origin,
-                            format!("plugin `{name}`: {message}"),
-                            Some(help),
-                        ));
-                    }
-                    continue;
+                if let Some(instance) = self.plugin_instance(&def, deployment) {
+                    plugins.insert(instance.name.clone(), instance);
                 }
-                let Some(deployment_name) = &deployment.name else {
-                    continue;
-                };
-                instance.name = staged_name(name, deployment_name);
-                plugins.insert(instance.name.clone(), instance);
             }
         }
         staged
+    }
+
+    /// `def` as `deployment` runs it (`None` without stages, or when a variable is missing:
+    /// reported at the key that reads it, for a stage and not again for its canary).
+    fn plugin_instance(
+        &mut self,
+        def: &PluginDef,
+        deployment: &Deployment<'_>,
+    ) -> Option<PluginDef> {
+        let name = &def.name;
+        let mut instance = def.clone();
+        // The path as written (joined to the config's directory only after substitution, so
+        // that a variable may hold an absolute path).
+        let written = def.path.strip_prefix(&self.base_dir).unwrap_or(&def.path);
+        let mut failure = match substitute(&written.to_string_lossy(), deployment) {
+            Ok(path) => {
+                instance.path = self.base_dir.join(path.as_ref());
+                None
+            }
+            Err(unresolved) => Some((def.path_origin.clone(), unresolved)),
+        };
+        if failure.is_none() {
+            let mut at = None;
+            substitute_json(
+                &mut instance.config,
+                deployment,
+                &mut String::new(),
+                &mut at,
+            );
+            failure = at.map(|(path, unresolved)| {
+                let mut origin = def.config_origin.clone();
+                origin.key = format!("{}{path}", origin.key);
+                (origin, unresolved)
+            });
+        }
+        if let Some((origin, unresolved)) = failure {
+            // A canary's variables include its stage's: report the stage only.
+            if !deployment.canary {
+                let (message, help) = unresolved.explain(deployment);
+                let message = format!("plugin `{name}`: {message}");
+                self.errors
+                    .push(ConfigError::at(&origin, message, Some(help)));
+            }
+            return None;
+        }
+        instance.name = staged_name(name, deployment.name.as_deref()?);
+        Some(instance)
     }
 }
 

@@ -165,3 +165,40 @@ fn bad_stage_keys_are_reported_with_their_key() {
         ]
     );
 }
+
+#[test]
+fn a_stage_canary_can_run_another_build_of_a_plugin() {
+    let text = format!(
+        "{LISTENER}[plugins.auth]\npath = \"plugins/${{stage.auth}}.wasm\"\n\
+         [[routes]]\npath = \"/x\"\nplugins = [\"auth\"]\nintegration = {{ type = \"mock\" }}\n\
+         [stages.prod]\nvariables = {{ auth = \"auth-1.4\" }}\n\
+         [stages.prod.canary]\npercent = 5\nvariables = {{ auth = \"/opt/auth-1.5\" }}\n"
+    );
+    let config = parse(Path::new("/etc/gw/gw.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.plugins["auth@prod"].path,
+        Path::new("/etc/gw/plugins/auth-1.4.wasm")
+    );
+    assert_eq!(
+        config.plugins["auth@prod/canary"].path,
+        Path::new("/etc/gw/plugins//opt/auth-1.5.wasm"),
+        "a variable inside a relative path stays inside it"
+    );
+    assert!(
+        config
+            .watched_files
+            .contains(&"/etc/gw/plugins/auth-1.4.wasm".into())
+    );
+    let missing = problems(
+        "[plugins.auth]\npath = \"${stage.auth}\"\n\
+         [[routes]]\npath = \"/x\"\nplugins = [\"auth\"]\nintegration = { type = \"mock\" }\n\
+         [stages.prod]\n",
+    );
+    assert_eq!(
+        missing,
+        [(
+            "plugins.auth.path".to_owned(),
+            "plugin `auth`: stage `prod` has no variable `auth`".to_owned()
+        )]
+    );
+}
