@@ -88,6 +88,21 @@ impl ConfigContext {
         self.with_chain(fragment)
     }
 
+    /// Scenario 14: scenario 3's routes to a pool of three targets — the one backend three
+    /// times, each target with its own connections — with least-request balancing, retries,
+    /// active health checks and outlier detection, so the pool's per-request work is all done.
+    pub fn pool(&self) -> String {
+        let target = format!("{{ url = \"http://{}\" }}", self.backend);
+        let upstream = format!(
+            "[upstreams.backend]\ntargets = [{target}, {target}, {target}]\n\
+             balance = \"least-request\"\n\
+             retries = {{ attempts = 2, on = [\"connect-failure\", \"reset\", \"503\"] }}\n\
+             health_check = {{ path = \"/small\", interval_ms = 1000 }}\n\
+             outlier = {{ consecutive_failures = 5 }}\n"
+        );
+        self.base_with_upstream(&upstream, "", &[])
+    }
+
     /// The base config followed by a chain file's text, `${PLUGINS_DIR}` replaced.
     fn with_chain(&self, fragment: &str) -> String {
         let plugins_dir = self.plugins_dir.display().to_string();
@@ -177,6 +192,12 @@ impl ConfigContext {
     }
 
     fn base_with_json_plugins(&self, extra: &str, json_plugins: &[String]) -> String {
+        let upstream = format!("[upstreams.backend]\nurl = \"http://{}\"\n", self.backend);
+        self.base_with_upstream(&upstream, extra, json_plugins)
+    }
+
+    /// The base config with `upstream` (the `backend` upstream's table) and `extra`.
+    fn base_with_upstream(&self, upstream: &str, extra: &str, json_plugins: &[String]) -> String {
         format!(
             r#"[[listeners]]
 name = "bench"
@@ -191,9 +212,7 @@ cache_dir = {cache:?}
 [reload]
 debounce_ms = 10
 
-[upstreams.backend]
-url = "http://{backend}"
-
+{upstream}
 [[routes]]
 id = "small"
 methods = ["GET"]
@@ -209,7 +228,6 @@ integration = {{ type = "http", upstream = "backend" }}
 
 {extra}"#,
             cache = self.cache_dir.display().to_string(),
-            backend = self.backend,
         )
     }
 }

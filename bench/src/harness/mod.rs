@@ -1,5 +1,5 @@
 //! The load-test harness behind `cargo run --release -p wasmgate-bench --bin harness` (and
-//! `bench/run`): wrk against the backend alone, nginx, haproxy and wasmgate in thirteen scenarios
+//! `bench/run`): wrk against the backend alone, nginx, haproxy and wasmgate in fourteen scenarios
 //! (three of them over HTTPS or with a new connection per request; two comparing the gateway's
 //! WAF with nginx + ModSecurity + the OWASP CRS), measured in interleaved rounds on loopback,
 //! reported as medians, round-paired ratios and proxy CPU per request, plus memory and the

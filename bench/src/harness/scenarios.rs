@@ -1,4 +1,4 @@
-//! The thirteen scenarios, the (scenario, workload) cells that are measured, the ratios the report
+//! The fourteen scenarios, the (scenario, workload) cells that are measured, the ratios the report
 //! prints, and `--only`'s selection of scenarios.
 //!
 //! A scenario's number is its place in [`Scenario::ALL`]; scenarios added later go at the end,
@@ -39,11 +39,14 @@ pub enum Scenario {
     /// 13: scenario 2's nginx plus ModSecurity 3 with the OWASP CRS (paranoia 1, blocking,
     /// request bodies inspected, response bodies not) — the peer WAF.
     NginxModsecurity,
+    /// 14: scenario 3 with its upstream a pool of three targets (least request, retries,
+    /// active health checks, outlier detection): what a pool costs over a single target.
+    Pool,
 }
 
 impl Scenario {
     /// All scenarios, in report order.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::Direct,
         Scenario::Nginx,
         Scenario::Gateway,
@@ -57,9 +60,10 @@ impl Scenario {
         Scenario::GetChain,
         Scenario::Waf,
         Scenario::NginxModsecurity,
+        Scenario::Pool,
     ];
 
-    /// Its number in the issue and the report (1 to 13).
+    /// Its number in the issue and the report (1 to 14).
     pub fn number(self) -> usize {
         Scenario::ALL
             .iter()
@@ -83,6 +87,7 @@ impl Scenario {
             Scenario::GetChain => "get-chain",
             Scenario::Waf => "waf",
             Scenario::NginxModsecurity => "nginx-modsecurity",
+            Scenario::Pool => "pool",
         }
     }
 
@@ -116,16 +121,17 @@ impl Scenario {
             Scenario::GetChain => "wasmgate, five-plugin GET chain",
             Scenario::Waf => "wasmgate, WAF only",
             Scenario::NginxModsecurity => "nginx + ModSecurity 3 + OWASP CRS",
+            Scenario::Pool => "wasmgate, no plugins, 3-target pool",
         }
     }
 
     /// The workloads it is measured with: the realistic chain validates a JSON body, so it
-    /// runs `json` only; the GET chain is the cost of plugins on a `GET`, so it runs `small`
-    /// only; every other scenario runs both.
+    /// runs `json` only; the GET chain is the cost of plugins on a `GET`, and the pool the
+    /// cost of balancing, so they run `small` only; every other scenario runs both.
     pub fn workloads(self) -> &'static [Workload] {
         match self {
             Scenario::Chain => &[Workload::Json],
-            Scenario::GetChain => &[Workload::Small],
+            Scenario::GetChain | Scenario::Pool => &[Workload::Small],
             _ => &[Workload::Small, Workload::Json],
         }
     }
@@ -199,7 +205,7 @@ pub fn cells(scenarios: &[Scenario]) -> Vec<Cell> {
 }
 
 /// The ratios of the main table: numerator over denominator scenario, per workload both run.
-pub const RATIOS: [(Scenario, Scenario); 7] = [
+pub const RATIOS: [(Scenario, Scenario); 8] = [
     (Scenario::Gateway, Scenario::Direct),
     (Scenario::Gateway, Scenario::Nginx),
     (Scenario::Haproxy, Scenario::Nginx),
@@ -207,6 +213,7 @@ pub const RATIOS: [(Scenario, Scenario); 7] = [
     (Scenario::Chain, Scenario::Gateway),
     (Scenario::GetChain, Scenario::Gateway),
     (Scenario::Reload, Scenario::Gateway),
+    (Scenario::Pool, Scenario::Gateway),
 ];
 
 /// The peer-WAF comparison (the report's "Peer WAF" section): each WAF over its own proxy
@@ -260,9 +267,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_chains_run_one_workload_each_and_everything_else_both() {
+    fn the_chains_and_the_pool_run_one_workload_each_and_everything_else_both() {
         let cells = cells(&Scenario::ALL);
-        assert_eq!(cells.len(), 24);
+        assert_eq!(cells.len(), 25);
         assert!(!cells.contains(&Cell {
             scenario: Scenario::Chain,
             workload: Workload::Small
@@ -284,10 +291,11 @@ mod tests {
             Scenario::GetChain,
             Scenario::Waf,
             Scenario::NginxModsecurity,
+            Scenario::Pool,
         ]
         .map(Scenario::number)
         .to_vec();
-        assert_eq!(numbers, [5, 9, 10, 11, 12, 13]);
+        assert_eq!(numbers, [5, 9, 10, 11, 12, 13, 14]);
     }
 
     #[test]

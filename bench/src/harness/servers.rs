@@ -150,6 +150,7 @@ impl Proxies {
                 "waf-only",
                 context.waf_only(setup.waf_fragment),
             ),
+            (Scenario::Pool, "pool", context.pool()),
         ] {
             if !scenarios.iter().any(|s| s.server() == scenario) {
                 continue;
