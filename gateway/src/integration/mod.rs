@@ -97,6 +97,21 @@ pub(crate) fn describe_error(error: &(dyn std::error::Error + 'static)) -> Strin
     message
 }
 
+/// Whether `error` (or an error it wraps) is an HTTP/2 `REFUSED_STREAM` (RFC 9113 §8.7): the
+/// server processed nothing of the request, so it may be sent again elsewhere.
+pub(crate) fn stream_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.downcast_ref::<h2::Error>()
+            .is_some_and(|h2| h2.reason() == Some(h2::Reason::REFUSED_STREAM))
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1); never forwarded.
 const HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
@@ -238,6 +253,31 @@ fn test_upstream(name: &str, url: &str) -> crate::config::Upstream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error that wraps another, as hyper's wrap h2's.
+    #[derive(Debug)]
+    struct Wrapped(h2::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("stream error")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_refused_http2_stream_is_told_from_other_resets() {
+        let refused = Wrapped(h2::Error::from(h2::Reason::REFUSED_STREAM));
+        assert!(stream_refused(&refused));
+        let cancelled = Wrapped(h2::Error::from(h2::Reason::CANCEL));
+        assert!(!stream_refused(&cancelled));
+        assert!(!stream_refused(&std::io::Error::other("reset")));
+    }
 
     #[test]
     fn strips_hop_by_hop_headers_and_those_named_by_connection() {

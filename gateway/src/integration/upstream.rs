@@ -26,7 +26,9 @@ use super::discovery::{
 use super::pool::{ConnectionPool, PooledBody, SendError, Sender, Unanswered};
 use super::retry::{RetryBudget, TryFailure, backoff, method_retriable};
 use super::target::{AtInstant, Epoch, InFlight, Target, TryOutcome};
-use super::{Forwarded, add_forwarded, describe_error, join_cookies, strip_hop_by_hop};
+use super::{
+    Forwarded, add_forwarded, describe_error, join_cookies, stream_refused, strip_hop_by_hop,
+};
 use crate::body::{self, GatewayBody};
 use crate::config::{OutlierDetection, RetryPolicy, Upstream, UpstreamProtocol};
 use crate::exchange::RequestState;
@@ -603,7 +605,8 @@ impl Tries<'_> {
                 ),
             ),
             SendError::Request(e) => {
-                let failure = match unsent.is_some() {
+                // Unwritten, or refused by an HTTP/2 server before it processed anything.
+                let failure = match unsent.is_some() || stream_refused(e) {
                     true => TryFailure::Refused,
                     false => TryFailure::Reset,
                 };
