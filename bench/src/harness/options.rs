@@ -58,8 +58,8 @@ pub struct SuiteOptions {
     #[arg(long)]
     pub idle_connections: Option<usize>,
     /// Measure only these scenarios (comma-separated names: direct, nginx, gateway, noop,
-    /// chain, reload, tls, close, tls-close, haproxy, get-chain, waf, nginx-modsecurity), plus
-    /// the ones their ratios divide by (waf or nginx-modsecurity: the whole peer-WAF
+    /// chain, reload, tls, close, tls-close, haproxy, get-chain, waf, nginx-modsecurity, pool),
+    /// plus the ones their ratios divide by (waf or nginx-modsecurity: the whole peer-WAF
     /// comparison, 2, 3, 12 and 13); the report is then named `<date>-only-<names>.md`.
     #[arg(long, value_delimiter = ',', value_parser = Scenario::from_name, value_name = "NAMES")]
     pub only: Vec<Scenario>,
