@@ -96,6 +96,9 @@ pub struct Snapshot {
     /// Every upstream pool, by name (kept across reloads while its definition is unchanged,
     /// with its connections, health and ejections).
     pub upstreams: BTreeMap<String, Arc<HttpUpstream>>,
+    /// The stage throttles, by (stage, route id) (kept across reloads while their limit is
+    /// unchanged).
+    pub throttles: BTreeMap<(String, String), Arc<RouteThrottle>>,
     /// The global chain alone, for requests no route matches.
     pub global: Chains,
     /// The request metrics of requests no route matched.
@@ -236,11 +239,12 @@ impl Snapshot {
                 .iter()
                 .map(|n| config.plugin_in(n, first)),
         ));
-        // Throttles by (stage, route index): a stage's canary shares its stage's buckets.
-        let mut throttles: BTreeMap<(&str, usize), Arc<RouteThrottle>> = BTreeMap::new();
+        // Throttles by (stage, route id): a stage's canary shares its stage's buckets, and a
+        // reload that leaves a limit unchanged keeps its bucket (a reload is no fresh burst).
+        let mut throttles: BTreeMap<(String, String), Arc<RouteThrottle>> = BTreeMap::new();
         let mut routes = Vec::with_capacity(config.routes.len() * deployments.len());
         for deployment in &deployments {
-            for (index, route) in config.routes.iter().enumerate() {
+            for route in &config.routes {
                 let names = &mut config
                     .global_chain
                     .iter()
@@ -274,10 +278,14 @@ impl Snapshot {
                 };
                 let throttle = deployment.stage.and_then(|stage| {
                     let limit = stage.throttle_of(&route.id)?;
-                    let key = (stage.name.as_str(), index);
-                    let shared = throttles
-                        .entry(key)
-                        .or_insert_with(|| Arc::new(RouteThrottle::new(limit)));
+                    let key = (stage.name.clone(), route.id.clone());
+                    let kept = previous
+                        .and_then(|p| p.throttles.get(&key))
+                        .filter(|kept| kept.limit() == limit);
+                    let shared = throttles.entry(key).or_insert_with(|| {
+                        kept.cloned()
+                            .unwrap_or_else(|| Arc::new(RouteThrottle::new(limit)))
+                    });
                     Some(shared.clone())
                 });
                 routes.push(RouteRuntime {
@@ -295,7 +303,6 @@ impl Snapshot {
                 });
             }
         }
-        drop(throttles);
         drop(deployments);
         let stages = StageSelector::new(&config);
         let routes_per_deployment = config.routes.len();
@@ -308,6 +315,7 @@ impl Snapshot {
             routes,
             stages,
             upstreams,
+            throttles,
             global,
             unmatched_metrics: RouteMetrics::new(UNMATCHED_ROUTE, None),
             plugins,

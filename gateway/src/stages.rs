@@ -199,6 +199,7 @@ fn strip_base_path<'p>(path: &'p str, base: &str) -> Option<&'p str> {
 
 /// A route's request throttle in one stage: a token bucket shared by the stage's canary.
 pub struct RouteThrottle {
+    limit: Throttle,
     limiter: RateLimiter<NotKeyed, InMemoryState, DefaultClock>,
     clock: DefaultClock,
 }
@@ -209,9 +210,15 @@ impl RouteThrottle {
         let rate = NonZeroU32::new(throttle.rate_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(throttle.burst).unwrap_or(NonZeroU32::MIN);
         RouteThrottle {
+            limit: throttle,
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// The limit it enforces.
+    pub fn limit(&self) -> Throttle {
+        self.limit
     }
 
     /// Takes a request from the bucket; when it is empty, how long until one is back.

@@ -124,29 +124,31 @@ async fn a_stage_is_chosen_by_host_or_base_path_and_serves_with_its_own_variable
 
 #[tokio::test]
 async fn a_stage_throttles_each_route_and_answers_429_with_retry_after() {
-    let gateway = TestGateway::start(
-        r#"
+    let config = |extra: &str| {
+        format!(
+            r#"
 [[routes]]
 id = "limited"
 path = "/limited"
-integration = { type = "mock", status = 200 }
+integration = {{ type = "mock", status = 200 }}
 
 [[routes]]
 id = "tight"
 path = "/tight"
-integration = { type = "mock", status = 200 }
-
+integration = {{ type = "mock", status = 200 }}
+{extra}
 [stages.prod]
 base_path = "/prod"
-throttle = { rate = 1, burst = 5 }
+throttle = {{ rate = 1, burst = 5 }}
 [stages.prod.route_throttle]
-tight = { rate = 1, burst = 2 }
+tight = {{ rate = 1, burst = 2 }}
 
 [stages.dev]
 base_path = "/dev"
-"#,
-    )
-    .await;
+"#
+        )
+    };
+    let gateway = TestGateway::start(&config("")).await;
     let client = http1();
     let statuses = |path: &'static str, n: usize| {
         let (client, url) = (client.clone(), gateway.url(path));
@@ -158,20 +160,35 @@ base_path = "/dev"
             statuses
         }
     };
+    let passed = |statuses: &[u16]| statuses.iter().filter(|s| **s == 200).count();
     // A bucket refills at 1 per second: within this test's few milliseconds, at most one more.
-    let limited = statuses("/prod/limited", 8).await;
-    let passed = limited.iter().filter(|s| **s == 200).count();
-    assert!((5..=6).contains(&passed), "{limited:?}");
     let tight = statuses("/prod/tight", 5).await;
-    let passed = tight.iter().filter(|s| **s == 200).count();
-    assert!((2..=3).contains(&passed), "its own limit: {tight:?}");
-    assert!(statuses("/dev/limited", 20).await.iter().all(|s| *s == 200));
-
+    assert!(
+        (2..=3).contains(&passed(&tight)),
+        "its own limit: {tight:?}"
+    );
     let refused = client.get(&gateway.url("/prod/tight")).await;
     assert_eq!(refused.status, 429);
     assert_eq!(refused.json()["type"], "THROTTLED");
     assert_eq!(refused.header("x-wasmgate-error"), Some("THROTTLED"));
     assert_eq!(refused.header("retry-after"), Some("1"));
+    let limited = statuses("/prod/limited", 8).await;
+    assert!((5..=6).contains(&passed(&limited)), "{limited:?}");
+    assert!(statuses("/dev/limited", 20).await.iter().all(|s| *s == 200));
+
+    // A reload that leaves the limit alone keeps the bucket: no fresh burst of 5.
+    gateway.rewrite(&config(
+        "[[routes]]\nid = \"added\"\npath = \"/added\"\nintegration = { type = \"mock\" }\n",
+    ));
+    let started = std::time::Instant::now();
+    while client.get(&gateway.url("/dev/added")).await.status != 200 {
+        assert!(started.elapsed().as_secs() < 10, "the reload never served");
+    }
+    let after_reload = statuses("/prod/limited", 5).await;
+    assert!(
+        passed(&after_reload) <= 3,
+        "the bucket refilled only as time passed: {after_reload:?}"
+    );
 }
 
 #[tokio::test]
