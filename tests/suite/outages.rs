@@ -1,6 +1,7 @@
-//! Upstream targets that die outright: backends in processes of their own, killed with
-//! SIGKILL during a load run and started again on the same port. Metrics are the process's:
-//! each test names its upstream differently.
+//! Upstream targets that die outright or hang: backends in processes of their own, killed
+//! with SIGKILL (or frozen with SIGSTOP) during a load run and started again on the same port
+//! (or thawed with SIGCONT). Metrics are the process's: each test names its upstream
+//! differently.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -54,6 +55,17 @@ impl BackendProcess {
     fn kill(&mut self) {
         self.child.kill().expect("kill test-backend");
         self.child.wait().expect("reap test-backend");
+    }
+
+    /// SIGSTOP (`freeze = true`) or SIGCONT: a frozen backend accepts connections (the
+    /// kernel does) but answers nothing, like a hung server.
+    fn freeze(&self, freeze: bool) {
+        let signal = if freeze { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} test-backend");
     }
 
     /// A new process on the same port.
@@ -228,4 +240,71 @@ async fn with_every_target_killed_retries_stay_within_the_budget() {
     assert!(retries <= 46.0, "{retries} retries for 230 requests");
     assert!(exhausted > 0.0, "the budget ran out: {exhausted}");
     eprintln!("full outage: {retries} retries, {exhausted} refused by the budget");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_three_targets_hung_under_load_fails_no_request_and_comes_back() {
+    let (backends, targets) = three_backends();
+    let gateway = TestGateway::start(&format!(
+        "[upstreams.hung]\ntargets = [{}]\nbalance = \"least-request\"\n\
+         [upstreams.hung.retries]\nattempts = 3\n\
+         on = [\"connect-failure\", \"reset\", \"timeout\", \"502\", \"503\"]\n\
+         per_try_timeout_ms = 300\nbackoff = {{ base_ms = 0, max_ms = 0 }}\n\
+         [upstreams.hung.health_check]\npath = \"/healthz\"\ninterval_ms = 500\n\
+         timeout_ms = 200\nhealthy_threshold = 1\nunhealthy_threshold = 1\n\
+         [upstreams.hung.outlier]\nconsecutive_failures = 1\nbase_ejection_ms = 1000\n\
+         [[routes]]\nmethods = [\"GET\"]\npath = \"/hung/{{*rest}}\"\n\
+         [routes.integration]\ntype = \"http\"\nupstream = \"hung\"\n",
+        targets
+    ))
+    .await;
+
+    // 600 requests from 4 clients; the second target hangs after the first 150: its tries
+    // time out after 300 ms and go to another target, and checks and ejection take it out.
+    let (progress, mut answered) = watch::channel(0);
+    let freezer = async {
+        answered
+            .wait_for(|n| *n >= 150)
+            .await
+            .expect("load running");
+        backends[1].freeze(true);
+    };
+    let (seen, ()) = tokio::join!(
+        load(&gateway, "/hung/x?delay_ms=1", 4, 600, progress),
+        freezer
+    );
+    let failed: Vec<&String> = seen
+        .iter()
+        .filter(|s| !["one", "two", "three"].contains(&s.as_str()))
+        .collect();
+    assert!(failed.is_empty(), "failed requests: {failed:?}");
+    assert_eq!(seen.len(), 600);
+    let retries = key("wasmgate_upstream_retries_total", &[("upstream", "hung")]);
+    let retried = scrape(&gateway)
+        .await
+        .get(&retries)
+        .copied()
+        .unwrap_or_default();
+    assert!(
+        retried >= 1.0,
+        "the hung target's tries were retried elsewhere"
+    );
+    eprintln!("{retried} tries retried after the target hung");
+
+    let healthy = key(
+        "wasmgate_upstream_target_healthy",
+        &[
+            ("upstream", "hung"),
+            ("target", &format!("{}/", backends[1].url())),
+        ],
+    );
+    wait_for_metric(&gateway, &healthy, 0.0).await;
+    backends[1].freeze(false);
+    wait_for_metric(&gateway, &healthy, 1.0).await;
+    let (progress, _) = watch::channel(0);
+    let seen = load(&gateway, "/hung/x", 2, 90, progress).await;
+    assert!(
+        seen.iter().any(|s| s == "two"),
+        "the thawed target got no traffic: {seen:?}"
+    );
 }
