@@ -266,7 +266,8 @@ impl Snapshot {
                     } => IntegrationRuntime::Http {
                         canary: canary.as_ref().map(|split| {
                             let to = upstream_of(&split.upstream);
-                            Box::new(CanarySplit::new(&route.id, upstream, to, split.clone()))
+                            let primary = config.upstream_in(upstream, deployment);
+                            Box::new(CanarySplit::new(&route.id, &primary, to, split.clone()))
                         }),
                         upstream: upstream_of(upstream),
                         retries: RouteRetries {

@@ -752,12 +752,14 @@ async fn dns_discovery_makes_each_address_of_a_name_a_target_and_keeps_the_name_
     let port = upstream.address.port();
     let gateway = gateway(
         &format!(
-            "[upstreams.discovered]\nurl = \"http://localhost:{port}\"\ndns_refresh_ms = 100\n"
+            "[upstreams.discovered]\nurl = \"http://localhost:{port}\"\ndns_refresh_ms = 100\n\
+             retries = {{ attempts = 2, on = [\"connect-failure\"] }}\n"
         ),
         &[("discovered", "[\"GET\"]", "")],
     )
     .await;
-    // `localhost` is 127.0.0.1 here (/etc/hosts): once resolved, that address is the target.
+    // `localhost` is 127.0.0.1 (and on some machines ::1 too, where nothing listens: a try
+    // refused there is retried on 127.0.0.1). Once resolved, 127.0.0.1 is a target.
     let series = key(
         "wasmgate_upstream_target_requests_total",
         &[

@@ -400,8 +400,9 @@ impl HttpUpstream {
     }
 
     /// What target `index` (see [`Answered::target`]) is called in metrics: its base URL, or
-    /// for a target DNS discovery found, the address it connects to. `None` when discovery
-    /// replaced the targets since.
+    /// for a target DNS discovery found, the address it connects to. Read from the current
+    /// targets: if discovery replaced them since the request picked one, it may name another
+    /// (`None` when the index is gone).
     pub fn target_label(&self, index: usize) -> Option<String> {
         let set = self.targets.current();
         set.targets.get(index).map(|target| target.label.clone())

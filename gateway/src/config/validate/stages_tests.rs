@@ -202,3 +202,11 @@ fn a_stage_canary_can_run_another_build_of_a_plugin() {
         )]
     );
 }
+
+#[test]
+fn an_upstream_name_cannot_pass_for_a_staged_instance() {
+    let found = problems("[upstreams.\"orders@prod\"]\nurl = \"http://10.0.0.1\"\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "upstreams.\"orders@prod\"");
+    assert_eq!(found[0].1, "invalid upstream name `orders@prod`");
+}

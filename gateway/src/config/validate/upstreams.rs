@@ -32,6 +32,14 @@ impl Checker<'_> {
             variables: None,
         };
         for (name, section) in sections {
+            if name.contains('@') {
+                // `NAME@STAGE` names the instances of staged upstreams.
+                let key = format!("upstreams.{}", toml_key(name));
+                let message = format!("invalid upstream name `{name}`");
+                let help = "upstream names cannot hold `@`: it separates a staged upstream's \
+                            name from its stage's";
+                self.error(section.span(), &key, message, Some(help.into()));
+            }
             if !reads_stage_variables_in(section.get_ref()) {
                 upstreams.insert(name.clone(), self.upstream(name, section, &unstaged));
                 continue;
@@ -171,7 +179,8 @@ impl Checker<'_> {
         if !targets.is_empty() && !names_a_host {
             let message =
                 "`dns_refresh_ms` on an upstream whose targets are all IP addresses".to_owned();
-            let help = "DNS discovery resolves host names (`http://orders.internal:8080`):                         name one, or remove `dns_refresh_ms`";
+            let help = "DNS discovery resolves host names (`http://orders.internal:8080`): \
+                        name one, or remove `dns_refresh_ms`";
             self.error(value.span(), &key, message, Some(help.into()));
         }
         Some(Duration::from_millis(ms))
