@@ -99,8 +99,8 @@ pub struct Snapshot {
     /// The stage throttles, by (stage, route id) (kept across reloads while their limit is
     /// unchanged).
     pub throttles: BTreeMap<(String, String), Arc<RouteThrottle>>,
-    /// The global chain alone, for requests no route matches.
-    pub global: Chains,
+    /// The global chain alone, by deployment, for requests no route matches.
+    pub globals: Vec<Chains>,
     /// The request metrics of requests no route matched.
     pub unmatched_metrics: RouteMetrics,
     /// Every configured plugin, by name.
@@ -121,6 +121,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The global chain of deployment `deployment`, for requests no route matches.
+    pub fn global(&self, deployment: usize) -> &Chains {
+        &self.globals[deployment]
+    }
+
     /// Compiles (reusing unchanged components by digest), configures and initialises every
     /// plugin, builds the routes. Reports every problem found, each pointing into the config.
     pub async fn build(
@@ -232,13 +237,16 @@ impl Snapshot {
                 .collect::<Vec<_>>()
         };
         let deployments = config.deployments();
-        let first = &deployments[0];
-        let global = Chains::new(&chain_of(
-            &mut config
-                .global_chain
-                .iter()
-                .map(|n| config.plugin_in(n, first)),
-        ));
+        let globals = deployments
+            .iter()
+            .map(|deployment| {
+                let names = &mut config
+                    .global_chain
+                    .iter()
+                    .map(|name| config.plugin_in(name, deployment));
+                Chains::new(&chain_of(names))
+            })
+            .collect();
         // Throttles by (stage, route id): a stage's canary shares its stage's buckets, and a
         // reload that leaves a limit unchanged keeps its bucket (a reload is no fresh burst).
         let mut throttles: BTreeMap<(String, String), Arc<RouteThrottle>> = BTreeMap::new();
@@ -317,7 +325,7 @@ impl Snapshot {
             stages,
             upstreams,
             throttles,
-            global,
+            globals,
             unmatched_metrics: RouteMetrics::new(UNMATCHED_ROUTE, None),
             plugins,
             store,

@@ -15,6 +15,14 @@ async fn staged_gateway(prod: &EchoUpstream, dev: &EchoUpstream) -> TestGateway 
 [upstreams.app]
 url = "${{stage.backend}}/${{stage.label}}"
 
+[plugins.stamp]
+path = "{headers}"
+[plugins.stamp.config]
+response = {{ set = {{ x-stage-label = "${{stage.label}}" }} }}
+
+[chain]
+plugins = ["stamp"]
+
 [plugins.map]
 path = "{mapper}"
 [plugins.map.config]
@@ -41,6 +49,7 @@ variables = {{ backend = "{dev}", label = "dev" }}
 base_path = "/store"
 "#,
         mapper = plugin_path("mapper"),
+        headers = plugin_path("headers"),
         prod = prod.url(),
         dev = dev.url(),
     ))
@@ -76,6 +85,22 @@ async fn a_stage_is_chosen_by_host_or_base_path_and_serves_with_its_own_variable
     );
     assert_eq!(seen["headers"]["x-label"][0], "dev");
     assert_eq!(seen["headers"]["x-stage"][0], "dev");
+
+    assert_eq!(
+        development.header("x-stage-label"),
+        Some("dev"),
+        "the global chain"
+    );
+
+    // A request a stage takes but no route does gets that stage's global chain.
+    for (path, host, label) in [
+        ("/dev/nowhere", None, "dev"),
+        ("/nowhere", Some("api.example.com"), "live"),
+    ] {
+        let unrouted = get(path, host).await;
+        assert_eq!(unrouted.status, 404);
+        assert_eq!(unrouted.header("x-stage-label"), Some(label), "{path}");
+    }
 
     let mounted = get("/store/dev/items/7", Some("shop.example.com")).await;
     assert_eq!(

@@ -82,6 +82,7 @@ pub(super) fn admit(
         spans,
         trace,
         route: None,
+        deployment: 0,
         client,
         integration_time: None,
         gateway_response: None,

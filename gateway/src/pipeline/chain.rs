@@ -29,6 +29,7 @@ pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> Cha
     let RequestContext {
         snapshot,
         route,
+        deployment,
         exchange,
         spans,
         recording,
@@ -38,7 +39,7 @@ pub(super) async fn run_stage(request: &mut RequestContext, stage: Stage) -> Cha
     if let Some(recording) = recording.as_deref_mut() {
         recording.begin_stage(stage, exchange, route.is_none());
     }
-    let plugins = chains_of(snapshot, *route).at(stage);
+    let plugins = chains_of(snapshot, *route, *deployment).at(stage);
     if plugins.is_empty() {
         return ChainOutcome::Continue;
     }

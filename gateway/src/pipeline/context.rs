@@ -69,6 +69,9 @@ pub(super) struct RequestContext {
     /// The matched route's index in the snapshot, once routing found one; until then (and
     /// for requests no route takes) the global chain serves the request.
     pub(super) route: Option<usize>,
+    /// The deployment (stage) the request was assigned to (0 until routing, and without
+    /// stages): whose global chain serves it when no route takes it.
+    pub(super) deployment: usize,
     /// Where the request came from and when.
     pub(super) client: ClientFacts,
     /// How long the backend took to answer, when it was called.
@@ -128,13 +131,16 @@ impl RequestContext {
 
     /// The chains that serve the request.
     pub(super) fn chains(&self) -> &Chains {
-        chains_of(&self.snapshot, self.route)
+        chains_of(&self.snapshot, self.route, self.deployment)
     }
 }
 
 /// The chains that serve a request on `route`: the route's (global plugins first), or the
-/// global chain alone when no route matched. A free function, so a phase can borrow the
-/// snapshot's chains while lending the exchange to them.
-pub(super) fn chains_of(snapshot: &Snapshot, route: Option<usize>) -> &Chains {
-    route.map_or(&snapshot.global, |index| &snapshot.routes[index].chains)
+/// global chain of its deployment alone when no route matched. A free function, so a phase
+/// can borrow the snapshot's chains while lending the exchange to them.
+pub(super) fn chains_of(snapshot: &Snapshot, route: Option<usize>, deployment: usize) -> &Chains {
+    match route {
+        Some(index) => &snapshot.routes[index].chains,
+        None => snapshot.global(deployment),
+    }
 }

@@ -53,7 +53,11 @@ pub async fn handle(
     let (parts, body) = request.into_parts();
     let (mut request, admitted) = admit::admit(snapshot, parts, connection);
     let routed = match admitted {
-        Ok(()) => route::route(&request),
+        Ok(()) => {
+            let (routed, deployment) = route::route(&request);
+            request.deployment = deployment;
+            routed
+        }
         Err(over_limit) => Routed::Refused(over_limit),
     };
     let answer = match routed {

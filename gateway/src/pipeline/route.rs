@@ -29,8 +29,8 @@ pub(super) enum Routed {
 }
 
 /// Assigns the request to its deployment (see [`crate::stages`]) and looks it up in the
-/// snapshot's router.
-pub(super) fn route(request: &RequestContext) -> Routed {
+/// snapshot's router; returns the deployment too (0 for a request no stage takes).
+pub(super) fn route(request: &RequestContext) -> (Routed, usize) {
     let exchange = &request.exchange.request;
     let snapshot = &request.snapshot;
     let host = request.client.host.as_ref().map(HeaderValue::as_bytes);
@@ -46,7 +46,7 @@ pub(super) fn route(request: &RequestContext) -> Routed {
             let client_ip = request.client.client_ip.as_bytes();
             match stages.assign(host, &exchange.path, &exchange.headers, client_ip) {
                 Some(assigned) => (assigned.deployment, assigned.path),
-                None => return refused(),
+                None => return (refused(), 0),
             }
         }
     };
@@ -67,7 +67,7 @@ pub(super) fn route(request: &RequestContext) -> Routed {
             other => other,
         }
     };
-    match lookup(&exchange.method) {
+    let routed = match lookup(&exchange.method) {
         RouteMatch::Found(found) => Routed::Found(found),
         RouteMatch::NotFound => refused(),
         RouteMatch::MethodNotAllowed { allow } => {
@@ -81,7 +81,8 @@ pub(super) fn route(request: &RequestContext) -> Routed {
                 }),
             }
         }
-    }
+    };
+    (routed, deployment)
 }
 
 /// The route's throttle in its stage: `Err` (429) when its bucket is empty.

@@ -137,7 +137,7 @@ impl Replay<'_> {
                 .ok_or_else(|| format!("unknown stage `{}`", recorded.stage))?;
             let entry = entry_of(recorded, &previous_end)?;
             let chains = if recorded.global_chain {
-                &self.snapshot.global
+                self.snapshot.global(0)
             } else {
                 &route.chains
             };
