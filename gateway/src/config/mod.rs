@@ -234,7 +234,8 @@
 //! ```
 //!
 //! An upstream or plugin that reads stage variables has one instance per stage (and stage
-//! canary), named `NAME@STAGE` (`orders@prod`, `orders@prod/canary`) in metrics and logs. Route
+//! canary, unless the canary's variables leave it as the stage has it), named `NAME@STAGE`
+//! (`orders@prod`, `orders@prod/canary`) in metrics and logs. Route
 //! metrics of a config with stages carry a `stage` label, the access log a `stage` field and
 //! plugins the context key `gateway.stage`.
 //!

@@ -75,7 +75,9 @@ impl Config {
     /// The name of the upstream `name` as deployment `deployment` uses it.
     pub fn upstream_in<'a>(&self, name: &'a str, deployment: &Deployment<'_>) -> Cow<'a, str> {
         match &deployment.name {
-            Some(key) if self.staged.upstreams.contains(name) => staged_name(name, key).into(),
+            Some(key) if self.staged.upstreams.contains(name) => {
+                shared_instance(&self.staged.shared_upstreams, staged_name(name, key)).into()
+            }
             _ => name.into(),
         }
     }
@@ -83,7 +85,9 @@ impl Config {
     /// The name of the plugin `name` as deployment `deployment` uses it.
     pub fn plugin_in<'a>(&self, name: &'a str, deployment: &Deployment<'_>) -> Cow<'a, str> {
         match &deployment.name {
-            Some(key) if self.staged.plugins.contains(name) => staged_name(name, key).into(),
+            Some(key) if self.staged.plugins.contains(name) => {
+                shared_instance(&self.staged.shared_plugins, staged_name(name, key)).into()
+            }
             _ => name.into(),
         }
     }
@@ -143,6 +147,18 @@ pub struct StagedNames {
     pub upstreams: BTreeSet<String>,
     /// Plugins whose config reads stage variables.
     pub plugins: BTreeSet<String>,
+    /// Upstream instances a stage canary shares with its stage, because the canary's
+    /// variables leave their definition unchanged (`orders@prod/canary` → `orders@prod`): one
+    /// pool, one set of limits, for both sides.
+    pub shared_upstreams: BTreeMap<String, String>,
+    /// Plugin instances a stage canary shares with its stage, likewise.
+    pub shared_plugins: BTreeMap<String, String>,
+}
+
+/// The instance that serves under `staged` (a [`staged_name`]): itself, or the stage's
+/// instance `shared` says a canary's shares.
+fn shared_instance(shared: &BTreeMap<String, String>, staged: String) -> String {
+    shared.get(&staged).cloned().unwrap_or(staged)
 }
 
 /// `[stages.NAME]`: one deployment stage of the API (`dev`, `prod`), with its variables, how

@@ -54,14 +54,15 @@ pub(super) fn validate(
     let stages = c.stages(&file.stages);
     let domains = c.domains(&file.domains);
     let deployments = deployments(&stages);
-    let (mut upstreams, staged_upstreams) = c.upstreams(&file.upstreams, &deployments);
+    let (mut upstreams, staged_upstreams, shared_upstreams) =
+        c.upstreams(&file.upstreams, &deployments);
     let store = c.store(&file.store);
     let tracing = c.tracing(&file.tracing);
     let mut plugins = c.plugins(&file.plugins, &engine);
     let global_chain = c.global_chain(&file.chain.plugins, &plugins);
     let routes = c.routes(&file.routes, &upstreams, &plugins, &global_chain);
     c.stage_route_ids(&file.stages, &routes);
-    let staged_plugins = c.stage_plugins(&mut plugins, &deployments);
+    let (staged_plugins, shared_plugins) = c.stage_plugins(&mut plugins, &deployments);
     // The staged upstreams' own names served the routes' checks; requests use the instances.
     upstreams.retain(|name, _| !staged_upstreams.contains(name));
     drop(deployments);
@@ -112,6 +113,8 @@ pub(super) fn validate(
         staged: StagedNames {
             upstreams: staged_upstreams,
             plugins: staged_plugins,
+            shared_upstreams,
+            shared_plugins,
         },
     })
 }

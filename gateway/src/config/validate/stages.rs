@@ -326,7 +326,8 @@ impl Checker<'_> {
         &mut self,
         plugins: &mut BTreeMap<String, PluginDef>,
         deployments: &[Deployment<'_>],
-    ) -> BTreeSet<String> {
+    ) -> (BTreeSet<String>, BTreeMap<String, String>) {
+        let mut shared = BTreeMap::new();
         let staged: BTreeSet<String> = plugins
             .values()
             .filter(|p| {
@@ -338,12 +339,28 @@ impl Checker<'_> {
         for name in &staged {
             let def = plugins.remove(name).expect("a staged plugin is defined");
             for deployment in deployments {
-                if let Some(instance) = self.plugin_instance(&def, deployment) {
-                    plugins.insert(instance.name.clone(), instance);
+                let Some(instance) = self.plugin_instance(&def, deployment) else {
+                    continue;
+                };
+                let same = |stage: &PluginDef| {
+                    stage.path == instance.path && stage.config == instance.config
+                };
+                let stage_instance = deployment
+                    .stage
+                    .filter(|_| deployment.canary)
+                    .map(|stage| staged_name(name, &stage.name))
+                    .filter(|stage| plugins.get(stage).is_some_and(same));
+                match stage_instance {
+                    Some(stage_instance) => {
+                        shared.insert(instance.name, stage_instance);
+                    }
+                    None => {
+                        plugins.insert(instance.name.clone(), instance);
+                    }
                 }
             }
         }
-        staged
+        (staged, shared)
     }
 
     /// `def` as `deployment` runs it (`None` without stages, or when a variable is missing:

@@ -48,10 +48,15 @@ fn stage_variables_make_one_upstream_and_plugin_per_deployment() {
         ["orders@dev", "orders@prod", "orders@prod/canary", "static"],
         "the staged upstream's own name is not served"
     );
+    let deployments = config.deployments();
+    let canary = deployments.iter().find(|d| d.canary).unwrap();
     assert_eq!(
-        config.plugins["tag@prod/canary"].config["set"]["x-stage"], "stage live",
-        "a canary reads its stage's variables where it overrides none"
+        config.plugin_in("tag", canary),
+        "tag@prod",
+        "a canary whose variables leave a plugin as its stage has it shares the stage's"
     );
+    assert!(!config.plugins.contains_key("tag@prod/canary"));
+    assert_eq!(config.upstream_in("orders", canary), "orders@prod/canary");
     assert_eq!(config.plugins["tag@dev"].config["fixed"][0], "dev");
     assert!(config.plugins.contains_key("plain") && !config.plugins.contains_key("tag"));
     let names: Vec<_> = config.stages.iter().map(|s| s.name.as_str()).collect();
@@ -209,4 +214,22 @@ fn an_upstream_name_cannot_pass_for_a_staged_instance() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, "upstreams.\"orders@prod\"");
     assert_eq!(found[0].1, "invalid upstream name `orders@prod`");
+}
+
+#[test]
+fn a_canary_shares_the_upstreams_its_variables_leave_unchanged() {
+    let text = format!(
+        "{LISTENER}[upstreams.orders]\nurl = \"${{stage.backend}}\"\nmax_connections = 8\n\
+         [[routes]]\npath = \"/x\"\nintegration = {{ type = \"http\", upstream = \"orders\" }}\n\
+         [stages.prod]\nvariables = {{ backend = \"http://10.0.0.1\", build = \"a\" }}\n\
+         [stages.prod.canary]\npercent = 5\nvariables = {{ build = \"b\" }}\n"
+    );
+    let config = parse(Path::new("gw.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    let deployments = config.deployments();
+    let names: Vec<_> = deployments
+        .iter()
+        .map(|d| config.upstream_in("orders", d).into_owned())
+        .collect();
+    assert_eq!(names, ["orders@prod", "orders@prod"], "one pool, one limit");
+    assert!(!config.upstreams.contains_key("orders@prod/canary"));
 }

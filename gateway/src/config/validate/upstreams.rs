@@ -22,9 +22,14 @@ impl Checker<'_> {
         &mut self,
         sections: &BTreeMap<String, Spanned<UpstreamSection>>,
         deployments: &[Deployment<'_>],
-    ) -> (BTreeMap<String, Upstream>, BTreeSet<String>) {
+    ) -> (
+        BTreeMap<String, Upstream>,
+        BTreeSet<String>,
+        BTreeMap<String, String>,
+    ) {
         let mut upstreams = BTreeMap::new();
         let mut staged = BTreeSet::new();
+        let mut shared = BTreeMap::new();
         let unstaged = Deployment {
             name: None,
             stage: None,
@@ -50,13 +55,32 @@ impl Checker<'_> {
                 if !upstreams.contains_key(name) {
                     upstreams.insert(name.clone(), upstream.clone());
                 }
-                if let Some(deployment_name) = &deployment.name {
-                    upstream.name = staged_name(name, deployment_name);
-                    upstreams.insert(upstream.name.clone(), upstream);
+                let Some(deployment_name) = &deployment.name else {
+                    continue;
+                };
+                upstream.name = staged_name(name, deployment_name);
+                // A canary whose variables leave the upstream as its stage has it shares the
+                // stage's pool (one set of limits for both sides).
+                let same = |stage: &Upstream| {
+                    let renamed = Upstream {
+                        name: upstream.name.clone(),
+                        ..stage.clone()
+                    };
+                    renamed == upstream
+                };
+                let stage_instance = deployment
+                    .stage
+                    .filter(|_| deployment.canary)
+                    .map(|stage| staged_name(name, &stage.name))
+                    .filter(|stage| upstreams.get(stage).is_some_and(same));
+                if let Some(stage_instance) = stage_instance {
+                    shared.insert(upstream.name, stage_instance);
+                    continue;
                 }
+                upstreams.insert(upstream.name.clone(), upstream);
             }
         }
-        (upstreams, staged)
+        (upstreams, staged, shared)
     }
 
     /// One `[upstreams.<name>]`, its URLs read with `deployment`'s stage variables.
