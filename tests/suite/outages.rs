@@ -143,22 +143,51 @@ fn three_backends() -> ([BackendProcess; 3], String) {
     (backends, targets.join(", "))
 }
 
+/// A gateway whose upstream `name` is a least-request pool of `targets` with 3 attempts on
+/// the failures `on` (TOML list items), a per-try timeout, health checks every
+/// `interval_ms` (one failure takes a target out, one pass brings it back) and ejection
+/// after one failure; route `/NAME/{*rest}`.
+async fn pool_gateway(
+    name: &str,
+    targets: &str,
+    on: &str,
+    per_try_timeout_ms: u32,
+    interval_ms: u32,
+) -> TestGateway {
+    TestGateway::start(&format!(
+        "[upstreams.{name}]\ntargets = [{targets}]\nbalance = \"least-request\"\n\
+         [upstreams.{name}.retries]\nattempts = 3\non = [{on}]\n\
+         per_try_timeout_ms = {per_try_timeout_ms}\nbackoff = {{ base_ms = 0, max_ms = 0 }}\n\
+         [upstreams.{name}.health_check]\npath = \"/healthz\"\ninterval_ms = {interval_ms}\n\
+         timeout_ms = 200\nhealthy_threshold = 1\nunhealthy_threshold = 1\n\
+         [upstreams.{name}.outlier]\nconsecutive_failures = 1\nbase_ejection_ms = 1000\n\
+         [[routes]]\nmethods = [\"GET\"]\npath = \"/{name}/{{*rest}}\"\n\
+         [routes.integration]\ntype = \"http\"\nupstream = \"{name}\"\n"
+    ))
+    .await
+}
+
+/// Every one of `total` requests was answered by one of the three backends.
+fn assert_every_request_answered(seen: &[String], total: usize) {
+    let failed: Vec<&String> = seen
+        .iter()
+        .filter(|s| !["one", "two", "three"].contains(&s.as_str()))
+        .collect();
+    assert!(failed.is_empty(), "failed requests: {failed:?}");
+    assert_eq!(seen.len(), total);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_of_three_targets_killed_under_load_fails_no_request_and_comes_back() {
     let (mut backends, targets) = three_backends();
     let interval_ms = 500;
-    let gateway = TestGateway::start(&format!(
-        "[upstreams.pool]\ntargets = [{}]\nbalance = \"least-request\"\n\
-         [upstreams.pool.retries]\nattempts = 3\n\
-         on = [\"connect-failure\", \"refused-stream\", \"reset\", \"502\", \"503\"]\n\
-         per_try_timeout_ms = 2000\nbackoff = {{ base_ms = 0, max_ms = 0 }}\n\
-         [upstreams.pool.health_check]\npath = \"/healthz\"\ninterval_ms = {interval_ms}\n\
-         timeout_ms = 200\nhealthy_threshold = 1\nunhealthy_threshold = 1\n\
-         [upstreams.pool.outlier]\nconsecutive_failures = 1\nbase_ejection_ms = 1000\n\
-         [[routes]]\nmethods = [\"GET\"]\npath = \"/pool/{{*rest}}\"\n\
-         [routes.integration]\ntype = \"http\"\nupstream = \"pool\"\n",
-        targets
-    ))
+    let gateway = pool_gateway(
+        "pool",
+        &targets,
+        "\"connect-failure\", \"refused-stream\", \"reset\", \"502\", \"503\"",
+        2000,
+        interval_ms,
+    )
     .await;
 
     // 600 requests from 4 clients; the second target is killed after the first 150.
@@ -174,12 +203,7 @@ async fn one_of_three_targets_killed_under_load_fails_no_request_and_comes_back(
         load(&gateway, "/pool/x?delay_ms=1", 4, 600, progress),
         killer
     );
-    let failed: Vec<&String> = seen
-        .iter()
-        .filter(|s| !["one", "two", "three"].contains(&s.as_str()))
-        .collect();
-    assert!(failed.is_empty(), "failed requests: {failed:?}");
-    assert_eq!(seen.len(), 600);
+    assert_every_request_answered(&seen, 600);
 
     let healthy = key(
         "wasmgate_upstream_target_healthy",
@@ -245,18 +269,13 @@ async fn with_every_target_killed_retries_stay_within_the_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_of_three_targets_hung_under_load_fails_no_request_and_comes_back() {
     let (backends, targets) = three_backends();
-    let gateway = TestGateway::start(&format!(
-        "[upstreams.hung]\ntargets = [{}]\nbalance = \"least-request\"\n\
-         [upstreams.hung.retries]\nattempts = 3\n\
-         on = [\"connect-failure\", \"reset\", \"timeout\", \"502\", \"503\"]\n\
-         per_try_timeout_ms = 300\nbackoff = {{ base_ms = 0, max_ms = 0 }}\n\
-         [upstreams.hung.health_check]\npath = \"/healthz\"\ninterval_ms = 500\n\
-         timeout_ms = 200\nhealthy_threshold = 1\nunhealthy_threshold = 1\n\
-         [upstreams.hung.outlier]\nconsecutive_failures = 1\nbase_ejection_ms = 1000\n\
-         [[routes]]\nmethods = [\"GET\"]\npath = \"/hung/{{*rest}}\"\n\
-         [routes.integration]\ntype = \"http\"\nupstream = \"hung\"\n",
-        targets
-    ))
+    let gateway = pool_gateway(
+        "hung",
+        &targets,
+        "\"connect-failure\", \"reset\", \"timeout\", \"502\", \"503\"",
+        300,
+        500,
+    )
     .await;
 
     // 600 requests from 4 clients; the second target hangs after the first 150: its tries
@@ -273,12 +292,7 @@ async fn one_of_three_targets_hung_under_load_fails_no_request_and_comes_back() 
         load(&gateway, "/hung/x?delay_ms=1", 4, 600, progress),
         freezer
     );
-    let failed: Vec<&String> = seen
-        .iter()
-        .filter(|s| !["one", "two", "three"].contains(&s.as_str()))
-        .collect();
-    assert!(failed.is_empty(), "failed requests: {failed:?}");
-    assert_eq!(seen.len(), 600);
+    assert_every_request_answered(&seen, 600);
     let retries = key("wasmgate_upstream_retries_total", &[("upstream", "hung")]);
     let retried = scrape(&gateway)
         .await

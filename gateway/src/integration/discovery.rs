@@ -132,9 +132,7 @@ impl Targets {
 /// The base URL `url` with its host replaced by `address` (a discovered target's label).
 pub(super) fn with_address(url: &Uri, address: IpAddr) -> String {
     let scheme = url.scheme_str().unwrap_or("http");
-    let port = url
-        .port_u16()
-        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    let port = port_of(url);
     let host = match address {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
@@ -173,7 +171,15 @@ pub(super) fn resolved_keys(
 pub(super) fn host_name(url: &Uri) -> Option<&str> {
     let host = url.host()?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().is_err().then_some(host)
+    bare.parse::<IpAddr>().is_err().then_some(bare)
+}
+
+/// The port a target URL connects to: its own, else its scheme's.
+fn port_of(url: &Uri) -> u16 {
+    url.port_u16().unwrap_or(match url.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    })
 }
 
 /// Resolves `host` (port `port`) with the system resolver: its addresses, `None` on failure.
@@ -211,14 +217,7 @@ pub(super) async fn discover_while_alive(
                 resolved.push(None);
                 continue;
             };
-            let port = target
-                .url
-                .port_u16()
-                .unwrap_or(match target.url.scheme_str() {
-                    Some("https") => 443,
-                    _ => 80,
-                });
-            let addresses = resolve(host.trim_start_matches('[').trim_end_matches(']'), port).await;
+            let addresses = resolve(host, port_of(&target.url)).await;
             failed |= addresses.is_none();
             resolved.push(Some(addresses.unwrap_or_default()));
         }
